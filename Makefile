@@ -1,0 +1,36 @@
+# Two commands on a fresh machine (Python 3.11, Node 20, npm): `make synth` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+# Offline and quiet CLI.
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup synth test typecheck bench clean
+
+setup: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## synth: the default deployment (EFS, new VPC) into cdk.out; pass settings as CDK_ARGS="-c key=value ..."
+synth: setup
+	npx cdk synth --quiet $(CDK_ARGS)
+	@echo "Templates written to cdk.out/"
+
+## test: every test (unit, snapshot, user data, shellcheck, cfn-lint, cdk-nag, CLI)
+test: setup
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf cdk.out .pytest_cache dist build *.egg-info
