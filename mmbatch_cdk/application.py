@@ -1,0 +1,49 @@
+"""Builds the mmbatch-cdk app from context: the one path shared by ``app.py`` and the tests."""
+
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+
+from .config import ConfigError, MmBatchConfig
+from .nag import add_nag
+from .stacks import STACKS, MmBatchStack
+
+__all__ = ["build", "main"]
+
+
+def build(app: cdk.App) -> MmBatchStack:
+    """Read the config from ``app``'s context, add the chosen stack and cdk-nag. Raises ConfigError."""
+    config = MmBatchConfig.from_context(app.node)
+    stack_class = STACKS.get(config.backend)
+    if stack_class is None:
+        raise ConfigError([f"backend: {config.backend!r} is not available yet; use efs"])
+    name = f"{config.prefix}-{config.backend}"
+    stack = stack_class(
+        app,
+        name,
+        config=config,
+        stack_name=name,
+        description=f"Memory Machine Batch with {config.backend.upper()} checkpoint storage (mmbatch-cdk)",
+    )
+    add_nag(app)
+    return stack
+
+
+def main() -> int:
+    """Entry point of ``app.py``: synthesize, or explain what is wrong without a traceback."""
+    app = cdk.App()
+    try:
+        build(app)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    try:
+        app.synth()
+    except RuntimeError as err:
+        if "ValidationFailed" not in str(err):
+            raise
+        print("mmbatch-cdk: synthesis stopped by the validation findings listed above.", file=sys.stderr)
+        return 1
+    return 0

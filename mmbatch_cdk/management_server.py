@@ -1,0 +1,251 @@
+"""ManagementServer: the MMAB server (dashboard, REST API, agent installer) on an Ubuntu LTS instance."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from .instance_types import architecture
+from .user_data import render
+
+__all__ = ["ManagementServer", "MMAB_PORT", "UBUNTU_AMI_PARAMETER"]
+
+MMAB_PORT = 8080
+"""Port of the MMAB dashboard, REST API and agent installer (HTTPS)."""
+
+UBUNTU_AMI_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
+"""Canonical's public SSM parameter for the current Ubuntu 24.04 LTS image of a region."""
+
+_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
+
+
+class ManagementServer(Construct):
+    """An EC2 instance running MMAB, reachable on port 8080 from compute nodes and ``admin_cidr`` only.
+
+    The instance runs the current Ubuntu 24.04 LTS image of its region (Canonical's public SSM
+    parameter, resolved at deploy time), requires IMDSv2, has an encrypted gp3 root volume and is
+    managed through SSM Session Manager. SSH opens only when both ``key_name`` and ``admin_cidr``
+    are given. MMAB is installed at first boot from ``mmab_source``; how MemVerge distributes MMAB is
+    not public, so there is no default source: without one the server boots, logs that MMAB is not
+    installed, and synthesis warns. A change of user data (e.g. a new ``mmab_version``) replaces the
+    instance, which changes its private address and so rolls the compute nodes too.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        vpc_subnets: Optional[ec2.SubnetSelection] = None,
+        mmab_version: str = "1.4.0-release",
+        mmab_source: Optional[str] = None,
+        mmab_sha256: Optional[str] = None,
+        instance_type: str = "m6i.large",
+        root_volume_gib: int = 30,
+        key_name: Optional[str] = None,
+        admin_cidr: Optional[str] = None,
+        public_ip: Optional[bool] = None,
+        security_groups: Sequence[ec2.ISecurityGroup] = (),
+        ckpt_interval: str = "15m",
+    ) -> None:
+        """
+        :param vpc: the VPC of the instance.
+        :param vpc_subnets: where the instance goes (the first subnet selected). Default: the VPC's private subnets.
+        :param mmab_version: MMAB release to install. Default: ``1.4.0-release``.
+        :param mmab_source: ``https://`` URL or ``s3://bucket/key`` of the MMAB installer; ``{version}`` is replaced
+            by ``mmab_version``. Default: none (MMAB not installed; a warning is added).
+        :param mmab_sha256: SHA-256 the installer must have. Default: not verified.
+        :param instance_type: EC2 instance type; the image's architecture follows it. Default: ``m6i.large``.
+        :param root_volume_gib: size of the encrypted gp3 root volume. Default: 30.
+        :param key_name: EC2 key pair for SSH (opened only together with ``admin_cidr``). Default: none.
+        :param admin_cidr: address range allowed to reach port 8080 (and 22 with ``key_name``). Default: none.
+        :param public_ip: give the instance a public IP. Default: the subnet's setting.
+        :param security_groups: extra security groups for the instance. Default: none.
+        :param ckpt_interval: checkpoint interval set through the MMAB API after install. Default: ``15m``.
+        """
+        super().__init__(scope, id)
+        self.mmab_version = mmab_version
+        """The MMAB release this server installs."""
+
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description="MMAB management server", allow_all_outbound=True
+        )
+        """The server's own security group; ingress only on 8080 from granted peers and ``admin_cidr``."""
+        self.connections = ec2.Connections(
+            security_groups=[self.security_group], default_port=ec2.Port.tcp(MMAB_PORT)
+        )
+        """Network access to MMAB: ``server.connections.allow_default_port_from(peer)`` opens 8080."""
+        if admin_cidr:
+            peer = ec2.Peer.ipv6(admin_cidr) if ":" in admin_cidr else ec2.Peer.ipv4(admin_cidr)
+            self.connections.allow_default_port_from(peer, "MMAB dashboard and API from adminCidr")
+            if key_name:
+                self.connections.allow_from(peer, ec2.Port.tcp(22), "SSH from adminCidr")
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="MMAB management server",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")],
+        )
+        """The instance role: Session Manager, the EC2/EBS and Batch calls MMAB makes, and granted log reads."""
+        self._grant_mmab_permissions()
+        if mmab_source and mmab_source.startswith("s3://"):
+            self._grant_installer_read(mmab_source.replace("{version}", mmab_version))
+
+        arch = "arm64" if architecture(instance_type) == "arm64" else "amd64"
+        image = ec2.MachineImage.from_ssm_parameter(UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX)
+        user_data = ec2.UserData.custom(
+            render(
+                "management_server.sh",
+                {
+                    "MMAB_VERSION": mmab_version,
+                    "MMAB_SOURCE": mmab_source or "",
+                    "MMAB_SHA256": mmab_sha256 or "",
+                    "MMAB_PORT": MMAB_PORT,
+                    "CKPT_INTERVAL": ckpt_interval,
+                },
+            )
+        )
+        self.instance = ec2.Instance(
+            self,
+            "Instance",
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            instance_type=ec2.InstanceType(instance_type),
+            machine_image=image,
+            role=self.role,
+            security_group=self.security_group,
+            user_data=user_data,
+            user_data_causes_replacement=True,
+            require_imdsv2=True,
+            associate_public_ip_address=public_ip,
+            key_pair=ec2.KeyPair.from_key_pair_name(self, "KeyPair", key_name) if key_name else None,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/sda1",
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        root_volume_gib, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3, delete_on_termination=True
+                    ),
+                )
+            ],
+        )
+        """The EC2 instance."""
+        for group in security_groups:
+            self.instance.add_security_group(group)
+        cdk.Tags.of(self.instance).add("Name", f"Management-Server-{cdk.Stack.of(self).stack_name}")
+
+        if not mmab_source:
+            cdk.Annotations.of(self).add_warning_v2(
+                "mmbatch:mmabSourceMissing",
+                "No MMAB install source (context key mmabSource): the management server will boot without MMAB, "
+                "and compute nodes cannot install their agent. See README 'Installing MMAB'.",
+            )
+        self._acknowledge_findings()
+
+    @property
+    def private_ip(self) -> str:
+        """The server's private IPv4 address (a token), which compute nodes use to reach MMAB."""
+        return self.instance.instance_private_ip
+
+    @property
+    def url(self) -> str:
+        """``https://<private-ip>:8080``, the dashboard and API inside the VPC."""
+        return f"https://{self.private_ip}:{MMAB_PORT}"
+
+    @property
+    def instance_id(self) -> str:
+        """The EC2 instance id (for Session Manager)."""
+        return self.instance.instance_id
+
+    def _grant_mmab_permissions(self) -> None:
+        stack = cdk.Stack.of(self)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeComputeAndJobs",
+                actions=[
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeVolumes",
+                    "ec2:DescribeAvailabilityZones",
+                    "ec2:DescribeTags",
+                    "batch:DescribeJobs",
+                    "batch:DescribeJobQueues",
+                    "batch:DescribeComputeEnvironments",
+                    "batch:DescribeJobDefinitions",
+                    "batch:ListJobs",
+                ],
+                resources=["*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PerJobVolumes",
+                actions=[
+                    "ec2:CreateVolume",
+                    "ec2:AttachVolume",
+                    "ec2:DetachVolume",
+                    "ec2:DeleteVolume",
+                    "ec2:CreateTags",
+                ],
+                resources=[
+                    stack.format_arn(service="ec2", resource="volume", resource_name="*"),
+                    stack.format_arn(service="ec2", resource="instance", resource_name="*"),
+                ],
+            )
+        )
+
+    def _grant_installer_read(self, s3_uri: str) -> None:
+        match = _S3_URI.match(s3_uri)
+        if not match:
+            raise ValueError(f"ManagementServer: mmab_source {s3_uri!r} is not an s3://bucket/key URI")
+        bucket, key = match.groups()
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadMmabInstaller",
+                actions=["s3:GetObject"],
+                resources=[cdk.Stack.of(self).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)],
+            )
+        )
+
+    def _acknowledge_findings(self) -> None:
+        cdk.Validations.of(self.instance).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-EC28",
+                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is enough.",
+            ),
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-EC29",
+                reason="CloudFormation replaces this instance when its MMAB version changes; termination protection "
+                "would block that update and stack deletion. Checkpoints live on shared storage, not here.",
+            ),
+        )
+        policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="EC2 and Batch Describe*/List* calls support no resource-level permissions.",
+            ),
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]",
+                reason="MMAB creates, attaches and deletes per-job EBS volumes whose ids are not known in advance; "
+                "scoped to this account and region.",
+            ),
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
+                reason="Per-job volumes attach to whichever Batch node runs the job; nodes are created by AWS Batch "
+                "at run time, so their ids are not known; scoped to this account and region.",
+            ),
+        )
+        cdk.Validations.of(self.role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
+                reason="AWS's maintained policy for Session Manager access, the project's replacement for open SSH.",
+            )
+        )

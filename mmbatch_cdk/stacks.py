@@ -1,0 +1,144 @@
+"""The deployable stacks: one per checkpoint storage backend, built from an :class:`MmBatchConfig`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from .compute import BatchCompute
+from .config import MmBatchConfig
+from .management_server import MMAB_PORT, ManagementServer
+from .network import Network
+from .storage import CheckpointStorage, CheckpointStorageEfs
+
+__all__ = ["MmBatchEfsStack", "MmBatchStack", "STACKS"]
+
+
+class MmBatchStack(cdk.Stack):
+    """Network + checkpoint storage + ManagementServer + BatchCompute, as the config describes.
+
+    Subclasses choose the storage (:meth:`create_storage`) and its outputs (:meth:`storage_outputs`).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: MmBatchConfig, **kwargs: Any) -> None:
+        """
+        :param config: the validated settings.
+        :param kwargs: passed to :class:`aws_cdk.Stack` (``stack_name``, ``synthesizer``, ...).
+        """
+        super().__init__(scope, id, **kwargs)
+        self.config = config
+        """The settings this stack was built from."""
+        cdk.Tags.of(self).add("mmbatch:prefix", config.prefix)
+        for warning in config.warnings:
+            cdk.Annotations.of(self).add_warning_v2("mmbatch:config", warning)
+
+        self.network = Network(
+            self,
+            "Network",
+            vpc_id=config.vpc_id,
+            subnet_ids=config.subnet_ids,
+            management_subnet_id=config.management_subnet_id,
+            security_group_id=config.security_group_id,
+            private_only=config.private_only,
+        )
+        """The VPC and subnets."""
+        self.storage = self.create_storage()
+        """The checkpoint storage."""
+        self.management_server = ManagementServer(
+            self,
+            "ManagementServer",
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.management_subnets,
+            mmab_version=config.mmab_version,
+            mmab_source=config.mmab_source,
+            mmab_sha256=config.mmab_sha256,
+            instance_type=config.management_instance_type,
+            key_name=config.key_name,
+            admin_cidr=config.admin_cidr,
+            public_ip=False if config.private_only else None,
+            security_groups=self.network.extra_security_groups,
+            ckpt_interval=config.ckpt_interval,
+        )
+        """The MMAB management server."""
+        self.compute = BatchCompute(
+            self,
+            "Compute",
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.compute_subnets,
+            storage=self.storage,
+            management_server=self.management_server,
+            instance_types=config.instance_types,
+            min_vcpus=config.min_vcpus,
+            max_vcpus=config.max_vcpus,
+            spot=config.spot,
+            security_groups=self.network.extra_security_groups,
+            root_volume_gib=config.root_volume_gib,
+            ecs_stop_timeout=config.ecs_stop_timeout,
+            ecs_start_timeout=config.ecs_start_timeout,
+            ecs_create_timeout=config.ecs_create_timeout,
+        )
+        """The Batch compute environment and job queue."""
+        self._outputs()
+
+    @property
+    def removal_policy(self) -> cdk.RemovalPolicy:
+        """The configured removal policy for stateful storage."""
+        return cdk.RemovalPolicy.DESTROY if self.config.removal_policy == "destroy" else cdk.RemovalPolicy.RETAIN
+
+    def create_storage(self) -> CheckpointStorage:
+        """Create this stack's checkpoint storage."""
+        raise NotImplementedError
+
+    def storage_outputs(self) -> dict[str, tuple[str, str]]:
+        """Outputs that describe the storage: ``{id: (value, description)}``."""
+        raise NotImplementedError
+
+    def _outputs(self) -> None:
+        server = self.management_server
+        port_forward = (
+            f"aws ssm start-session --target {server.instance_id} --document-name AWS-StartPortForwardingSession "
+            f"--parameters portNumber={MMAB_PORT},localPortNumber={MMAB_PORT}"
+        )
+        outputs = {
+            "ManagementServerUrl": (server.url, "MMAB dashboard and API inside the VPC"),
+            "ManagementServerInstanceId": (server.instance_id, "Management server instance (Session Manager target)"),
+            "ManagementPortForwardCommand": (
+                port_forward,
+                f"Run this, then open https://localhost:{MMAB_PORT} (self-signed certificate)",
+            ),
+            "JobQueueArn": (self.compute.job_queue.job_queue_arn, "Submit checkpointed jobs here"),
+            "JobLogGroupName": (self.compute.job_log_group.log_group_name, "Log group for job logs"),
+            **self.storage_outputs(),
+        }
+        for key, (value, description) in outputs.items():
+            cdk.CfnOutput(self, key, value=value, description=description)
+
+
+class MmBatchEfsStack(MmBatchStack):
+    """MMBatch with checkpoints on Amazon EFS (the seed's "EFS-Based Deployment")."""
+
+    def create_storage(self) -> CheckpointStorage:
+        """An encrypted, elastic-throughput EFS file system in the compute subnets."""
+        return CheckpointStorageEfs(
+            self,
+            "CheckpointStorage",
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.compute_subnets,
+            removal_policy=self.removal_policy,
+        )
+
+    def storage_outputs(self) -> dict[str, tuple[str, str]]:
+        """File system and access point ids, and the mount point."""
+        storage = self.storage
+        assert isinstance(storage, CheckpointStorageEfs)
+        return {
+            "FileSystemId": (storage.file_system.file_system_id, "EFS file system holding checkpoints"),
+            "AccessPointId": (storage.access_point.access_point_id, "EFS access point the nodes mount"),
+            "CheckpointMountPoint": (storage.mount_point, "Where checkpoints are mounted on every node"),
+        }
+
+
+STACKS: dict[str, type[MmBatchStack]] = {"efs": MmBatchEfsStack}
+"""The stack class for each ``backend`` value."""

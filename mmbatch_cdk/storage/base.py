@@ -1,0 +1,42 @@
+"""The contract between checkpoint storage and the compute nodes that mount it."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+__all__ = ["CheckpointStorage", "CHECKPOINT_MOUNT_POINT"]
+
+CHECKPOINT_MOUNT_POINT = "/mmc-checkpoint"
+"""Where the MMBatch engine expects checkpoint storage on every node."""
+
+
+class CheckpointStorage(Construct):
+    """Shared storage for checkpoints; compute never needs to know which implementation it gets.
+
+    An implementation hands a node everything it needs: a boot script that mounts the storage at
+    :data:`CHECKPOINT_MOUNT_POINT` (:meth:`node_mount_script`), IAM permissions (:meth:`grant_node`),
+    network reach through :attr:`connections` (``storage.connections.allow_default_port_from(nodes)``),
+    and the local disk its client needs (:attr:`node_disk_gib`).
+    """
+
+    mount_point: str = CHECKPOINT_MOUNT_POINT
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """Network access to the storage; its default port is the one nodes connect to."""
+        raise NotImplementedError
+
+    @property
+    def node_disk_gib(self) -> int:
+        """Local disk, in GiB, each node needs for the storage client (a cache); 0 when none."""
+        return 0
+
+    def grant_node(self, grantee: iam.IGrantable) -> None:
+        """Give a node role what it needs to mount and write checkpoints."""
+        raise NotImplementedError
+
+    def node_mount_script(self) -> str:
+        """A complete boot script (bash, shebang included) that mounts the storage, idempotently."""
+        raise NotImplementedError

@@ -1,0 +1,105 @@
+"""CheckpointStorageEfs: an encrypted, elastic-throughput EFS file system for checkpoints."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from ..user_data import render
+from .base import CheckpointStorage
+
+__all__ = ["CheckpointStorageEfs"]
+
+
+class CheckpointStorageEfs(CheckpointStorage):
+    """Checkpoint storage on Amazon EFS, mounted by nodes over TLS with IAM authorization.
+
+    Creates an encrypted file system (elastic throughput by default), a mount target in each subnet,
+    a security group that admits NFS only from what is granted through :attr:`connections`, an access
+    point whose root directory belongs to ``ec2-user`` (uid/gid 1000), and a lifecycle policy that moves
+    files untouched for ``transition_to_ia`` to Infrequent Access and back on first read.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        vpc_subnets: Optional[ec2.SubnetSelection] = None,
+        throughput_mode: efs.ThroughputMode = efs.ThroughputMode.ELASTIC,
+        performance_mode: efs.PerformanceMode = efs.PerformanceMode.GENERAL_PURPOSE,
+        transition_to_ia: Optional[efs.LifecyclePolicy] = efs.LifecyclePolicy.AFTER_7_DAYS,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        file_system: Optional[efs.IFileSystem] = None,
+    ) -> None:
+        """
+        :param vpc: the VPC of the mount targets.
+        :param vpc_subnets: subnets that get a mount target (one per AZ). Default: the VPC's private subnets,
+            or its public subnets when it has none.
+        :param throughput_mode: EFS throughput mode. Default: ELASTIC (scales with checkpoint bursts, billed per use).
+        :param performance_mode: EFS performance mode. Default: GENERAL_PURPOSE.
+        :param transition_to_ia: lifecycle to Infrequent Access; None keeps all files in Standard. Default: AFTER_7_DAYS.
+        :param removal_policy: what stack deletion does to the file system. Default: RETAIN.
+        :param file_system: use this existing file system instead of creating one (its security groups
+            must be reachable through ``file_system.connections``). Default: a new file system.
+        """
+        super().__init__(scope, id)
+        if file_system is None:
+            security_group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                description="EFS checkpoint storage: NFS from granted compute nodes only",
+                allow_all_outbound=False,
+            )
+            file_system = efs.FileSystem(
+                self,
+                "FileSystem",
+                vpc=vpc,
+                vpc_subnets=vpc_subnets,
+                security_group=security_group,
+                encrypted=True,
+                throughput_mode=throughput_mode,
+                performance_mode=performance_mode,
+                lifecycle_policy=transition_to_ia,
+                out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS
+                if transition_to_ia
+                else None,
+                removal_policy=removal_policy,
+            )
+        self.file_system: efs.IFileSystem = file_system
+        """The EFS file system."""
+        self.access_point = efs.AccessPoint(
+            self,
+            "AccessPoint",
+            file_system=file_system,
+            path="/mmc-checkpoint",
+            create_acl=efs.Acl(owner_uid="1000", owner_gid="1000", permissions="755"),
+        )
+        """The access point nodes mount; its root directory is owned by ec2-user."""
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """NFS (2049) access to the mount targets."""
+        return self.file_system.connections
+
+    def grant_node(self, grantee: iam.IGrantable) -> None:
+        """Allow IAM-authorized mounts with write and root access, through the access point."""
+        self.file_system.grant_root_access(grantee)
+
+    def node_mount_script(self) -> str:
+        """Mount at ``/mmc-checkpoint`` with ``tls,iam`` through the access point, recorded in fstab."""
+        return render(
+            "efs_mount.sh",
+            {
+                "FILE_SYSTEM_ID": self.file_system.file_system_id,
+                "ACCESS_POINT_ID": self.access_point.access_point_id,
+                "MOUNT_POINT": self.mount_point,
+            },
+        )

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Compute node: mounts the EFS checkpoint file system through its access point, TLS and IAM on.
+set -Eeuo pipefail
+MMB_STEP=efs-mount
+MMB_LOG=/var/log/mmbatch/boot.log
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+: "${FILE_SYSTEM_ID:?}" "${ACCESS_POINT_ID:?}" "${MOUNT_POINT:?}"
+
+if ! command -v mount.efs >/dev/null 2>&1; then
+  mmb_log "installing amazon-efs-utils (the TLS mount helper)"
+  mmb_retry 5 30 dnf install -y amazon-efs-utils
+fi
+
+fstab="$MMB_ROOT/etc/fstab"
+entry="$FILE_SYSTEM_ID:/ $MOUNT_POINT efs _netdev,noresvport,tls,iam,accesspoint=$ACCESS_POINT_ID 0 0"
+mkdir -p "$MMB_ROOT$MOUNT_POINT" "$(dirname "$fstab")"
+touch "$fstab"
+if ! grep -qxF "$entry" "$fstab"; then
+  # Replace any earlier entry for the mount point, so a re-run never leaves two.
+  awk -v mp="$MOUNT_POINT" '$2 != mp' "$fstab" >"$fstab.mmbatch"
+  printf '%s\n' "$entry" >>"$fstab.mmbatch"
+  cat "$fstab.mmbatch" >"$fstab"
+  rm -f "$fstab.mmbatch"
+fi
+
+if mountpoint -q "$MOUNT_POINT"; then
+  mmb_log "$MOUNT_POINT is already mounted"
+else
+  # A new mount target's DNS name can take a minute or two to resolve.
+  mmb_retry 12 30 mount "$MOUNT_POINT" || mmb_fail "could not mount $FILE_SYSTEM_ID at $MOUNT_POINT"
+fi
+mmb_log "mounted $FILE_SYSTEM_ID (access point $ACCESS_POINT_ID) at $MOUNT_POINT"

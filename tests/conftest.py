@@ -1,0 +1,94 @@
+"""Shared fixtures: each configuration is synthesized once per session, the way app.py does it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk  # noqa: E402
+from aws_cdk import assertions  # noqa: E402
+
+from mmbatch_cdk.application import build  # noqa: E402
+from mmbatch_cdk.stacks import MmBatchStack  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CDK_JSON_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+
+EXISTING_VPC = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718",
+    "subnetIds": "subnet-0a1b2c3d4e5f60711,subnet-0a1b2c3d4e5f60722",
+    "managementSubnetId": "subnet-0a1b2c3d4e5f60733",
+    "securityGroupId": "sg-0a1b2c3d4e5f60744",
+}
+
+# Named configurations; every test that reads one shares the same synthesized template.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "efs": {},
+    "efs-existing-vpc": {
+        **EXISTING_VPC,
+        "keyName": "ops",
+        "adminCidr": "203.0.113.0/24",
+        "mmabSource": "s3://example-artifacts/mmab/mmab-{version}.deb",
+        "mmabSha256": "a" * 64,
+    },
+}
+
+
+@dataclass
+class Synth:
+    """One synthesized configuration."""
+
+    stack: MmBatchStack
+    template: dict[str, Any]
+    directory: Path
+    template_path: Path
+
+    @property
+    def assertions(self) -> assertions.Template:
+        """The template for aws_cdk.assertions."""
+        return assertions.Template.from_json(self.template)
+
+    def resources(self, type_: str) -> dict[str, dict[str, Any]]:
+        """Resources of one CloudFormation type, by logical id."""
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
+
+    def one(self, type_: str) -> dict[str, Any]:
+        """The single resource of a type (fails if there is not exactly one)."""
+        found = self.resources(type_)
+        assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
+        return next(iter(found.values()))
+
+    def validation_report(self) -> dict[str, Any]:
+        """cdk's validation report (annotations and cdk-nag), empty when nothing was reported."""
+        path = self.directory / "validation-report.json"
+        return json.loads(path.read_text()) if path.exists() else {"pluginReports": []}
+
+
+def synthesize(context: dict[str, Any], outdir: Path) -> Synth:
+    """Build the app exactly as app.py does, with cdk.json's context plus ``context``."""
+    # The CLI passes aws:cdk:disable-stack-trace unless --debug; so do the tests (it also saves time).
+    app = cdk.App(context={**CDK_JSON_CONTEXT, "aws:cdk:disable-stack-trace": True, **context}, outdir=str(outdir))
+    stack = build(app)
+    assembly = app.synth()
+    artifact = assembly.get_stack_by_name(stack.stack_name)
+    return Synth(stack, artifact.template, Path(assembly.directory), Path(assembly.directory) / artifact.template_file)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synth]:
+    """``synth(name)``: the named configuration from CONFIGS, synthesized once per session."""
+    cache: dict[str, Synth] = {}
+
+    def get(name: str) -> Synth:
+        if name not in cache:
+            cache[name] = synthesize(CONFIGS[name], tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get

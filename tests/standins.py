@@ -1,0 +1,84 @@
+"""Run boot scripts for real in a temporary root, with recorded stand-ins for system commands."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+# Each stand-in logs "name args..." to $STANDIN_LOG, then does what its body says.
+_RECORD = 'printf \'%s\\n\' "$(basename "$0") $*" >>"$STANDIN_LOG"\n'
+
+STANDINS: dict[str, str] = {
+    "sleep": "",
+    "dnf": "",
+    "mount": "",
+    "snap": "",
+    "apt-get": "",
+    "systemctl": "",
+    "mount.efs": "",
+    # mountpoint: "not mounted" unless $STANDIN_MOUNTED names the path.
+    "mountpoint": '[ "${STANDIN_MOUNTED:-}" = "${@: -1}" ]\n',
+    # curl: fails $STANDIN_CURL_FAILS times, then writes $STANDIN_CURL_BODY to the -o file.
+    "curl": (
+        'count_file="$STANDIN_LOG.curl"; n=$(cat "$count_file" 2>/dev/null || echo 0); echo $((n + 1)) >"$count_file"\n'
+        'if [ "$n" -lt "${STANDIN_CURL_FAILS:-0}" ]; then exit 7; fi\n'
+        'out=""; while [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then out=$2; shift; fi; shift; done\n'
+        'if [ -n "$out" ]; then printf \'%s\' "${STANDIN_CURL_BODY:-}" >"$out"; fi\n'
+    ),
+    # aws s3 cp SRC DEST: writes $STANDIN_CURL_BODY to DEST.
+    "aws": 'printf \'%s\' "${STANDIN_CURL_BODY:-}" >"${@: -1}"\n',
+}
+
+
+@dataclass
+class Run:
+    """The outcome of one script run."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    root: Path
+    calls: list[str]
+
+    def file(self, path: str) -> str:
+        """A file's text inside the temporary root."""
+        return (self.root / path.lstrip("/")).read_text()
+
+
+def make_root(tmp: Path, omit: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """A temporary root and a bin directory of stand-ins (minus ``omit``)."""
+    root, bin_dir = tmp / "root", tmp / "bin"
+    root.mkdir(parents=True, exist_ok=True)
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name, body in STANDINS.items():
+        if name in omit:
+            continue
+        path = bin_dir / name
+        path.write_text("#!/bin/bash\n" + _RECORD + body)
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return root, bin_dir
+
+
+def run_script(
+    script: str, tmp: Path, env: Optional[Mapping[str, str]] = None, omit: tuple[str, ...] = (), root: Optional[Path] = None
+) -> Run:
+    """Write ``script`` to a file and run it with bash inside a temporary root (re-used if ``root`` is given)."""
+    new_root, bin_dir = make_root(tmp, omit)
+    root = root or new_root
+    log = tmp / "calls.log"
+    path = tmp / "script.sh"
+    path.write_text(script)
+    full_env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp),
+        "MMB_ROOT": str(root),
+        "STANDIN_LOG": str(log),
+        **(env or {}),
+    }
+    proc = subprocess.run(["bash", str(path)], env=full_env, capture_output=True, text=True, timeout=60)
+    calls = log.read_text().splitlines() if log.exists() else []
+    return Run(proc.returncode, proc.stdout, proc.stderr, root, calls)

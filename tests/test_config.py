@@ -1,0 +1,159 @@
+"""Config: defaults, parsing of CLI strings and JSON types, and every rejected value."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES, SETTINGS, ConfigError, MmBatchConfig, settings_table
+from mmbatch_cdk.instance_types import architecture
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def problems(context: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping(context)
+    return caught.value.problems
+
+
+def test_defaults_describe_an_efs_deployment_in_a_new_vpc() -> None:
+    config = MmBatchConfig.from_mapping({})
+    assert config.backend == "efs"
+    assert config.prefix == "mmbatch"
+    assert config.vpc_id is None and config.subnet_ids == ()
+    assert config.instance_types == DEFAULT_INSTANCE_TYPES
+    assert (config.min_vcpus, config.max_vcpus) == (0, 256)
+    assert config.mmab_version == "1.4.0-release"
+    assert config.redis_node_type == "db.t4g.small"
+    assert config.spot is True and config.multi_queue is False and config.private_only is False
+    assert config.removal_policy == "retain"
+    assert config.admin_cidr is None and config.key_name is None
+
+
+def test_cli_strings_and_json_types_give_the_same_config() -> None:
+    from_cli = MmBatchConfig.from_mapping(
+        {"maxvCpus": "64", "minvCpus": "2", "spot": "false", "multiQueue": "TRUE", "instanceTypes": "c6i.large, c6i.xlarge"}
+    )
+    from_json = MmBatchConfig.from_mapping(
+        {"maxvCpus": 64, "minvCpus": 2, "spot": False, "multiQueue": True, "instanceTypes": ["c6i.large", "c6i.xlarge"]}
+    )
+    assert from_cli == from_json
+    assert from_cli.max_vcpus == 64 and from_cli.spot is False and from_cli.instance_types == ("c6i.large", "c6i.xlarge")
+
+
+def test_existing_vpc_settings_are_parsed() -> None:
+    config = MmBatchConfig.from_mapping(
+        {"vpcId": "vpc-0123456789abcdef0", "subnetIds": "subnet-0123456789abcdef0,subnet-12345678", "securityGroupId": "sg-12345678"}
+    )
+    assert config.uses_existing_vpc
+    assert config.subnet_ids == ("subnet-0123456789abcdef0", "subnet-12345678")
+
+
+@pytest.mark.parametrize(
+    ("context", "key", "fragment"),
+    [
+        ({"backend": "fsx"}, "backend", "efs, juicefs"),
+        ({"prefix": "MyPrefix"}, "prefix", "lowercase"),
+        ({"prefix": "a" * 21}, "prefix", "1-20"),
+        ({"prefix": "bad--prefix"}, "prefix", "single hyphens"),
+        ({"maxvCpus": "lots"}, "maxvCpus", "whole number"),
+        ({"maxvCpus": 0}, "maxvCpus", ">= 1"),
+        ({"minvCpus": -1}, "minvCpus", ">= 0"),
+        ({"minvCpus": True}, "minvCpus", "whole number"),
+        ({"minvCpus": 10, "maxvCpus": 4}, "minvCpus", "minvCpus <= maxvCpus"),
+        ({"spot": "maybe"}, "spot", "true or false"),
+        ({"vpcId": "vpc-xyz", "subnetIds": "subnet-12345678"}, "vpcId", "vpc-0123456789abcdef0"),
+        ({"vpcId": "vpc-12345678", "subnetIds": "subnet-1234,subnet-12345678"}, "subnetIds", "'subnet-1234'"),
+        ({"vpcId": "vpc-12345678", "subnetIds": "subnet-12345678,subnet-12345678"}, "subnetIds", "more than once"),
+        ({"vpcId": "vpc-12345678"}, "subnetIds", "required with vpcId"),
+        ({"subnetIds": "subnet-12345678"}, "subnetIds", "set vpcId"),
+        ({"managementSubnetId": "subnet-12345678"}, "managementSubnetId", "set vpcId"),
+        ({"securityGroupId": "sg-12345678"}, "securityGroupId", "set vpcId"),
+        ({"vpcId": "vpc-12345678", "subnetIds": "subnet-12345678", "securityGroupId": "sg-nope"}, "securityGroupId", "sg-"),
+        ({"adminCidr": "10.0.0.1/8"}, "adminCidr", "CIDR"),
+        ({"adminCidr": "everyone"}, "adminCidr", "CIDR"),
+        ({"adminCidr": "0.0.0.0/0"}, "adminCidr", "whole internet"),
+        ({"adminCidr": "::/0"}, "adminCidr", "whole internet"),
+        ({"instanceTypes": "m6i.large,not a type"}, "instanceTypes", "'not a type'"),
+        ({"instanceTypes": ""}, None, None),
+        ({"instanceTypes": "m6i.large,m7g.large"}, "instanceTypes", "architecture"),
+        ({"removalPolicy": "snapshot"}, "removalPolicy", "retain, destroy"),
+        ({"redisNodeType": "cache.t4g.small"}, "redisNodeType", "db.t4g.small"),
+        ({"mmabVersion": "1.4; rm -rf /"}, "mmabVersion", "release name"),
+        ({"mmabSource": "http://example.com/mmab.deb"}, "mmabSource", "https://"),
+        ({"mmabSource": "https://example.com/$(reboot)"}, "mmabSource", "https://"),
+        ({"mmabSha256": "abc", "mmabSource": "https://example.com/x"}, "mmabSha256", "64 lowercase hex"),
+        ({"mmabSha256": "a" * 64}, "mmabSha256", "set mmabSource"),
+        ({"keyName": "x" * 256}, "keyName", "key pair"),
+        ({"ckptInterval": "1m"}, "ckptInterval", "between 180s"),
+        ({"ecsStopTimeout": "soon"}, "ecsStopTimeout", "duration"),
+        ({"rootVolumeGib": 8}, "rootVolumeGib", ">= 30"),
+        ({"maxVcpus": 10}, "maxVcpus", "did you mean 'maxvCpus'"),
+    ],
+)
+def test_each_bad_value_is_named_with_what_is_accepted(context: dict, key: str | None, fragment: str | None) -> None:
+    if key is None:  # an empty value means "use the default"
+        MmBatchConfig.from_mapping(context)
+        return
+    found = problems(context)
+    assert any(p.startswith(f"{key}: ") and fragment in p for p in found), found
+
+
+def test_juicefs_in_an_existing_vpc_needs_two_subnets() -> None:
+    found = problems({"backend": "juicefs", "vpcId": "vpc-12345678", "subnetIds": "subnet-12345678"})
+    assert found == [
+        "subnetIds: the juicefs backend needs at least 2 subnets in different availability zones "
+        "(MemoryDB keeps a replica in a second zone)"
+    ]
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping({"backend": "nfs", "maxvCpus": "x", "prefix": "UP", "adminCidr": "0.0.0.0/0"})
+    message = str(caught.value)
+    assert message.splitlines()[0] == "mmbatch-cdk: 4 settings not valid; nothing was synthesized."
+    for key in ("backend", "maxvCpus", "prefix", "adminCidr"):
+        assert f"\n  - {key}: " in message
+
+
+def test_foreign_context_keys_are_ignored() -> None:
+    config = MmBatchConfig.from_mapping({"@aws-cdk/core:checkSecretUsage": True, "aws:cdk:enable-path-metadata": True})
+    assert config == MmBatchConfig()
+
+
+def test_key_pair_without_admin_cidr_warns_that_ssh_stays_closed() -> None:
+    assert MmBatchConfig.from_mapping({"keyName": "ops"}).warnings
+    assert not MmBatchConfig.from_mapping({"keyName": "ops", "adminCidr": "203.0.113.0/24"}).warnings
+
+
+def test_settings_table_and_config_fields_agree() -> None:
+    import dataclasses
+
+    fields = {f.name: f.default for f in dataclasses.fields(MmBatchConfig) if f.name != "warnings"}
+    assert set(fields) == {s.attr for s in SETTINGS}
+    for setting in SETTINGS:
+        assert fields[setting.attr] == setting.default, setting.key
+
+
+def test_readme_carries_the_settings_table() -> None:
+    assert settings_table() in README.read_text(), "README's settings table is stale: paste settings_table()"
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "arch"),
+    [("m6i.large", "x86_64"), ("c7gn.xlarge", "arm64"), ("r8g", "arm64"), ("a1.large", "arm64"),
+     ("g5.xlarge", "x86_64"), ("g5g.xlarge", "arm64"), ("x2gd.large", "arm64"), ("m7i-flex.large", "x86_64")],
+)
+def test_architecture_follows_the_family(instance_type: str, arch: str) -> None:
+    assert architecture(instance_type) == arch
+
+
+def test_every_setting_is_documented_with_its_seed_parameter() -> None:
+    seeds = {s.seed for s in SETTINGS if s.seed}
+    for parameter in ("UniquePrefix", "VpcId / VPCID", "SecurityGroupId", "KeyName", "InstanceTypes", "MinvCpus",
+                      "MaxvCpus", "MMABVersion", "RedisNodeType", "EnableMultiQueue"):
+        assert parameter in seeds
+    assert all(re.match(r"^[a-z][A-Za-z0-9]+$", s.key) for s in SETTINGS)

@@ -1,0 +1,269 @@
+"""The EFS deployment: the security and sizing properties that matter, stated one by one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match
+
+from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES
+
+from .conftest import CONFIGS, Synth, synthesize
+from .cfn import shell_parts, user_data_document
+
+
+@pytest.fixture(scope="module")
+def efs(synth) -> Synth:
+    return synth("efs")
+
+
+@pytest.fixture(scope="module")
+def existing(synth) -> Synth:
+    return synth("efs-existing-vpc")
+
+
+# ------------------------------------------------------------------ network
+
+
+def test_new_vpc_spans_two_azs_with_public_subnets_and_no_nat(efs: Synth) -> None:
+    efs.assertions.resource_count_is("AWS::EC2::VPC", 1)
+    efs.assertions.resource_count_is("AWS::EC2::Subnet", 2)
+    efs.assertions.resource_count_is("AWS::EC2::NatGateway", 0)
+    efs.assertions.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "ServiceName": Match.object_like({})}
+    )
+    efs.assertions.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+
+
+def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
+    s = synthesize({"privateOnly": "true"}, tmp_path)
+    s.assertions.resource_count_is("AWS::EC2::NatGateway", 1)
+    instance = s.one("AWS::EC2::Instance")["Properties"]
+    assert instance["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is False
+    subnets = s.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Subnets"]
+    assert all("Private" in ref["Ref"] for ref in subnets)
+
+
+def test_existing_vpc_creates_no_network_resources(existing: Synth) -> None:
+    for type_ in ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway",
+                  "AWS::EC2::RouteTable", "AWS::EC2::VPCEndpoint", "AWS::EC2::FlowLog"):
+        existing.assertions.resource_count_is(type_, 0)
+    compute = existing.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
+    assert compute["Subnets"] == CONFIGS["efs-existing-vpc"]["subnetIds"].split(",")
+    assert "sg-0a1b2c3d4e5f60744" in compute["SecurityGroupIds"]
+    instance = existing.one("AWS::EC2::Instance")["Properties"]
+    assert instance["SubnetId"] == "subnet-0a1b2c3d4e5f60733"
+    assert "sg-0a1b2c3d4e5f60744" in instance["SecurityGroupIds"]
+    assert instance.get("AvailabilityZone", {"Ref": "AWS::NoValue"}) == {"Ref": "AWS::NoValue"}
+    targets = existing.resources("AWS::EFS::MountTarget").values()
+    assert sorted(t["Properties"]["SubnetId"] for t in targets) == sorted(CONFIGS["efs-existing-vpc"]["subnetIds"].split(","))
+
+
+def test_no_ingress_from_anywhere(efs: Synth, existing: Synth) -> None:
+    for s in (efs, existing):
+        for group in s.resources("AWS::EC2::SecurityGroup").values():
+            for rule in group["Properties"].get("SecurityGroupIngress", []):
+                assert rule.get("CidrIp") != "0.0.0.0/0" and rule.get("CidrIpv6") != "::/0"
+        for rule in s.resources("AWS::EC2::SecurityGroupIngress").values():
+            assert rule["Properties"].get("CidrIp") != "0.0.0.0/0"
+
+
+# ------------------------------------------------------------------ storage
+
+
+def test_efs_is_encrypted_elastic_retained_with_lifecycle(efs: Synth) -> None:
+    fs = efs.one("AWS::EFS::FileSystem")
+    assert fs["Properties"]["Encrypted"] is True
+    assert fs["Properties"]["ThroughputMode"] == "elastic"
+    assert {"TransitionToIA": "AFTER_7_DAYS"} in fs["Properties"]["LifecyclePolicies"]
+    assert fs["DeletionPolicy"] == "Retain" and fs["UpdateReplacePolicy"] == "Retain"
+
+
+def test_removal_policy_destroy_is_honoured(tmp_path) -> None:
+    fs = synthesize({"removalPolicy": "destroy"}, tmp_path).one("AWS::EFS::FileSystem")
+    assert fs["DeletionPolicy"] == "Delete"
+
+
+def test_efs_admits_nfs_only_from_compute_nodes(efs: Synth) -> None:
+    storage_sg = next(k for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if "CheckpointStorage" in k)
+    rules = [r["Properties"] for r in efs.resources("AWS::EC2::SecurityGroupIngress").values()
+             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [storage_sg, "GroupId"]}]
+    assert len(rules) == 1
+    assert rules[0]["FromPort"] == rules[0]["ToPort"] == 2049
+    assert rules[0]["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("ComputeSecurityGroup")
+
+
+def test_access_point_root_belongs_to_ec2_user(efs: Synth) -> None:
+    ap = efs.one("AWS::EFS::AccessPoint")["Properties"]
+    assert ap["RootDirectory"] == {
+        "CreationInfo": {"OwnerGid": "1000", "OwnerUid": "1000", "Permissions": "755"},
+        "Path": "/mmc-checkpoint",
+    }
+
+
+def test_nodes_get_efs_mount_write_and_root_on_this_file_system_only(efs: Synth) -> None:
+    efs.assertions.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:ClientWrite"],
+                            "Resource": {"Fn::GetAtt": [Match.string_like_regexp("CheckpointStorageFileSystem"), "Arn"]},
+                        }
+                    )
+                ]
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("ComputeInstanceRole")}],
+        },
+    )
+
+
+# ------------------------------------------------------------------ management server
+
+
+def test_management_server_is_ubuntu_imdsv2_encrypted_and_session_manager_only(efs: Synth) -> None:
+    instance = efs.one("AWS::EC2::Instance")["Properties"]
+    assert instance["ImageId"]["Ref"] in efs.template["Parameters"]
+    parameter = efs.template["Parameters"][instance["ImageId"]["Ref"]]
+    assert parameter["Default"] == "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    assert instance["BlockDeviceMappings"] == [
+        {"DeviceName": "/dev/sda1", "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 30, "VolumeType": "gp3"}}
+    ]
+    assert "KeyName" not in instance
+    lts = [lt["Properties"]["LaunchTemplateData"] for lt in efs.resources("AWS::EC2::LaunchTemplate").values()]
+    assert all(lt["MetadataOptions"]["HttpTokens"] == "required" for lt in lts) and len(lts) == 2
+    efs.assertions.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "ManagedPolicyArns": [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSSMManagedInstanceCore"]]}],
+            "Description": "MMAB management server",
+        },
+    )
+
+
+def test_default_server_has_no_ingress_but_from_compute_nodes(efs: Synth) -> None:
+    server_rules = [r["Properties"] for r in efs.resources("AWS::EC2::SecurityGroupIngress").values()
+                    if r["Properties"]["GroupId"]["Fn::GetAtt"][0].startswith("ManagementServer")]
+    assert [(r["FromPort"], r["SourceSecurityGroupId"]["Fn::GetAtt"][0][:20]) for r in server_rules] == [(8080, "ComputeSecurityGroup")]
+
+
+def test_admin_cidr_with_key_opens_8080_and_ssh_to_that_range_only(existing: Synth) -> None:
+    group = next(v for k, v in existing.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ManagementServer"))
+    ingress = group["Properties"]["SecurityGroupIngress"]
+    assert sorted((r["FromPort"], r["CidrIp"]) for r in ingress) == [(22, "203.0.113.0/24"), (8080, "203.0.113.0/24")]
+    assert existing.one("AWS::EC2::Instance")["Properties"]["KeyName"] == "ops"
+
+
+def test_key_without_admin_cidr_keeps_ssh_closed(tmp_path) -> None:
+    s = synthesize({"keyName": "ops"}, tmp_path)
+    group = next(v for k, v in s.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ManagementServer"))
+    assert "SecurityGroupIngress" not in group["Properties"]
+
+
+def test_server_reads_only_the_configured_installer_object(existing: Synth) -> None:
+    statements = [
+        st for p in existing.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Sid") == "ReadMmabInstaller"
+    ]
+    assert statements == [
+        {
+            "Sid": "ReadMmabInstaller",
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::example-artifacts/mmab/mmab-1.4.0-release.deb"]]},
+        }
+    ]
+
+
+def test_server_volume_permissions_are_scoped_to_account_and_region(efs: Synth) -> None:
+    statement = next(
+        st for p in efs.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Sid") == "PerJobVolumes"
+    )
+    assert all("AWS::AccountId" in json.dumps(r) and "AWS::Region" in json.dumps(r) for r in statement["Resource"])
+
+
+def test_missing_install_source_is_a_warning_not_a_failure(efs: Synth, existing: Synth) -> None:
+    def warnings(s: Synth) -> list[str]:
+        return [v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]]
+
+    assert "Annotation::mmbatch:mmabSourceMissing" in warnings(efs)
+    assert "Annotation::mmbatch:mmabSourceMissing" not in warnings(existing)
+
+
+# ------------------------------------------------------------------ compute
+
+
+def test_compute_environment_is_spot_price_capacity_optimized_al2023(efs: Synth) -> None:
+    ce = efs.one("AWS::Batch::ComputeEnvironment")["Properties"]
+    resources = ce["ComputeResources"]
+    assert resources["Type"] == "SPOT"
+    assert resources["AllocationStrategy"] == "SPOT_PRICE_CAPACITY_OPTIMIZED"
+    assert resources["InstanceTypes"] == list(DEFAULT_INSTANCE_TYPES)
+    assert (resources["MinvCpus"], resources["MaxvCpus"]) == (0, 256)
+    assert resources["Ec2Configuration"] == [{"ImageType": "ECS_AL2023"}]
+    assert "ComputeEnvironmentName" not in ce
+    assert ce["ReplaceComputeEnvironment"] is False
+
+
+def test_on_demand_uses_best_fit_progressive(tmp_path) -> None:
+    resources = synthesize({"spot": "false"}, tmp_path).one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
+    assert resources["Type"] == "EC2"
+    assert resources["AllocationStrategy"] == "BEST_FIT_PROGRESSIVE"
+
+
+def _node_launch_template(s: Synth) -> tuple[str, dict]:
+    return next((k, v) for k, v in s.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+
+
+def test_compute_environment_follows_the_launch_templates_latest_version(efs: Synth) -> None:
+    logical_id, _ = _node_launch_template(efs)
+    lt_ref = efs.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["LaunchTemplate"]
+    assert lt_ref == {"LaunchTemplateId": {"Ref": logical_id}, "Version": {"Fn::GetAtt": [logical_id, "LatestVersionNumber"]}}
+
+
+def test_new_mmab_version_reaches_new_nodes(efs: Synth, tmp_path) -> None:
+    other = synthesize({"mmabVersion": "1.5.0-release"}, tmp_path)
+    old_server = next(iter(efs.resources("AWS::EC2::Instance")))
+    new_server = next(iter(other.resources("AWS::EC2::Instance")))
+    assert old_server != new_server, "a new MMAB version must replace the management server"
+    old_data = json.dumps(_node_launch_template(efs)[1]["Properties"]["LaunchTemplateData"]["UserData"])
+    new_data = json.dumps(_node_launch_template(other)[1]["Properties"]["LaunchTemplateData"]["UserData"])
+    assert old_data != new_data, "the node launch template must change, so its latest version changes"
+    assert json.dumps({"Fn::GetAtt": [new_server, "PrivateIp"]}) in new_data, "nodes must reach the new server"
+    bootstrap = shell_parts(user_data_document(_node_launch_template(other)[1]["Properties"]["LaunchTemplateData"]["UserData"]))[1]
+    assert "export MMAB_VERSION=1.5.0-release" in bootstrap
+
+
+def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> None:
+    data = _node_launch_template(efs)[1]["Properties"]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"] == [
+        {"DeviceName": "/dev/xvda", "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 30, "VolumeType": "gp3"}}
+    ]
+    parts = shell_parts(user_data_document(data["UserData"]))
+    assert [p.splitlines()[0] for p in parts] == ["#!/bin/bash", "#!/bin/bash"]
+    assert "FILE_SYSTEM_ID=" in parts[0] and "MMAB_ADDRESS='10.64.7.21'" in parts[1]
+
+
+def test_nodes_have_no_ingress_and_reach_the_server_on_8080(efs: Synth) -> None:
+    group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ComputeSecurityGroup"))
+    assert "SecurityGroupIngress" not in group["Properties"]
+
+
+def test_job_queue_and_log_group(efs: Synth) -> None:
+    queue = efs.one("AWS::Batch::JobQueue")["Properties"]
+    assert queue["Priority"] == 1 and len(queue["ComputeEnvironmentOrder"]) == 1
+    logs = [r for k, r in efs.resources("AWS::Logs::LogGroup").items() if k.startswith("ComputeJobLogs")]
+    assert logs[0]["Properties"]["RetentionInDays"] == 30
+
+
+def test_outputs_tell_the_user_how_to_reach_everything(efs: Synth) -> None:
+    outputs = efs.template["Outputs"]
+    for key in ("ManagementServerUrl", "ManagementServerInstanceId", "ManagementPortForwardCommand", "JobQueueArn",
+                "JobLogGroupName", "FileSystemId", "AccessPointId", "CheckpointMountPoint"):
+        assert key in outputs
+    assert "AWS-StartPortForwardingSession" in json.dumps(outputs["ManagementPortForwardCommand"]["Value"])

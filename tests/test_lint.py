@@ -1,0 +1,68 @@
+"""shellcheck on every boot script as shipped and as rendered; cfn-lint on every synthesized template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmbatch_cdk.user_data import render, script_path
+
+from .cfn import shell_parts, user_data_document
+from .conftest import CONFIGS
+
+BIN = Path(sys.executable).parent
+SCRIPTS = ["lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh"]
+
+
+def shellcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "shellcheck"), *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_shipped_scripts_are_shellcheck_clean(name: str) -> None:
+    result = shellcheck("--external-sources", "--source-path=SCRIPTDIR", "--severity=style", script_path(name))
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_does_catch_problems(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/bin/bash\nrm -rf $1/*\n")
+    assert shellcheck(str(bad)).returncode != 0
+
+
+def test_synthesized_user_data_is_shellcheck_clean(synth, tmp_path: Path) -> None:
+    scripts = []
+    for name in CONFIGS:
+        s = synth(name)
+        for logical_id, lt in s.resources("AWS::EC2::LaunchTemplate").items():
+            data = lt["Properties"]["LaunchTemplateData"].get("UserData")
+            if data and "multipart" in user_data_document(data):
+                scripts += shell_parts(user_data_document(data))
+        for instance in s.resources("AWS::EC2::Instance").values():
+            scripts.append(user_data_document(instance["Properties"]["UserData"]))
+    assert len(scripts) >= 6
+    paths = []
+    for i, script in enumerate(scripts):
+        path = tmp_path / f"part{i}.sh"
+        path.write_text(script)
+        paths.append(str(path))
+    result = shellcheck("--severity=style", *paths)
+    assert result.returncode == 0, result.stdout
+
+
+def test_rendering_quotes_values() -> None:
+    script = render("efs_mount.sh", {"MOUNT_POINT": "/mnt/with space", "FILE_SYSTEM_ID": "fs-1"})
+    assert "export MOUNT_POINT='/mnt/with space'\n" in script
+
+
+def test_cfn_lint_passes_with_no_errors_or_warnings(synth) -> None:
+    paths = [str(synth(name).template_path) for name in CONFIGS]
+    result = subprocess.run(
+        [str(BIN / "cfn-lint"), "--regions", "us-east-1", "eu-west-1", "--format", "parseable", "--", *paths],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
