@@ -16,9 +16,7 @@ __all__ = ["build", "main"]
 def build(app: cdk.App) -> MmBatchStack:
     """Read the config from ``app``'s context, add the chosen stack and cdk-nag. Raises ConfigError."""
     config = MmBatchConfig.from_context(app.node)
-    stack_class = STACKS.get(config.backend)
-    if stack_class is None:
-        raise ConfigError([f"backend: {config.backend!r} is not available yet; use efs"])
+    stack_class = STACKS[config.backend]
     name = f"{config.prefix}-{config.backend}"
     stack = stack_class(
         app,

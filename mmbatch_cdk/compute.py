@@ -96,6 +96,7 @@ class BatchCompute(Construct):
 
         storage.connections.allow_default_port_from(self.security_group, "checkpoint storage from compute nodes")
         storage.grant_node(self.role)
+        management_server.use_storage(storage)
         management_server.connections.allow_default_port_from(
             self.security_group, "MMBatch agent installer and API from compute nodes"
         )

@@ -235,6 +235,12 @@ SETTINGS: tuple[Setting, ...] = (
             "m6i.large", "Instance type of the management server (x86_64 or arm64; the Ubuntu image follows)."),
     Setting("redisNodeType", "redis_node_type", _pattern(_NODE_TYPE_RE, "a MemoryDB node type such as db.t4g.small"),
             "db.t4g.small", "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType"),
+    Setting("juicefsVersion", "juicefs_version", _pattern(re.compile(r"^1\.[0-9]+\.[0-9]+$"), "a JuiceFS 1.x release such as 1.3.1"),
+            "1.3.1", "JuiceFS client release installed on nodes and the server (juicefs backend)."),
+    Setting("juicefsSha256", "juicefs_sha256", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
+            "SHA-256 of the JuiceFS tarball for the nodes' architecture. Unset: checked against the release's checksums.txt."),
+    Setting("juicefsCacheGib", "juicefs_cache_gib", _integer(1, 16384), 50,
+            "Local JuiceFS cache per volume on each node, in GiB (added to the root volume)."),
     Setting("multiQueue", "multi_queue", _boolean, False, "Three job queues (compute, general, memory) instead of one.",
             "EnableMultiQueue"),
     Setting("privateOnly", "private_only", _boolean, False,
@@ -281,6 +287,9 @@ class MmBatchConfig:
     mmab_sha256: Optional[str] = None
     management_instance_type: str = "m6i.large"
     redis_node_type: str = "db.t4g.small"
+    juicefs_version: str = "1.3.1"
+    juicefs_sha256: Optional[str] = None
+    juicefs_cache_gib: int = 50
     multi_queue: bool = False
     private_only: bool = False
     spot: bool = True

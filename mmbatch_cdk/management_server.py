@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .instance_types import architecture
+from .storage.base import CheckpointStorage
 from .user_data import render
 
 __all__ = ["ManagementServer", "MMAB_PORT", "UBUNTU_AMI_PARAMETER"]
@@ -101,18 +102,19 @@ class ManagementServer(Construct):
 
         arch = "arm64" if architecture(instance_type) == "arm64" else "amd64"
         image = ec2.MachineImage.from_ssm_parameter(UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX)
-        user_data = ec2.UserData.custom(
-            render(
-                "management_server.sh",
-                {
-                    "MMAB_VERSION": mmab_version,
-                    "MMAB_SOURCE": mmab_source or "",
-                    "MMAB_SHA256": mmab_sha256 or "",
-                    "MMAB_PORT": MMAB_PORT,
-                    "CKPT_INTERVAL": ckpt_interval,
-                },
-            )
+        self._user_data = ec2.MultipartUserData()
+        mmab_install = render(
+            "management_server.sh",
+            {
+                "MMAB_VERSION": mmab_version,
+                "MMAB_SOURCE": mmab_source or "",
+                "MMAB_SHA256": mmab_sha256 or "",
+                "MMAB_PORT": MMAB_PORT,
+                "CKPT_INTERVAL": ckpt_interval,
+            },
         )
+        self._user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(mmab_install)))
+        self._storages: list[CheckpointStorage] = []
         self.instance = ec2.Instance(
             self,
             "Instance",
@@ -122,7 +124,7 @@ class ManagementServer(Construct):
             machine_image=image,
             role=self.role,
             security_group=self.security_group,
-            user_data=user_data,
+            user_data=self._user_data,
             user_data_causes_replacement=True,
             require_imdsv2=True,
             associate_public_ip_address=public_ip,
@@ -148,6 +150,21 @@ class ManagementServer(Construct):
                 "and compute nodes cannot install their agent. See README 'Installing MMAB'.",
             )
         self._acknowledge_findings()
+
+    def use_storage(self, storage: CheckpointStorage) -> None:
+        """Run the storage's one-time preparation (e.g. ``juicefs format``) here, with the access it needs.
+
+        Called by :class:`BatchCompute` for the storage its nodes mount; calling it again is harmless.
+        """
+        if any(existing is storage for existing in self._storages):
+            return
+        self._storages.append(storage)
+        script = storage.formatter_script()
+        if script is None:
+            return
+        self._user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(script)))
+        storage.grant_node(self.role)
+        storage.connections.allow_default_port_from(self.security_group, "storage preparation from the management server")
 
     @property
     def private_ip(self) -> str:

@@ -11,9 +11,9 @@ from .compute import BatchCompute
 from .config import MmBatchConfig
 from .management_server import MMAB_PORT, ManagementServer
 from .network import Network
-from .storage import CheckpointStorage, CheckpointStorageEfs
+from .storage import SCRATCH_MOUNT_POINT, CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 
-__all__ = ["MmBatchEfsStack", "MmBatchStack", "STACKS"]
+__all__ = ["MmBatchEfsStack", "MmBatchJuiceFsStack", "MmBatchStack", "STACKS"]
 
 
 class MmBatchStack(cdk.Stack):
@@ -140,5 +140,40 @@ class MmBatchEfsStack(MmBatchStack):
         }
 
 
-STACKS: dict[str, type[MmBatchStack]] = {"efs": MmBatchEfsStack}
+class MmBatchJuiceFsStack(MmBatchStack):
+    """MMBatch with checkpoints on JuiceFS (S3 + MemoryDB), the seed's "JuiceFS-Based Deployment"."""
+
+    def create_storage(self) -> CheckpointStorage:
+        """Two JuiceFS volumes (checkpoint, scratch) with MemoryDB metadata in the compute subnets."""
+        return CheckpointStorageJuiceFs(
+            self,
+            "CheckpointStorage",
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.compute_subnets,
+            redis_node_type=self.config.redis_node_type,
+            removal_policy=self.removal_policy,
+            cache_size_gib=self.config.juicefs_cache_gib,
+            juicefs_version=self.config.juicefs_version,
+            juicefs_sha256=self.config.juicefs_sha256,
+            name_prefix=self.config.prefix,
+        )
+
+    def storage_outputs(self) -> dict[str, tuple[str, str]]:
+        """Buckets, metadata endpoints, the password secret and the mount points."""
+        storage = self.storage
+        assert isinstance(storage, CheckpointStorageJuiceFs)
+        checkpoint, scratch = storage.clusters["checkpoint"], storage.clusters["scratch"]
+        return {
+            "CheckpointBucketName": (storage.checkpoint_bucket.bucket_name, "S3 bucket of the checkpoint volume"),
+            "ScratchBucketName": (storage.scratch_bucket.bucket_name, "S3 bucket of the scratch volume"),
+            "CheckpointMetadataEndpoint": (checkpoint.attr_cluster_endpoint_address, "MemoryDB endpoint (TLS, 6379)"),
+            "ScratchMetadataEndpoint": (scratch.attr_cluster_endpoint_address, "MemoryDB endpoint (TLS, 6379)"),
+            "MetadataPasswordSecretArn": (storage.secret.secret_arn, "Secret holding the MemoryDB user's password"),
+            "MetadataUserName": (storage.user_name, "MemoryDB user JuiceFS connects as"),
+            "CheckpointMountPoint": (storage.mount_point, "Checkpoint volume on every node"),
+            "ScratchMountPoint": (SCRATCH_MOUNT_POINT, "Scratch volume on every node"),
+        }
+
+
+STACKS: dict[str, type[MmBatchStack]] = {"efs": MmBatchEfsStack, "juicefs": MmBatchJuiceFsStack}
 """The stack class for each ``backend`` value."""

@@ -38,6 +38,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "mmabSource": "s3://example-artifacts/mmab/mmab-{version}.deb",
         "mmabSha256": "a" * 64,
     },
+    "juicefs": {"backend": "juicefs"},
+    "juicefs-existing-vpc": {**EXISTING_VPC, "backend": "juicefs", "juicefsCacheGib": 100},
 }
 
 

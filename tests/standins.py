@@ -22,15 +22,34 @@ STANDINS: dict[str, str] = {
     "mount.efs": "",
     # mountpoint: "not mounted" unless $STANDIN_MOUNTED names the path.
     "mountpoint": '[ "${STANDIN_MOUNTED:-}" = "${@: -1}" ]\n',
-    # curl: fails $STANDIN_CURL_FAILS times, then writes $STANDIN_CURL_BODY to the -o file.
+    # curl: fails $STANDIN_CURL_FAILS times, then serves the URL's file name from $STANDIN_CURL_DIR when
+    # there is one, else writes $STANDIN_CURL_BODY, to the -o file.
     "curl": (
         'count_file="$STANDIN_LOG.curl"; n=$(cat "$count_file" 2>/dev/null || echo 0); echo $((n + 1)) >"$count_file"\n'
         'if [ "$n" -lt "${STANDIN_CURL_FAILS:-0}" ]; then exit 7; fi\n'
-        'out=""; while [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then out=$2; shift; fi; shift; done\n'
-        'if [ -n "$out" ]; then printf \'%s\' "${STANDIN_CURL_BODY:-}" >"$out"; fi\n'
+        'url="${@: -1}"; out=""; while [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then out=$2; shift; fi; shift; done\n'
+        'served="${STANDIN_CURL_DIR:-/nonexistent}/${url##*/}"\n'
+        'if [ -f "$served" ]; then cp "$served" "$out"; elif [ -n "$out" ]; then printf \'%s\' "${STANDIN_CURL_BODY:-}" >"$out"; fi\n'
     ),
-    # aws s3 cp SRC DEST: writes $STANDIN_CURL_BODY to DEST.
-    "aws": 'printf \'%s\' "${STANDIN_CURL_BODY:-}" >"${@: -1}"\n',
+    # aws: memorydb answers "available <endpoint>" after $STANDIN_MEMORYDB_PENDING "creating" answers;
+    # secretsmanager prints $STANDIN_SECRET; s3 cp writes $STANDIN_CURL_BODY to its destination.
+    "aws": (
+        'case "$1" in\n'
+        '  memorydb) c="$STANDIN_LOG.memorydb"; n=$(cat "$c" 2>/dev/null || echo 0); echo $((n + 1)) >"$c"\n'
+        '    if [ "$n" -lt "${STANDIN_MEMORYDB_PENDING:-0}" ]; then printf \'creating\\tNone\\n\'; exit 0; fi\n'
+        '    while [ $# -gt 0 ]; do [ "$1" = "--cluster-name" ] && name=$2; shift; done\n'
+        '    printf \'available\\tclustercfg.%s.abc123.memorydb.eu-west-1.amazonaws.com\\n\' "$name" ;;\n'
+        '  secretsmanager) printf \'%s\\n\' "${STANDIN_SECRET:-}" ;;\n'
+        '  s3) printf \'%s\' "${STANDIN_CURL_BODY:-}" >"${@: -1}" ;;\n'
+        'esac\n'
+    ),
+    # juicefs: "status" fails $STANDIN_JUICEFS_UNFORMATTED times; records META_PASSWORD's presence.
+    "juicefs": (
+        'printf \'%s META_PASSWORD=%s\\n\' "$1" "${META_PASSWORD:+set}" >>"$STANDIN_LOG.env"\n'
+        'if [ "$1" = "status" ]; then c="$STANDIN_LOG.status"; n=$(cat "$c" 2>/dev/null || echo 0); echo $((n + 1)) >"$c"\n'
+        '  [ "$n" -ge "${STANDIN_JUICEFS_UNFORMATTED:-0}" ] || exit 1; fi\n'
+        'if [ "$1" = "format" ] && [ -n "${STANDIN_FORMAT_FAILS:-}" ]; then exit 1; fi\n'
+    ),
 }
 
 

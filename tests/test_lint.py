@@ -14,7 +14,7 @@ from .cfn import shell_parts, user_data_document
 from .conftest import CONFIGS
 
 BIN = Path(sys.executable).parent
-SCRIPTS = ["lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh"]
+SCRIPTS = ["lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"]
 
 
 def shellcheck(*args: str) -> subprocess.CompletedProcess[str]:
@@ -42,8 +42,8 @@ def test_synthesized_user_data_is_shellcheck_clean(synth, tmp_path: Path) -> Non
             if data and "multipart" in user_data_document(data):
                 scripts += shell_parts(user_data_document(data))
         for instance in s.resources("AWS::EC2::Instance").values():
-            scripts.append(user_data_document(instance["Properties"]["UserData"]))
-    assert len(scripts) >= 6
+            scripts += shell_parts(user_data_document(instance["Properties"]["UserData"]))
+    assert len(scripts) >= 3 * len(CONFIGS)  # node: storage + bootstrap; server: MMAB (+ format)
     paths = []
     for i, script in enumerate(scripts):
         path = tmp_path / f"part{i}.sh"

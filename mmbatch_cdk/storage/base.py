@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -18,7 +20,8 @@ class CheckpointStorage(Construct):
     An implementation hands a node everything it needs: a boot script that mounts the storage at
     :data:`CHECKPOINT_MOUNT_POINT` (:meth:`node_mount_script`), IAM permissions (:meth:`grant_node`),
     network reach through :attr:`connections` (``storage.connections.allow_default_port_from(nodes)``),
-    and the local disk its client needs (:attr:`node_disk_gib`).
+    the local disk its client needs (:attr:`node_disk_gib`), and optionally a one-time preparation step
+    for the management server (:meth:`formatter_script`).
     """
 
     mount_point: str = CHECKPOINT_MOUNT_POINT
@@ -36,6 +39,13 @@ class CheckpointStorage(Construct):
     def grant_node(self, grantee: iam.IGrantable) -> None:
         """Give a node role what it needs to mount and write checkpoints."""
         raise NotImplementedError
+
+    def formatter_script(self) -> Optional[str]:
+        """A boot script that prepares the storage once, run by the management server; None when none is needed.
+
+        The runner needs :meth:`grant_node` and :attr:`connections` access too.
+        """
+        return None
 
     def node_mount_script(self) -> str:
         """A complete boot script (bash, shebang included) that mounts the storage, idempotently."""

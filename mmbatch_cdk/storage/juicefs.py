@@ -1,0 +1,302 @@
+"""CheckpointStorageJuiceFs: JuiceFS volumes on S3 with MemoryDB (Redis) metadata, for checkpoints and scratch."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Optional
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_memorydb as memorydb
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from ..user_data import render
+from .base import CheckpointStorage
+
+__all__ = ["CheckpointStorageJuiceFs", "JUICEFS_RELEASE_URL", "SCRATCH_MOUNT_POINT"]
+
+JUICEFS_RELEASE_URL = "https://github.com/juicedata/juicefs/releases/download/v{version}/juicefs-{version}-linux-{arch}.tar.gz"
+"""JuiceFS's own release assets; ``{version}`` and ``{arch}`` (amd64/arm64) are filled in at boot."""
+
+SCRATCH_MOUNT_POINT = "/mmc-scratch"
+"""Where the scratch volume is mounted on every node."""
+
+_META_DB = 1  # JuiceFS turns the db number into a {1} hash-tag key prefix on a cluster-mode server.
+_CACHE_DIR = "/var/jfsCache"
+
+
+class CheckpointStorageJuiceFs(CheckpointStorage):
+    """Two JuiceFS volumes, ``checkpoint`` (at ``/mmc-checkpoint``) and ``scratch`` (at ``/mmc-scratch``).
+
+    Each volume keeps its data in its own S3 bucket (SSE-S3, public access blocked, TLS-only policy,
+    retained by default) and its metadata in its own MemoryDB cluster (TLS, one shard with a replica
+    in a second availability zone, daily snapshots kept for ``snapshot_retention_days``). One MemoryDB
+    user, in an ACL used by both clusters, authenticates with a password generated in Secrets Manager;
+    the template holds only a dynamic reference to it and nodes read it at boot with a grant on that
+    one secret. The clusters admit 6379 only from what is granted through :attr:`connections`.
+
+    The volumes are formatted once by the management server (``juicefs format --no-update``, so a
+    second run is a no-op); nodes wait for that, then mount both volumes as systemd services ordered
+    before the ECS agent. Nodes and server find the clusters' endpoints by name at boot, so nothing
+    in the stack waits for MemoryDB to be created.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        vpc_subnets: Optional[ec2.SubnetSelection] = None,
+        redis_node_type: str = "db.t4g.small",
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        cache_size_gib: int = 50,
+        juicefs_version: str = "1.3.1",
+        juicefs_url: str = JUICEFS_RELEASE_URL,
+        juicefs_sha256: Optional[str] = None,
+        block_size_mib: int = 4,
+        max_uploads: int = 20,
+        buffer_size_mib: int = 300,
+        snapshot_retention_days: int = 7,
+        name_prefix: Optional[str] = None,
+    ) -> None:
+        """
+        :param vpc: the VPC of the MemoryDB clusters.
+        :param vpc_subnets: subnets of the clusters, in at least two availability zones. Default: the VPC's
+            private subnets, or its public subnets when it has none.
+        :param redis_node_type: MemoryDB node type. Default: ``db.t4g.small``.
+        :param removal_policy: what stack deletion does to buckets, clusters and secret. Default: RETAIN.
+        :param cache_size_gib: local cache per volume on each node (added to its root volume). Default: 50.
+        :param juicefs_version: JuiceFS client release. Default: ``1.3.1``.
+        :param juicefs_url: where the client tarball comes from (``{version}``, ``{arch}``). Default: JuiceFS's releases.
+        :param juicefs_sha256: SHA-256 of the tarball for the nodes' architecture. Default: checked against the
+            release's ``checksums.txt``.
+        :param block_size_mib: JuiceFS block size, fixed when a volume is formatted. Default: 4.
+        :param max_uploads: parallel uploads to S3 per mount. Default: 20.
+        :param buffer_size_mib: read/write buffer per mount. Default: 300.
+        :param snapshot_retention_days: MemoryDB snapshots kept. Default: 7.
+        :param name_prefix: prefix of the MemoryDB cluster, user and ACL names (unique per account and region).
+            Default: derived from the construct path.
+        """
+        super().__init__(scope, id)
+        prefix = _memorydb_name(name_prefix or cdk.Names.unique_resource_name(self, max_length=18, separator="-"))
+        self.cache_size_gib = cache_size_gib
+        """Local cache per volume, in GiB."""
+        self._settings = {
+            "JUICEFS_VERSION": juicefs_version,
+            "JUICEFS_URL": juicefs_url,
+            "JUICEFS_SHA256": juicefs_sha256 or "",
+            "AWS_REGION": cdk.Aws.REGION,
+            "META_DB": _META_DB,
+        }
+        self._block_size_kib = block_size_mib * 1024
+        self._tuning = {"MAX_UPLOADS": max_uploads, "BUFFER_SIZE_MIB": buffer_size_mib}
+
+        self.checkpoint_bucket = self._bucket("CheckpointBucket", removal_policy, scratch=False)
+        """S3 bucket of the checkpoint volume."""
+        self.scratch_bucket = self._bucket("ScratchBucket", removal_policy, scratch=True)
+        """S3 bucket of the scratch volume."""
+
+        self.secret = secretsmanager.Secret(
+            self,
+            "MetadataPassword",
+            description="Password of the MemoryDB user that JuiceFS connects as",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=32),
+            removal_policy=removal_policy,
+        )
+        """The MemoryDB user's password."""
+        cdk.Validations.of(self.secret).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SMG4",
+                reason="A MemoryDB user holds one password that nodes read only at boot; rotating it needs the user "
+                "updated and every node remounted, so rotation is an operator step (README), not a Lambda.",
+            )
+        )
+
+        self._security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description="JuiceFS metadata (MemoryDB): 6379 from granted peers only",
+            allow_all_outbound=False,
+        )
+        self._connections = ec2.Connections(security_groups=[self._security_group], default_port=ec2.Port.tcp(6379))
+        subnet_group = memorydb.CfnSubnetGroup(
+            self,
+            "SubnetGroup",
+            subnet_group_name=f"{prefix}-juicefs",
+            subnet_ids=vpc.select_subnets(**_selection(vpc_subnets)).subnet_ids,
+            description="JuiceFS metadata clusters",
+        )
+        self.user_name = f"{prefix}-juicefs"
+        """The MemoryDB user JuiceFS connects as."""
+        user = memorydb.CfnUser(
+            self,
+            "User",
+            user_name=self.user_name,
+            access_string="on ~* &* +@all",
+            authentication_mode={"Type": "password", "Passwords": [self.secret.secret_value.unsafe_unwrap()]},
+        )
+        # Refs (which return the names) order user -> ACL -> clusters without explicit dependencies.
+        acl = memorydb.CfnACL(self, "Acl", acl_name=f"{prefix}-juicefs", user_names=[user.ref])
+
+        self.clusters: dict[str, memorydb.CfnCluster] = {}
+        """The MemoryDB cluster of each volume (``checkpoint``, ``scratch``), created in parallel."""
+        for volume in ("checkpoint", "scratch"):
+            cluster = memorydb.CfnCluster(
+                self,
+                f"{volume.capitalize()}Metadata",
+                cluster_name=f"{prefix}-{volume}",
+                description=f"JuiceFS metadata of the {volume} volume",
+                node_type=redis_node_type,
+                acl_name=acl.ref,
+                num_shards=1,
+                num_replicas_per_shard=1,
+                tls_enabled=True,
+                engine="redis",
+                engine_version="7.1",
+                subnet_group_name=subnet_group.ref,
+                security_group_ids=[self._security_group.security_group_id],
+                snapshot_retention_limit=snapshot_retention_days,
+                auto_minor_version_upgrade=True,
+            )
+            cluster.apply_removal_policy(removal_policy)
+            self.clusters[volume] = cluster
+        self._volumes = {
+            "checkpoint": (self.clusters["checkpoint"].cluster_name, self.checkpoint_bucket, self.mount_point),
+            "scratch": (self.clusters["scratch"].cluster_name, self.scratch_bucket, SCRATCH_MOUNT_POINT),
+        }
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """Redis TLS (6379) access to both MemoryDB clusters."""
+        return self._connections
+
+    @property
+    def node_disk_gib(self) -> int:
+        """Both volumes' caches plus the 10% JuiceFS keeps free on the cache disk."""
+        return math.ceil(2 * self.cache_size_gib * 11 / 10)
+
+    def grant_node(self, grantee: iam.IGrantable) -> None:
+        """Object read/write on the two buckets, read of the one secret, describe of the two clusters."""
+        for bucket in (self.checkpoint_bucket, self.scratch_bucket):
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resource_arns=[bucket.arn_for_objects("*")],
+            )
+            iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn])
+        self.secret.grant_read(grantee)
+        stack = cdk.Stack.of(self)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["memorydb:DescribeClusters"],
+            resource_arns=[
+                stack.format_arn(service="memorydb", resource="cluster", resource_name=cluster.cluster_name)
+                for cluster in self.clusters.values()
+            ],
+        )
+        policy = _default_policy(grantee)
+        if policy is not None:
+            for bucket_id, bucket in (("CheckpointBucket", self.checkpoint_bucket), ("ScratchBucket", self.scratch_bucket)):
+                cdk.Validations.of(policy).acknowledge(
+                    cdk.Acknowledgment(
+                        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(bucket)}.Arn>/*]",
+                        reason=f"JuiceFS stores the {bucket_id.replace('Bucket', '').lower()} volume as block objects "
+                        "under keys it generates; access is limited to objects of this one bucket.",
+                    )
+                )
+
+    def node_mount_script(self) -> str:
+        """Install the pinned client, wait for the volumes to be formatted, mount both as systemd services."""
+        volumes = " ".join(f"{name}:{cluster}:{mount}" for name, (cluster, _, mount) in self._volumes.items())
+        return render(
+            "juicefs_mount.sh",
+            {
+                **self._settings,
+                "SECRET_ARN": self.secret.secret_arn,
+                "META_USER": self.user_name,
+                "VOLUMES": volumes,
+                "CACHE_DIR": _CACHE_DIR,
+                "CACHE_SIZE_MIB": self.cache_size_gib * 1024,
+                **self._tuning,
+                "FORMAT_WAIT_ATTEMPTS": 40,
+            },
+        )
+
+    def formatter_script(self) -> Optional[str]:
+        """Format both volumes once the clusters are up (run by the management server)."""
+        volumes = " ".join(f"{name}:{cluster}:{bucket.bucket_name}" for name, (cluster, bucket, _) in self._volumes.items())
+        return render(
+            "juicefs_format.sh",
+            {
+                **self._settings,
+                "SECRET_ARN": self.secret.secret_arn,
+                "META_USER": self.user_name,
+                "VOLUMES": volumes,
+                "BLOCK_SIZE_KIB": self._block_size_kib,
+                "CLUSTER_WAIT_ATTEMPTS": 45,
+            },
+        )
+
+    def _bucket(self, id: str, removal_policy: cdk.RemovalPolicy, *, scratch: bool) -> s3.Bucket:
+        rules = [s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(1))]
+        if scratch:
+            # Scratch blocks that sit untouched move to Intelligent-Tiering, which reads back at S3 Standard
+            # latency; objects are never expired by S3, since JuiceFS metadata still points at them.
+            rules.append(
+                s3.LifecycleRule(
+                    id="ScratchToIntelligentTiering",
+                    transitions=[
+                        s3.Transition(storage_class=s3.StorageClass.INTELLIGENT_TIERING, transition_after=cdk.Duration.days(0))
+                    ],
+                )
+            )
+        bucket = s3.Bucket(
+            self,
+            id,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+            lifecycle_rules=rules,
+        )
+        cdk.Validations.of(bucket).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-S1",
+                reason="Server access logs would add a log line per JuiceFS block (4 MiB) read or written; bucket "
+                "access is limited to this stack's node and server roles. Enable CloudTrail data events to audit.",
+            )
+        )
+        return bucket
+
+
+def _selection(vpc_subnets: Optional[ec2.SubnetSelection]) -> dict:
+    return {} if vpc_subnets is None else {
+        "subnets": vpc_subnets.subnets,
+        "subnet_type": vpc_subnets.subnet_type,
+        "subnet_group_name": vpc_subnets.subnet_group_name,
+        "one_per_az": vpc_subnets.one_per_az,
+        "availability_zones": vpc_subnets.availability_zones,
+        "subnet_filters": vpc_subnets.subnet_filters,
+    }
+
+
+def _memorydb_name(text: str) -> str:
+    """A valid MemoryDB name fragment: lowercase letters, digits and single hyphens, starting with a letter."""
+    name = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+    return name if name[:1].isalpha() else f"m{name}"
+
+
+def _default_policy(grantee: iam.IGrantable) -> Optional[Construct]:
+    principal = grantee.grant_principal
+    if isinstance(principal, iam.Role):
+        return principal.node.try_find_child("DefaultPolicy")
+    return None
+
+
+def _logical_id(bucket: s3.Bucket) -> str:
+    resource = bucket.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+    return cdk.Stack.of(bucket).get_logical_id(resource)

@@ -1,0 +1,285 @@
+"""The JuiceFS deployment: S3 + MemoryDB storage, its scoped access, and its boot scripts run for real."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from mmbatch_cdk.user_data import render
+
+from .cfn import shell_parts, user_data_document
+from .conftest import CONFIGS, Synth, synthesize
+from .standins import run_script
+
+SECRET = "s3cr3t-Password-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def jfs(synth) -> Synth:
+    return synth("juicefs")
+
+
+@pytest.fixture(scope="module")
+def jfs_existing(synth) -> Synth:
+    return synth("juicefs-existing-vpc")
+
+
+# ------------------------------------------------------------------ buckets
+
+
+def test_two_buckets_encrypted_private_tls_only_and_retained(jfs: Synth) -> None:
+    buckets = jfs.resources("AWS::S3::Bucket")
+    assert len(buckets) == 2
+    for logical_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+        }
+        assert bucket["DeletionPolicy"] == "Retain"
+        assert {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}, "Id": "AbortIncompleteUploads", "Status": "Enabled"} in props["LifecycleConfiguration"]["Rules"]
+        assert not any("ExpirationInDays" in r for r in props["LifecycleConfiguration"]["Rules"]), "S3 must never expire JuiceFS blocks"
+        policy = next(p for p in jfs.resources("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": logical_id})
+        deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_only_scratch_moves_to_intelligent_tiering(jfs: Synth) -> None:
+    tiering = {k: any(r["Id"] == "ScratchToIntelligentTiering" for r in v["Properties"]["LifecycleConfiguration"]["Rules"])
+               for k, v in jfs.resources("AWS::S3::Bucket").items()}
+    assert sorted((k.startswith("CheckpointStorageScratch"), v) for k, v in tiering.items()) == [(False, False), (True, True)]
+
+
+# ------------------------------------------------------------------ MemoryDB
+
+
+def test_two_tls_clusters_with_a_replica_and_snapshots(jfs: Synth) -> None:
+    clusters = jfs.resources("AWS::MemoryDB::Cluster")
+    assert sorted(c["Properties"]["ClusterName"] for c in clusters.values()) == ["mmbatch-checkpoint", "mmbatch-scratch"]
+    for cluster in clusters.values():
+        props = cluster["Properties"]
+        assert props["TLSEnabled"] is True
+        assert (props["NumShards"], props["NumReplicasPerShard"]) == (1, 1)
+        assert props["NodeType"] == "db.t4g.small"
+        assert props["SnapshotRetentionLimit"] == 7
+        assert props["ACLName"] == {"Ref": next(iter(jfs.resources("AWS::MemoryDB::ACL")))}
+        assert cluster["DeletionPolicy"] == "Retain"
+        assert "DependsOn" not in cluster or all("Metadata" not in d for d in cluster["DependsOn"]), "clusters are created in parallel"
+
+
+def test_clusters_span_two_azs(jfs: Synth, jfs_existing: Synth) -> None:
+    assert len(jfs.one("AWS::MemoryDB::SubnetGroup")["Properties"]["SubnetIds"]) == 2
+    assert jfs_existing.one("AWS::MemoryDB::SubnetGroup")["Properties"]["SubnetIds"] == CONFIGS["juicefs-existing-vpc"]["subnetIds"].split(",")
+
+
+def test_user_password_comes_from_secrets_manager_only(jfs: Synth) -> None:
+    user = jfs.one("AWS::MemoryDB::User")["Properties"]
+    secret_id = next(iter(jfs.resources("AWS::SecretsManager::Secret")))
+    assert user["AuthenticationMode"] == {
+        "Type": "password",
+        "Passwords": [{"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]}],
+    }
+    assert jfs.one("AWS::MemoryDB::ACL")["Properties"]["UserNames"] == [{"Ref": next(iter(jfs.resources("AWS::MemoryDB::User")))}]
+    generator = jfs.resources("AWS::SecretsManager::Secret")[secret_id]["Properties"]["GenerateSecretString"]
+    assert generator["PasswordLength"] >= 32
+
+
+def test_no_plain_text_secret_anywhere(jfs: Synth) -> None:
+    text = json.dumps(jfs.template)
+    for launch_template in jfs.resources("AWS::EC2::LaunchTemplate").values():
+        data = launch_template["Properties"]["LaunchTemplateData"].get("UserData")
+        if data:
+            text += user_data_document(data)
+    for instance in jfs.resources("AWS::EC2::Instance").values():
+        text += user_data_document(instance["Properties"]["UserData"])
+    # The password is only ever read at boot ("$(...)") and written with printf's %s, never a literal.
+    assert re.findall(r'META_PASSWORD=(?!\\?"\$\(mmb_retry|%s)', text) == []
+    assert "rediss://$META_USER@$host" in text, "the URL carries the user, never a password"
+    assert re.findall(r"rediss://[^@\s'\"]*:[^@\s'\"]*@", text) == []
+    assert re.findall(r'"Passwords?": \["[^{]', text) == []
+
+
+def test_redis_port_only_from_nodes_and_server(jfs: Synth) -> None:
+    group = next(k for k in jfs.resources("AWS::EC2::SecurityGroup") if k.startswith("CheckpointStorageSecurityGroup"))
+    rules = [r["Properties"] for r in jfs.resources("AWS::EC2::SecurityGroupIngress").values()
+             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group, "GroupId"]}]
+    assert sorted((r["FromPort"], r["SourceSecurityGroupId"]["Fn::GetAtt"][0][:14]) for r in rules) == [
+        (6379, "ComputeSecurit"), (6379, "ManagementServ")
+    ]
+
+
+# ------------------------------------------------------------------ IAM
+
+
+def _statements(s: Synth, role_prefix: str) -> list[dict]:
+    return [st for p in s.resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"][0]["Ref"].startswith(role_prefix)
+            for st in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+@pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
+def test_storage_access_is_scoped_to_the_two_buckets_one_secret_two_clusters(jfs: Synth, role: str) -> None:
+    statements = _statements(jfs, role)
+    buckets = sorted(jfs.resources("AWS::S3::Bucket"))
+    secret = next(iter(jfs.resources("AWS::SecretsManager::Secret")))
+    objects = next(st for st in statements if "s3:PutObject" in st["Action"])
+    assert objects["Action"] == ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert sorted(r["Fn::Join"][1][0]["Fn::GetAtt"][0] for r in objects["Resource"]) == buckets
+    listing = next(st for st in statements if st["Action"] == "s3:ListBucket")
+    assert sorted(r["Fn::GetAtt"][0] for r in listing["Resource"]) == buckets
+    secret_read = next(st for st in statements if "secretsmanager:GetSecretValue" in st["Action"])
+    assert secret_read["Resource"] == {"Ref": secret}
+    describe = next(st for st in statements if st["Action"] == "memorydb:DescribeClusters")
+    assert [r["Fn::Join"][1][-1] for r in describe["Resource"]] == [":cluster/mmbatch-checkpoint", ":cluster/mmbatch-scratch"]
+    s3_actions = {a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"]) if a.startswith("s3:")}
+    assert s3_actions <= {"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:ListBucket"}
+
+
+# ------------------------------------------------------------------ compute and server wiring
+
+
+def test_node_root_volume_holds_both_caches(jfs: Synth, jfs_existing: Synth) -> None:
+    def size(s: Synth) -> int:
+        lt = next(v for k, v in s.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+        return lt["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
+
+    assert size(jfs) == 30 + 110
+    assert size(jfs_existing) == 30 + 220
+
+
+def test_server_formats_and_nodes_mount_without_waiting_on_memorydb(jfs: Synth) -> None:
+    server = jfs.one("AWS::EC2::Instance")
+    parts = shell_parts(user_data_document(server["Properties"]["UserData"]))
+    assert "MMB_STEP=management-server" in parts[0] and "MMB_STEP=juicefs-format" in parts[1]
+    assert "export VOLUMES='checkpoint:mmbatch-checkpoint:" in parts[1]
+    clusters = set(jfs.resources("AWS::MemoryDB::Cluster"))
+    for resource in jfs.template["Resources"].values():
+        if resource["Type"] in ("AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::Batch::ComputeEnvironment", "AWS::IAM::Policy"):
+            assert not clusters & set(resource.get("DependsOn", []))
+            assert not any(c in json.dumps(resource["Properties"]) for c in clusters)
+
+
+def test_juicefs_stack_outputs(jfs: Synth) -> None:
+    for key in ("CheckpointBucketName", "ScratchBucketName", "CheckpointMetadataEndpoint", "ScratchMetadataEndpoint",
+                "MetadataPasswordSecretArn", "CheckpointMountPoint", "ScratchMountPoint", "JobQueueArn", "ManagementServerUrl"):
+        assert key in jfs.template["Outputs"]
+
+
+def test_redis_node_type_is_passed_through(tmp_path) -> None:
+    s = synthesize({"backend": "juicefs", "redisNodeType": "db.r7g.large", "prefix": "team-a"}, tmp_path)
+    clusters = s.resources("AWS::MemoryDB::Cluster").values()
+    assert {c["Properties"]["NodeType"] for c in clusters} == {"db.r7g.large"}
+    assert sorted(c["Properties"]["ClusterName"] for c in clusters) == ["team-a-checkpoint", "team-a-scratch"]
+
+
+# ------------------------------------------------------------------ boot scripts, run
+
+
+def _release(tmp_path: Path, version: str = "1.3.1") -> tuple[Path, str]:
+    """A stand-in JuiceFS release: a tarball with a 'juicefs' file and its checksums.txt."""
+    directory = tmp_path / "release"
+    directory.mkdir()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = b"#!/bin/sh\necho juicefs\n"
+        info = tarfile.TarInfo("juicefs")
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+    name = f"juicefs-{version}-linux-amd64.tar.gz"
+    (directory / name).write_bytes(buffer.getvalue())
+    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
+    (directory / "checksums.txt").write_text(f"{'0' * 64}  juicefs-{version}-linux-arm64.tar.gz\n{digest}  {name}\n")
+    return directory, digest
+
+
+def _scripts(jfs: Synth) -> tuple[str, str]:
+    lt = next(v for k, v in jfs.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+    mount = shell_parts(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"]))[0]
+    fmt = shell_parts(user_data_document(jfs.one("AWS::EC2::Instance")["Properties"]["UserData"]))[1]
+    return mount, fmt
+
+
+def _env(release: Path, **extra: str) -> dict[str, str]:
+    return {"STANDIN_CURL_DIR": str(release), "STANDIN_SECRET": SECRET, **extra}
+
+
+def test_format_waits_for_clusters_then_formats_both_volumes_once(jfs: Synth, tmp_path: Path) -> None:
+    release, _ = _release(tmp_path)
+    run = run_script(_scripts(jfs)[1], tmp_path / "run", _env(release, STANDIN_MEMORYDB_PENDING="2"))
+    assert run.returncode == 0, run.stderr
+    formats = [c for c in run.calls if c.startswith("juicefs format")]
+    assert len(formats) == 2
+    assert formats[0].startswith("juicefs format --storage s3 --bucket https://CheckpointStorageCheckpointBucket")
+    assert "--trash-days 0 --block-size 4096 --no-update" in formats[0]
+    assert formats[0].endswith("rediss://mmbatch-juicefs@clustercfg.mmbatch-checkpoint.abc123.memorydb.eu-west-1.amazonaws.com:6379/1 checkpoint")
+    assert formats[1].endswith(":6379/1 scratch")
+    assert (run.root / "usr/local/bin/juicefs").exists(), "the verified client is installed"
+    assert sum(c.startswith("aws memorydb") for c in run.calls) == 4, "two 'creating' answers, then one per cluster"
+    assert SECRET not in "\n".join(run.calls) + run.stderr + run.file("/var/log/mmab/juicefs-format.log")
+    seen = Path(str(tmp_path / "run" / "calls.log") + ".env").read_text().splitlines()
+    assert [line for line in seen if line.startswith("format")] == ["format META_PASSWORD=set"] * 2
+
+
+def test_format_failure_is_loud(jfs: Synth, tmp_path: Path) -> None:
+    release, _ = _release(tmp_path)
+    run = run_script(_scripts(jfs)[1], tmp_path / "run", _env(release, STANDIN_FORMAT_FAILS="1"))
+    assert run.returncode == 1
+    assert "ERROR: juicefs format of volume checkpoint failed" in run.stderr
+
+
+def test_client_with_a_wrong_checksum_is_rejected(jfs: Synth, tmp_path: Path) -> None:
+    release, _ = _release(tmp_path)
+    script = _scripts(jfs)[1].replace("export JUICEFS_SHA256=''", f"export JUICEFS_SHA256={'f' * 64}")
+    run = run_script(script, tmp_path / "run", _env(release))
+    assert run.returncode == 1
+    assert "ERROR: checksum mismatch for https://github.com/juicedata/juicefs/releases/download/v1.3.1/" in run.stderr
+    assert not (run.root / "usr/local/bin/juicefs").exists()
+
+
+def test_client_pinned_checksum_is_used_when_given(jfs: Synth, tmp_path: Path) -> None:
+    release, digest = _release(tmp_path)
+    (release / "checksums.txt").unlink()
+    script = _scripts(jfs)[1].replace("export JUICEFS_SHA256=''", f"export JUICEFS_SHA256={digest}")
+    run = run_script(script, tmp_path / "run", _env(release))
+    assert run.returncode == 0, run.stderr
+
+
+def test_nodes_wait_for_format_then_write_units_that_start_before_ecs(jfs: Synth, tmp_path: Path) -> None:
+    release, _ = _release(tmp_path)
+    run = run_script(_scripts(jfs)[0], tmp_path / "run", _env(release, STANDIN_JUICEFS_UNFORMATTED="2"))
+    assert run.returncode == 0, run.stderr
+    assert sum(c.startswith("juicefs status rediss://mmbatch-juicefs@") for c in run.calls) == 4
+    unit = run.file("/etc/systemd/system/juicefs-checkpoint.service")
+    assert "Before=docker.service ecs.service" in unit and "RequiredBy=ecs.service" in unit
+    assert "EnvironmentFile=/etc/juicefs/meta.env" in unit
+    start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert start.endswith("rediss://mmbatch-juicefs@clustercfg.mmbatch-checkpoint.abc123.memorydb.eu-west-1.amazonaws.com:6379/1 /mmc-checkpoint")
+    assert "--writeback" not in start, "checkpoints must reach S3 before a write returns"
+    assert "--cache-dir /var/jfsCache/checkpoint --cache-size 51200" in start
+    assert "--no-usage-report" in start
+    assert "/mmc-scratch" in run.file("/etc/systemd/system/juicefs-scratch.service")
+    assert run.calls[-2:] == ["systemctl daemon-reload", "systemctl enable --now juicefs-checkpoint.service juicefs-scratch.service"]
+    env_file = run.root / "etc/juicefs/meta.env"
+    assert env_file.read_text() == f"META_PASSWORD={SECRET}\n"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    assert SECRET not in unit + "\n".join(run.calls) + run.file("/var/log/mmbatch/boot.log")
+
+
+def test_nodes_give_up_loudly_when_never_formatted(jfs: Synth, tmp_path: Path) -> None:
+    release, _ = _release(tmp_path)
+    script = _scripts(jfs)[0].replace("export FORMAT_WAIT_ATTEMPTS=40", "export FORMAT_WAIT_ATTEMPTS=3")
+    run = run_script(script, tmp_path / "run", _env(release, STANDIN_JUICEFS_UNFORMATTED="99"))
+    assert run.returncode == 1
+    assert "ERROR: volume checkpoint was never formatted" in run.stderr
+    assert not (run.root / "etc/systemd/system/juicefs-checkpoint.service").exists()
+
+
+def test_mount_script_renders_from_the_construct(tmp_path: Path) -> None:
+    script = render("juicefs_mount.sh", {})
+    run = run_script(script, tmp_path)
+    assert run.returncode != 0 and "JUICEFS_VERSION" in run.stderr
