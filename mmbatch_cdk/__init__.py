@@ -3,6 +3,7 @@
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
 from .management_server import ManagementServer
+from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
 from .stacks import MmBatchEfsStack, MmBatchJuiceFsStack, MmBatchStack
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
@@ -13,10 +14,13 @@ __all__ = [
     "CheckpointStorageEfs",
     "CheckpointStorageJuiceFs",
     "ConfigError",
+    "DEFAULT_QUEUES",
     "ManagementServer",
     "MmBatchConfig",
     "MmBatchEfsStack",
     "MmBatchJuiceFsStack",
     "MmBatchStack",
+    "MultiQueue",
     "Network",
+    "QueueSpec",
 ]

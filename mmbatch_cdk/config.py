@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from .instance_types import architecture
+from .instance_types import architecture, sizes
 
 __all__ = ["ConfigError", "MmBatchConfig", "SETTINGS", "Setting", "DEFAULT_INSTANCE_TYPES"]
 
@@ -262,6 +262,27 @@ SETTINGS: tuple[Setting, ...] = (
             "Root volume (gp3, encrypted) of each compute node, before any storage cache."),
 )
 
+_QUEUE_DEFAULTS = {
+    "jq1": ("c7i", "compute-optimized, highest priority"),
+    "jq2": ("m7i", "general purpose"),
+    "jq3": ("r7i", "memory-optimized, lowest priority"),
+}
+
+
+def _queue_settings() -> tuple[Setting, ...]:
+    settings = []
+    for queue, (family, role) in _QUEUE_DEFAULTS.items():
+        settings += [
+            Setting(f"{queue}InstanceTypes", f"{queue}_instance_types",
+                    _list_of(_pattern(_INSTANCE_TYPE_RE, "instance types"), "instance types or families such as c7i.large or c7i"),
+                    sizes(family), f"With `multiQueue`: {queue.upper()} ({role}) instance types."),
+            Setting(f"{queue}MinvCpus", f"{queue}_min_vcpus", _integer(0), 0, f"With `multiQueue`: {queue.upper()} minimum vCPUs."),
+            Setting(f"{queue}MaxvCpus", f"{queue}_max_vcpus", _integer(1), 256, f"With `multiQueue`: {queue.upper()} maximum vCPUs."),
+        ]
+    return tuple(settings)
+
+
+SETTINGS = SETTINGS + _queue_settings()
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 # Context keys CDK itself or the CLI may pass; never reported as unknown.
@@ -300,6 +321,15 @@ class MmBatchConfig:
     ecs_start_timeout: str = "16m"
     ecs_create_timeout: str = "15m"
     root_volume_gib: int = 30
+    jq1_instance_types: tuple[str, ...] = sizes("c7i")
+    jq1_min_vcpus: int = 0
+    jq1_max_vcpus: int = 256
+    jq2_instance_types: tuple[str, ...] = sizes("m7i")
+    jq2_min_vcpus: int = 0
+    jq2_max_vcpus: int = 256
+    jq3_instance_types: tuple[str, ...] = sizes("r7i")
+    jq3_min_vcpus: int = 0
+    jq3_max_vcpus: int = 256
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -371,13 +401,18 @@ def _cross_checks(values: dict[str, Any], context: Mapping[str, Any]) -> list[st
         )
     if _given(context, "mmabSha256") and not _given(context, "mmabSource"):
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
-    archs = {t: architecture(t) for t in values["instance_types"]}
-    if len(set(archs.values())) > 1:
-        by_arch = ", ".join(f"{t} ({a})" for t, a in archs.items())
-        problems.append(
-            f"instanceTypes: mixes CPU architectures ({by_arch}); checkpoints restore only onto the "
-            "architecture they were taken on, so list one architecture per queue"
-        )
+    for key, attr in [("instanceTypes", "instance_types")] + [(f"{q}InstanceTypes", f"{q}_instance_types") for q in _QUEUE_DEFAULTS]:
+        archs = {t: architecture(t) for t in values[attr]}
+        if len(set(archs.values())) > 1:
+            by_arch = ", ".join(f"{t} ({a})" for t, a in archs.items())
+            problems.append(
+                f"{key}: mixes CPU architectures ({by_arch}); checkpoints restore only onto the "
+                "architecture they were taken on, so list one architecture per queue"
+            )
+    for queue in _QUEUE_DEFAULTS:
+        low, high = values[f"{queue}_min_vcpus"], values[f"{queue}_max_vcpus"]
+        if low > high:
+            problems.append(f"{queue}MinvCpus: {low} is greater than {queue}MaxvCpus ({high}); expected {queue}MinvCpus <= {queue}MaxvCpus")
     return problems
 
 

@@ -19,3 +19,12 @@ def family(instance_type: str) -> str:
 def architecture(instance_type: str) -> str:
     """``arm64`` for Graviton instance types and families, ``x86_64`` otherwise."""
     return "arm64" if _ARM_FAMILY.match(family(instance_type)) else "x86_64"
+
+
+STANDARD_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+"""The sizes the seed lists for a family (``large`` to ``16xlarge``)."""
+
+
+def sizes(family_name: str) -> tuple[str, ...]:
+    """Instance types of ``family_name`` in :data:`STANDARD_SIZES`, e.g. ``sizes("c7i")``."""
+    return tuple(f"{family_name}.{size}" for size in STANDARD_SIZES)

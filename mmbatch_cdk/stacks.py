@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,6 +11,7 @@ from constructs import Construct
 from .compute import BatchCompute
 from .config import MmBatchConfig
 from .management_server import MMAB_PORT, ManagementServer
+from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
 from .storage import SCRATCH_MOUNT_POINT, CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 
@@ -17,7 +19,7 @@ __all__ = ["MmBatchEfsStack", "MmBatchJuiceFsStack", "MmBatchStack", "STACKS"]
 
 
 class MmBatchStack(cdk.Stack):
-    """Network + checkpoint storage + ManagementServer + BatchCompute, as the config describes.
+    """Network + checkpoint storage + ManagementServer + BatchCompute (or MultiQueue), as the config describes.
 
     Subclasses choose the storage (:meth:`create_storage`) and its outputs (:meth:`storage_outputs`).
     """
@@ -62,25 +64,46 @@ class MmBatchStack(cdk.Stack):
             ckpt_interval=config.ckpt_interval,
         )
         """The MMAB management server."""
-        self.compute = BatchCompute(
-            self,
-            "Compute",
+        node_settings = dict(
             vpc=self.network.vpc,
             vpc_subnets=self.network.compute_subnets,
             storage=self.storage,
             management_server=self.management_server,
-            instance_types=config.instance_types,
-            min_vcpus=config.min_vcpus,
-            max_vcpus=config.max_vcpus,
-            spot=config.spot,
             security_groups=self.network.extra_security_groups,
             root_volume_gib=config.root_volume_gib,
             ecs_stop_timeout=config.ecs_stop_timeout,
             ecs_start_timeout=config.ecs_start_timeout,
             ecs_create_timeout=config.ecs_create_timeout,
         )
-        """The Batch compute environment and job queue."""
+        self.queues: dict[str, BatchCompute]
+        """Each job queue's compute, by name: ``{"": ...}`` for the single queue, ``Jq1``... with ``multiQueue``."""
+        if config.multi_queue:
+            self.queues = MultiQueue(self, "Queues", queues=self._queue_specs(), **node_settings).queues
+        else:
+            compute = BatchCompute(
+                self,
+                "Compute",
+                instance_types=config.instance_types,
+                min_vcpus=config.min_vcpus,
+                max_vcpus=config.max_vcpus,
+                spot=config.spot,
+                **node_settings,
+            )
+            self.queues = {"": compute}
         self._outputs()
+
+    def _queue_specs(self) -> list[QueueSpec]:
+        c = self.config
+        return [
+            dataclasses.replace(
+                spec,
+                instance_types=getattr(c, f"{spec.name.lower()}_instance_types"),
+                min_vcpus=getattr(c, f"{spec.name.lower()}_min_vcpus"),
+                max_vcpus=getattr(c, f"{spec.name.lower()}_max_vcpus"),
+                spot=c.spot,
+            )
+            for spec in DEFAULT_QUEUES
+        ]
 
     @property
     def removal_policy(self) -> cdk.RemovalPolicy:
@@ -108,8 +131,11 @@ class MmBatchStack(cdk.Stack):
                 port_forward,
                 f"Run this, then open https://localhost:{MMAB_PORT} (self-signed certificate)",
             ),
-            "JobQueueArn": (self.compute.job_queue.job_queue_arn, "Submit checkpointed jobs here"),
-            "JobLogGroupName": (self.compute.job_log_group.log_group_name, "Log group for job logs"),
+            **{
+                f"JobQueueArn{name}": (compute.job_queue.job_queue_arn, f"Submit checkpointed jobs here ({', '.join(compute.instance_types[:2])}...)")
+                for name, compute in self.queues.items()
+            },
+            "JobLogGroupName": (next(iter(self.queues.values())).job_log_group.log_group_name, "Log group for job logs"),
             **self.storage_outputs(),
         }
         for key, (value, description) in outputs.items():

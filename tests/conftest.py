@@ -40,6 +40,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
     "juicefs": {"backend": "juicefs"},
     "juicefs-existing-vpc": {**EXISTING_VPC, "backend": "juicefs", "juicefsCacheGib": 100},
+    "efs-multiqueue": {"multiQueue": "true"},
+    "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64},
 }
 
 
