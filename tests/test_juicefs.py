@@ -283,3 +283,9 @@ def test_mount_script_renders_from_the_construct(tmp_path: Path) -> None:
     script = render("juicefs_mount.sh", {})
     run = run_script(script, tmp_path)
     assert run.returncode != 0 and "JUICEFS_VERSION" in run.stderr
+
+
+def test_formatter_changes_replace_the_server_rather_than_stop_it(jfs: Synth, tmp_path) -> None:
+    # The format part is added after the instance exists; the replacement hash must still cover it.
+    other = synthesize({"backend": "juicefs", "juicefsVersion": "1.3.3"}, tmp_path)
+    assert set(jfs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance"))
