@@ -28,8 +28,12 @@ synth: setup
 	npx cdk synth --quiet $(CDK_ARGS)
 	@echo "Templates written to cdk.out/"
 
-## test: every test (unit, snapshot, user data, shellcheck, cfn-lint, cdk-nag, CLI)
-test: setup
+## typecheck: mypy --strict over the library and the example app (settings in pyproject.toml)
+typecheck: setup
+	$(VENV)/bin/mypy
+
+## test: the type check, then every test (unit, snapshot, user data, shellcheck, cfn-lint, cdk-nag, CLI, package)
+test: typecheck
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:

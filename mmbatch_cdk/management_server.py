@@ -244,6 +244,7 @@ class ManagementServer(Construct):
             ),
         )
         policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        assert policy is not None
         cdk.Validations.of(policy).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Optional, Sequence, TypedDict
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from .compute import BatchCompute
@@ -16,6 +17,20 @@ from .network import Network
 from .storage import SCRATCH_MOUNT_POINT, CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 
 __all__ = ["MmBatchEfsStack", "MmBatchJuiceFsStack", "MmBatchStack", "STACKS"]
+
+
+class _NodeSettings(TypedDict):
+    """What every queue's nodes share, whether one :class:`BatchCompute` or a :class:`MultiQueue`."""
+
+    vpc: ec2.IVpc
+    vpc_subnets: Optional[ec2.SubnetSelection]
+    storage: CheckpointStorage
+    management_server: ManagementServer
+    security_groups: Sequence[ec2.ISecurityGroup]
+    root_volume_gib: int
+    ecs_stop_timeout: str
+    ecs_start_timeout: str
+    ecs_create_timeout: str
 
 
 class MmBatchStack(cdk.Stack):
@@ -64,7 +79,7 @@ class MmBatchStack(cdk.Stack):
             ckpt_interval=config.ckpt_interval,
         )
         """The MMAB management server."""
-        node_settings = dict(
+        node_settings: _NodeSettings = dict(
             vpc=self.network.vpc,
             vpc_subnets=self.network.compute_subnets,
             storage=self.storage,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Optional
+from typing import Any, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_memorydb as memorydb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ..user_data import render
 from .base import CheckpointStorage
@@ -86,7 +86,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         prefix = _memorydb_name(name_prefix or cdk.Names.unique_resource_name(self, max_length=18, separator="-"))
         self.cache_size_gib = cache_size_gib
         """Local cache per volume, in GiB."""
-        self._settings = {
+        self._settings: dict[str, Union[str, int]] = {
             "JUICEFS_VERSION": juicefs_version,
             "JUICEFS_URL": juicefs_url,
             "JUICEFS_SHA256": juicefs_sha256 or "",
@@ -94,7 +94,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             "META_DB": _META_DB,
         }
         self._block_size_kib = block_size_mib * 1024
-        self._tuning = {"MAX_UPLOADS": max_uploads, "BUFFER_SIZE_MIB": buffer_size_mib}
+        self._tuning: dict[str, Union[str, int]] = {"MAX_UPLOADS": max_uploads, "BUFFER_SIZE_MIB": buffer_size_mib}
 
         self.checkpoint_bucket = self._bucket("CheckpointBucket", removal_policy, scratch=False)
         """S3 bucket of the checkpoint volume."""
@@ -272,7 +272,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         return bucket
 
 
-def _selection(vpc_subnets: Optional[ec2.SubnetSelection]) -> dict:
+def _selection(vpc_subnets: Optional[ec2.SubnetSelection]) -> dict[str, Any]:
     return {} if vpc_subnets is None else {
         "subnets": vpc_subnets.subnets,
         "subnet_type": vpc_subnets.subnet_type,
@@ -289,7 +289,7 @@ def _memorydb_name(text: str) -> str:
     return name if name[:1].isalpha() else f"m{name}"
 
 
-def _default_policy(grantee: iam.IGrantable) -> Optional[Construct]:
+def _default_policy(grantee: iam.IGrantable) -> Optional[IConstruct]:
     principal = grantee.grant_principal
     if isinstance(principal, iam.Role):
         return principal.node.try_find_child("DefaultPolicy")
