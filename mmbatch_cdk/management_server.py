@@ -139,6 +139,11 @@ class ManagementServer(Construct):
             ],
         )
         """The EC2 instance."""
+        # The subnet fixes the zone. Without this, imported subnets need their zone names in the
+        # template (hard-coded, region-bound), and a new VPC adds an Fn::Select of Fn::GetAZs.
+        instance_resource = self.instance.node.default_child
+        assert isinstance(instance_resource, ec2.CfnInstance)
+        instance_resource.add_property_deletion_override("AvailabilityZone")
         for group in security_groups:
             self.instance.add_security_group(group)
         cdk.Tags.of(self.instance).add("Name", f"Management-Server-{cdk.Stack.of(self).stack_name}")
