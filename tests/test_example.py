@@ -1,0 +1,99 @@
+"""examples/team_vpc: a team's app composing the constructs differently from our stacks synthesizes cleanly."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from .cfn import shell_parts, user_data_document
+from .conftest import REPO
+
+EXAMPLE = REPO / "examples" / "team_vpc" / "app.py"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("team_vpc_app", EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir = tmp_path_factory.mktemp("example")
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:disable-stack-trace": True, "aws:cdk:enable-path-metadata": True, "@aws-cdk/core:failSynthOnValidationErrors": False})
+    stack = load_example().build(app)
+    assembly = app.synth()
+    template = assembly.get_stack_by_name(stack.stack_name).template
+    report_path = outdir / "validation-report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
+    return {"template": template, "report": report, "dir": outdir, "path": outdir / f"{stack.artifact_id}.template.json"}
+
+
+def of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def test_one_storage_one_server_no_vpc_created(example) -> None:
+    t = example["template"]
+    assert len(of_type(t, "AWS::EFS::FileSystem")) == 1
+    assert len(of_type(t, "AWS::EC2::Instance")) == 1
+    assert of_type(t, "AWS::EC2::VPC") == {} and of_type(t, "AWS::EC2::Subnet") == {}
+    (server,) = of_type(t, "AWS::EC2::Instance").values()
+    assert server["Properties"]["SubnetId"] == "subnet-0123456789abcdef1"
+    assert "AvailabilityZone" not in server["Properties"]  # the subnet decides; no zone name in the template
+
+
+def test_two_queues_with_their_own_instance_types_priorities_and_disks(example) -> None:
+    t = example["template"]
+    environments = {k: v["Properties"] for k, v in of_type(t, "AWS::Batch::ComputeEnvironment").items()}
+    by_types = {tuple(p["ComputeResources"]["InstanceTypes"]): p for p in environments.values()}
+    assert set(by_types) == {("c7i.2xlarge", "c7i.4xlarge", "c6i.4xlarge"), ("r7i.8xlarge", "r7i.16xlarge")}
+    for props in environments.values():
+        assert props["ComputeResources"]["Subnets"] == ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"]
+        assert props["ComputeResources"]["Type"] == "SPOT"
+    assert sorted(q["Properties"]["Priority"] for q in of_type(t, "AWS::Batch::JobQueue").values()) == [10, 20]
+    disks = sorted(
+        lt["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
+        for lt in of_type(t, "AWS::EC2::LaunchTemplate").values()
+        if "BlockDeviceMappings" in lt["Properties"]["LaunchTemplateData"]
+    )
+    assert disks == [30, 100]
+
+
+def test_both_queues_reach_the_one_storage_and_server_and_share_a_log_group(example) -> None:
+    t = example["template"]
+    ingress = [r["Properties"] for r in of_type(t, "AWS::EC2::SecurityGroupIngress").values()]
+    nfs_sources = {json.dumps(p["SourceSecurityGroupId"]) for p in ingress if p["FromPort"] == 2049}
+    mmab_sources = {json.dumps(p["SourceSecurityGroupId"]) for p in ingress if p["FromPort"] == 8080}
+    assert len(nfs_sources) == 2 and nfs_sources == mmab_sources
+    assert len(of_type(t, "AWS::Logs::LogGroup")) == 1
+    assert len(of_type(t, "AWS::EFS::MountTarget")) == 2
+
+
+def test_cdk_nag_has_no_findings(example) -> None:
+    violations = [v["ruleName"] for p in example["report"]["pluginReports"] for v in p["violations"]]
+    assert example["report"]["pluginReports"], "cdk-nag did not run"
+    assert violations == []
+
+
+def test_cfn_lint_clean(example) -> None:
+    lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(lint), str(example["path"])], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_server_settings_reach_its_user_data(example) -> None:
+    (server,) = of_type(example["template"], "AWS::EC2::Instance").values()
+    script = "".join(shell_parts(user_data_document(server["Properties"]["UserData"])))
+    assert "export CKPT_INTERVAL=20m\n" in script
+    assert "export MMAB_SOURCE='s3://genomics-artifacts/mmab/mmab-{version}.deb'\n" in script
