@@ -35,7 +35,7 @@ class Network(Construct):
     ) -> None:
         """
         :param vpc_id: existing VPC to use. Default: a new VPC.
-        :param subnet_ids: with ``vpc_id``, the subnets for compute nodes and storage (required then).
+        :param subnet_ids: with ``vpc_id``, the subnets for compute nodes and storage (required then). Default: none.
         :param management_subnet_id: with ``vpc_id``, the management server's subnet. Default: first of ``subnet_ids``.
         :param security_group_id: an existing security group to add to instances (imported immutable). Default: none.
         :param private_only: no public IPs; a new VPC gets private subnets and one NAT gateway. Default: False.
