@@ -36,5 +36,10 @@ typecheck: setup
 test: typecheck
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+## bench: CLI synth time and peak memory of each variant against an empty CDK app, then where the time goes
+bench: setup
+	$(VENV)/bin/python bench/synth.py --runs $(or $(RUNS),5)
+	$(VENV)/bin/python bench/phases.py --runs 3
+
 clean:
 	rm -rf cdk.out .pytest_cache dist build *.egg-info
