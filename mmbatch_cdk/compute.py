@@ -11,8 +11,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .config import DEFAULT_INSTANCE_TYPES
-from .instance_types import architecture
+from .checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds
+from .config import DEFAULT_INSTANCE_TYPES, duration_seconds
+from .instance_types import STANDARD_SIZES, architecture
 from .management_server import MMAB_PORT, ManagementServer
 from .storage.base import CheckpointStorage
 from .user_data import render
@@ -142,12 +143,15 @@ class BatchCompute(Construct):
         )
         """The nodes' launch template."""
 
+        # aws-batch checks each type's size (a bare family such as ``c7i`` fails there), while AWS Batch
+        # itself takes families. Sized types go through aws-batch; the full list is set below.
+        sized = [t for t in types if "." in t] or [f"{types[0]}.large"]
         self.compute_environment = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "ComputeEnvironment",
             vpc=vpc,
             vpc_subnets=vpc_subnets,
-            instance_types=[ec2.InstanceType(t) for t in types],
+            instance_types=[ec2.InstanceType(t) for t in sized],
             use_optimal_instance_classes=False,
             images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)],
             spot=spot,
@@ -171,6 +175,8 @@ class BatchCompute(Construct):
         cfn_environment.add_property_override(
             "ComputeResources.LaunchTemplate.Version", self.launch_template.latest_version_number
         )
+        if sized != types:
+            cfn_environment.add_property_override("ComputeResources.InstanceTypes", types)
 
         self.job_queue = batch.JobQueue(
             self,
@@ -184,6 +190,8 @@ class BatchCompute(Construct):
         self.instance_types = tuple(types)
         """The instance types or families the environment launches."""
 
+        self._warn_about_slow_checkpoints(storage, ecs_stop_timeout)
+
         cdk.Validations.of(self.role).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
@@ -194,6 +202,28 @@ class BatchCompute(Construct):
                 reason="AWS's maintained policy for Session Manager, the only way onto a node (no SSH ingress).",
             ),
         )
+
+    def _warn_about_slow_checkpoints(self, storage: CheckpointStorage, ecs_stop_timeout: str) -> None:
+        """Warn, naming them, about instance types the checkpoint model says cannot write their memory in time."""
+        storage_mibps = storage.node_write_mibps
+        if storage_mibps is None:
+            return
+        budget = min(SPOT_NOTICE_SECONDS, duration_seconds(ecs_stop_timeout))
+        slow = []
+        for name in self.instance_types:
+            for instance_type in [name] if "." in name else [f"{name}.{size}" for size in STANDARD_SIZES]:
+                seconds = checkpoint_seconds(instance_type, storage_mibps)
+                if seconds is not None and seconds > budget:
+                    slow.append(f"{instance_type} (~{seconds:.0f} s)")
+        if slow:
+            cdk.Annotations.of(self).add_warning_v2(
+                "mmbatch:checkpointTime",
+                f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {budget} s a "
+                f"stopping job gets (Spot notice {SPOT_NOTICE_SECONDS} s, ecsStopTimeout {ecs_stop_timeout}) on "
+                f"{storage.description}, at the instance's baseline network bandwidth. Jobs that dirty most of "
+                "their memory between checkpoints may lose the work since the last one; see README "
+                "'Performance and cost'.",
+            )
 
 
 def _validate(types: Sequence[str], min_vcpus: int, max_vcpus: int) -> None:

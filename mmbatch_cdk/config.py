@@ -86,6 +86,19 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return parse
 
 
+def _choice_int(*choices: int) -> Callable[[Any], int]:
+    accepted = ", ".join(map(str, choices))
+    whole = _integer(min(choices), max(choices))
+
+    def parse(value: Any) -> int:
+        number = whole(value)
+        if number not in choices:
+            raise _Invalid(f"{number} is not accepted; expected one of: {accepted}")
+        return number
+
+    return parse
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -241,6 +254,16 @@ SETTINGS: tuple[Setting, ...] = (
             "SHA-256 of the JuiceFS tarball for the nodes' architecture. Unset: checked against the release's checksums.txt."),
     Setting("juicefsCacheGib", "juicefs_cache_gib", _integer(1, 16384), 50,
             "Local JuiceFS cache per volume on each node, in GiB (added to the root volume)."),
+    Setting("juicefsMaxUploads", "juicefs_max_uploads", _integer(1, 200), 40,
+            "JuiceFS `--max-uploads`: parallel S3 uploads per mount. 40 (JuiceFS: 20) lets a 25 Gbps node write at full speed."),
+    Setting("juicefsBlockSizeMib", "juicefs_block_size_mib", _choice_int(1, 2, 4, 8, 16), 4,
+            "JuiceFS block size in MiB, fixed when a volume is formatted (later changes do not apply to it)."),
+    Setting("juicefsBufferSizeMib", "juicefs_buffer_size_mib", _integer(32, 16384), 300,
+            "JuiceFS `--buffer-size` per mount, in MiB: memory holding data not yet uploaded."),
+    Setting("efsThroughputMode", "efs_throughput_mode", _choice("elastic", "bursting", "provisioned"), "elastic",
+            "EFS throughput mode: `elastic` scales with checkpoint bursts and bills per use."),
+    Setting("efsProvisionedMibps", "efs_provisioned_mibps", _integer(1, 10240), None,
+            "With `efsThroughputMode=provisioned`: the file system's throughput in MiB/s (required then)."),
     Setting("multiQueue", "multi_queue", _boolean, False, "Three job queues (compute, general, memory) instead of one.",
             "EnableMultiQueue"),
     Setting("privateOnly", "private_only", _boolean, False,
@@ -311,6 +334,11 @@ class MmBatchConfig:
     juicefs_version: str = "1.3.1"
     juicefs_sha256: Optional[str] = None
     juicefs_cache_gib: int = 50
+    juicefs_max_uploads: int = 40
+    juicefs_block_size_mib: int = 4
+    juicefs_buffer_size_mib: int = 300
+    efs_throughput_mode: str = "elastic"
+    efs_provisioned_mibps: Optional[int] = None
     multi_queue: bool = False
     private_only: bool = False
     spot: bool = True
@@ -399,6 +427,17 @@ def _cross_checks(values: dict[str, Any], context: Mapping[str, Any]) -> list[st
             "subnetIds: the juicefs backend needs at least 2 subnets in different availability zones "
             "(MemoryDB keeps a replica in a second zone)"
         )
+    if values["efs_throughput_mode"] == "provisioned" and values["efs_provisioned_mibps"] is None:
+        problems.append("efsProvisionedMibps: required with efsThroughputMode=provisioned; give the throughput in MiB/s")
+    elif _given(context, "efsProvisionedMibps") and values["efs_throughput_mode"] != "provisioned":
+        problems.append("efsProvisionedMibps: only used with efsThroughputMode=provisioned; set that too, or remove it")
+    backend_keys = {"efs": ("efsThroughputMode", "efsProvisionedMibps"),
+                    "juicefs": ("juicefsVersion", "juicefsSha256", "juicefsCacheGib", "juicefsMaxUploads",
+                                "juicefsBlockSizeMib", "juicefsBufferSizeMib", "redisNodeType")}
+    for backend, keys in backend_keys.items():
+        for key in keys:
+            if values["backend"] != backend and _given(context, key):
+                problems.append(f"{key}: only used with backend={backend}; set backend={backend}, or remove {key}")
     if _given(context, "mmabSha256") and not _given(context, "mmabSource"):
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
     for key, attr in [("instanceTypes", "instance_types")] + [(f"{q}InstanceTypes", f"{q}_instance_types") for q in _QUEUE_DEFAULTS]:
@@ -418,6 +457,12 @@ def _cross_checks(values: dict[str, Any], context: Mapping[str, Any]) -> list[st
 
 def _warnings(values: dict[str, Any]) -> list[str]:
     notes = []
+    in_flight = values["juicefs_max_uploads"] * values["juicefs_block_size_mib"]
+    if values["backend"] == "juicefs" and values["juicefs_buffer_size_mib"] < in_flight:
+        notes.append(
+            f"juicefsBufferSizeMib ({values['juicefs_buffer_size_mib']}) is below juicefsMaxUploads x juicefsBlockSizeMib "
+            f"({in_flight} MiB): uploads will wait for buffer space and checkpoints take longer."
+        )
     if values["key_name"] and not values["admin_cidr"]:
         notes.append("keyName is set but adminCidr is not: SSH stays closed; use Session Manager or set adminCidr.")
     return notes

@@ -7,6 +7,7 @@ from typing import Any, Optional, Sequence, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
 from constructs import Construct
 
 from .compute import BatchCompute
@@ -157,6 +158,13 @@ class MmBatchStack(cdk.Stack):
             cdk.CfnOutput(self, key, value=value, description=description)
 
 
+_EFS_THROUGHPUT_MODES = {
+    "elastic": efs.ThroughputMode.ELASTIC,
+    "bursting": efs.ThroughputMode.BURSTING,
+    "provisioned": efs.ThroughputMode.PROVISIONED,
+}
+
+
 class MmBatchEfsStack(MmBatchStack):
     """MMBatch with checkpoints on Amazon EFS (the seed's "EFS-Based Deployment")."""
 
@@ -168,6 +176,8 @@ class MmBatchEfsStack(MmBatchStack):
             vpc=self.network.vpc,
             vpc_subnets=self.network.compute_subnets,
             removal_policy=self.removal_policy,
+            throughput_mode=_EFS_THROUGHPUT_MODES[self.config.efs_throughput_mode],
+            provisioned_throughput_mibps=self.config.efs_provisioned_mibps,
         )
 
     def storage_outputs(self) -> dict[str, tuple[str, str]]:
@@ -196,6 +206,9 @@ class MmBatchJuiceFsStack(MmBatchStack):
             cache_size_gib=self.config.juicefs_cache_gib,
             juicefs_version=self.config.juicefs_version,
             juicefs_sha256=self.config.juicefs_sha256,
+            max_uploads=self.config.juicefs_max_uploads,
+            block_size_mib=self.config.juicefs_block_size_mib,
+            buffer_size_mib=self.config.juicefs_buffer_size_mib,
             name_prefix=self.config.prefix,
         )
 

@@ -20,6 +20,8 @@ STANDINS: dict[str, str] = {
     "apt-get": "",
     "systemctl": "",
     "mount.efs": "",
+    # rpm: reports $STANDIN_RPM_VERSION (default 2.1.0) as the version of any package queried.
+    "rpm": 'printf \'%s\' "${STANDIN_RPM_VERSION-2.1.0}"\n',
     # mountpoint: "not mounted" unless $STANDIN_MOUNTED names the path.
     "mountpoint": '[ "${STANDIN_MOUNTED:-}" = "${@: -1}" ]\n',
     # curl: fails $STANDIN_CURL_FAILS times, then serves the URL's file name from $STANDIN_CURL_DIR when

@@ -15,7 +15,7 @@ from mmbatch_cdk.application import build
 from .conftest import CDK_JSON_CONTEXT, CONFIGS
 
 # Warnings the project raises on purpose (documented in the README); anything else is a finding.
-EXPECTED_WARNINGS = {"Annotation::mmbatch:mmabSourceMissing", "Annotation::mmbatch:config"}
+EXPECTED_WARNINGS = {"Annotation::mmbatch:mmabSourceMissing", "Annotation::mmbatch:config", "Annotation::mmbatch:checkpointTime"}
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))

@@ -65,6 +65,17 @@ def test_efs_mount_writes_fstab_once_and_mounts(tmp_path: Path) -> None:
     assert "mount /mmc-checkpoint" not in again.calls
 
 
+@pytest.mark.parametrize("version, line", [
+    ("2.1.0", "amazon-efs-utils 2.1.0"),
+    ("1.36.0", "WARNING: amazon-efs-utils 1.36.0 limits this node to 500 MiB/s on EFS"),
+    ("", "WARNING: amazon-efs-utils of unknown version limits this node to 500 MiB/s on EFS"),
+])
+def test_efs_mount_logs_whether_efs_utils_allows_full_client_throughput(tmp_path: Path, version: str, line: str) -> None:
+    result = run_script(render("efs_mount.sh", EFS_SETTINGS), tmp_path, {"STANDIN_RPM_VERSION": version})
+    assert result.returncode == 0, result.stderr
+    assert line in result.file("/var/log/mmbatch/boot.log")
+
+
 def test_efs_mount_replaces_a_stale_entry_and_keeps_others(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)

@@ -36,6 +36,20 @@ class CheckpointStorage(Construct):
         """Local disk, in GiB, each node needs for the storage client (a cache); 0 when none."""
         return 0
 
+    @property
+    def node_write_mibps(self) -> Optional[float]:
+        """MiB/s one node can write checkpoints at, by this storage's own limits (its network aside); None if unknown.
+
+        BatchCompute feeds it to :mod:`mmbatch_cdk.checkpoint_model` to warn about instance types that
+        cannot write a full-memory checkpoint within the Spot notice.
+        """
+        return None
+
+    @property
+    def description(self) -> str:
+        """A few words naming the storage and its throughput setting, for messages."""
+        return type(self).__name__
+
     def grant_node(self, grantee: iam.IGrantable) -> None:
         """Give a node role what it needs to mount and write checkpoints."""
         raise NotImplementedError

@@ -15,6 +15,13 @@ from .base import CheckpointStorage
 
 __all__ = ["CheckpointStorageEfs"]
 
+_ELASTIC_CLIENT_MIBPS = 1500.0
+"""EFS per-client throughput, Elastic mode, amazon-efs-utils >= 2.0 (EFS performance specifications)."""
+_CLIENT_MIBPS = 500.0
+"""EFS per-client throughput in every other case."""
+_BURSTING_FLOOR_MIBPS = 100.0
+"""What any Bursting file system can drive while it has burst credits (its baseline is 50 KiB/s per GiB stored)."""
+
 
 class CheckpointStorageEfs(CheckpointStorage):
     """Checkpoint storage on Amazon EFS, mounted by nodes over TLS with IAM authorization.
@@ -33,6 +40,7 @@ class CheckpointStorageEfs(CheckpointStorage):
         vpc: ec2.IVpc,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         throughput_mode: efs.ThroughputMode = efs.ThroughputMode.ELASTIC,
+        provisioned_throughput_mibps: Optional[int] = None,
         performance_mode: efs.PerformanceMode = efs.PerformanceMode.GENERAL_PURPOSE,
         transition_to_ia: Optional[efs.LifecyclePolicy] = efs.LifecyclePolicy.AFTER_7_DAYS,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
@@ -43,6 +51,7 @@ class CheckpointStorageEfs(CheckpointStorage):
         :param vpc_subnets: subnets that get a mount target (one per AZ). Default: the VPC's private subnets,
             or its public subnets when it has none.
         :param throughput_mode: EFS throughput mode. Default: ELASTIC (scales with checkpoint bursts, billed per use).
+        :param provisioned_throughput_mibps: with PROVISIONED, the throughput in MiB/s. Default: none.
         :param performance_mode: EFS performance mode. Default: GENERAL_PURPOSE.
         :param transition_to_ia: lifecycle to Infrequent Access; None keeps all files in Standard. Default: AFTER_7_DAYS.
         :param removal_policy: what stack deletion does to the file system. Default: RETAIN.
@@ -50,6 +59,7 @@ class CheckpointStorageEfs(CheckpointStorage):
             must be reachable through ``file_system.connections``). Default: a new file system.
         """
         super().__init__(scope, id)
+        self._throughput = (throughput_mode, provisioned_throughput_mibps) if file_system is None else None
         if file_system is None:
             security_group = ec2.SecurityGroup(
                 self,
@@ -66,6 +76,9 @@ class CheckpointStorageEfs(CheckpointStorage):
                 security_group=security_group,
                 encrypted=True,
                 throughput_mode=throughput_mode,
+                provisioned_throughput_per_second=cdk.Size.mebibytes(provisioned_throughput_mibps)
+                if provisioned_throughput_mibps
+                else None,
                 performance_mode=performance_mode,
                 lifecycle_policy=transition_to_ia,
                 out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS
@@ -88,6 +101,29 @@ class CheckpointStorageEfs(CheckpointStorage):
     def connections(self) -> ec2.Connections:
         """NFS (2049) access to the mount targets."""
         return self.file_system.connections
+
+    @property
+    def node_write_mibps(self) -> Optional[float]:
+        """EFS's per-client limit: 1,500 MiB/s with Elastic throughput (amazon-efs-utils 2.0 or later, which the
+        mount script checks), 500 MiB/s otherwise; Provisioned is capped by its setting, Bursting modelled at
+        its 100 MiB/s burst floor. None for an imported file system (its settings are unknown)."""
+        if self._throughput is None:
+            return None
+        mode, provisioned = self._throughput
+        if mode == efs.ThroughputMode.ELASTIC:
+            return _ELASTIC_CLIENT_MIBPS
+        if mode == efs.ThroughputMode.PROVISIONED and provisioned:
+            return float(min(_CLIENT_MIBPS, provisioned))
+        return _BURSTING_FLOOR_MIBPS
+
+    @property
+    def description(self) -> str:
+        """``EFS (elastic)`` and the like."""
+        if self._throughput is None:
+            return "EFS (imported)"
+        mode, provisioned = self._throughput
+        name = {efs.ThroughputMode.ELASTIC: "elastic", efs.ThroughputMode.BURSTING: "bursting"}.get(mode, "provisioned")
+        return f"EFS ({name}{f' {provisioned} MiB/s' if provisioned else ''})"
 
     def grant_node(self, grantee: iam.IGrantable) -> None:
         """Allow IAM-authorized mounts with write and root access, through the access point."""

@@ -1,0 +1,78 @@
+"""How long a node needs to write a checkpoint of its memory to shared storage: a model with stated assumptions.
+
+The model is deliberately simple and conservative: the worst case is a final checkpoint of the
+instance's whole memory (no earlier iterative checkpoint to build on), written at the slower of the
+instance's *baseline* network bandwidth (not its short burst) and the storage's per-node limit.
+:meth:`CheckpointStorage.node_write_mibps` gives each storage's limit. Instance types whose family
+or size the tables below do not cover get no estimate (and no warning). Figures are from AWS's EC2
+and EFS documentation and S3's performance guidelines (see the README, "Performance and cost").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+from .instance_types import family
+
+__all__ = ["SPOT_NOTICE_SECONDS", "InstanceProfile", "checkpoint_seconds", "instance_profile", "model_table"]
+
+SPOT_NOTICE_SECONDS = 120
+"""EC2's Spot interruption notice: two minutes before the instance is stopped or terminated."""
+
+_MEMORY_GIB_PER_VCPU = {"c": 2, "m": 4, "r": 8}
+"""Memory per vCPU of the compute-optimized, general purpose and memory-optimized families."""
+
+_VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64,
+          "24xlarge": 96, "32xlarge": 128, "48xlarge": 192}
+
+_BASELINE_GBPS = {"large": 0.781, "xlarge": 1.562, "2xlarge": 3.125, "4xlarge": 6.25, "8xlarge": 12.5,
+                  "12xlarge": 18.75, "16xlarge": 25.0, "24xlarge": 37.5, "32xlarge": 50.0, "48xlarge": 50.0}
+"""Baseline network bandwidth by size of the 6th/7th-generation Intel and AMD c/m/r families
+(sizes up to 4xlarge burst to 12.5 Gbps for a limited time, which the model does not count on)."""
+
+_MODELLED_FAMILIES = {f"{kind}{generation}{cpu}" for kind in "cmr" for generation in "67" for cpu in ("i", "a")}
+
+
+@dataclass(frozen=True)
+class InstanceProfile:
+    """What the model needs of an instance type."""
+
+    memory_gib: int
+    """Memory of the instance, in GiB."""
+    network_mibps: float
+    """Baseline network bandwidth, in MiB/s."""
+
+
+def instance_profile(instance_type: str) -> Optional[InstanceProfile]:
+    """Memory and baseline bandwidth of ``instance_type`` (e.g. ``r7i.8xlarge``), or None when not modelled."""
+    name = family(instance_type)
+    size = instance_type.partition(".")[2]
+    if name not in _MODELLED_FAMILIES or size not in _VCPUS:
+        return None
+    memory = _VCPUS[size] * _MEMORY_GIB_PER_VCPU[name[0]]
+    return InstanceProfile(memory_gib=memory, network_mibps=_BASELINE_GBPS[size] * 1e9 / 8 / 2**20)
+
+
+def checkpoint_seconds(instance_type: str, storage_mibps: float) -> Optional[float]:
+    """Seconds to write the whole memory of ``instance_type`` when storage accepts ``storage_mibps`` per node."""
+    profile = instance_profile(instance_type)
+    if profile is None:
+        return None
+    return profile.memory_gib * 1024 / min(profile.network_mibps, storage_mibps)
+
+
+def model_table(instance_types: Sequence[str], storages: Mapping[str, float], budget_seconds: int = 110) -> str:
+    """A Markdown table of modelled full-memory checkpoint seconds per instance type and storage (README)."""
+    header = ["Instance type", "Memory GiB", "Baseline network MiB/s", *storages]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for instance_type in instance_types:
+        profile = instance_profile(instance_type)
+        if profile is None:
+            continue
+        cells = []
+        for mibps in storages.values():
+            seconds = checkpoint_seconds(instance_type, mibps) or 0.0
+            cells.append(f"{seconds:.0f}" + (" **over**" if seconds > budget_seconds else ""))
+        rows.append(f"| `{instance_type}` | {profile.memory_gib} | {profile.network_mibps:.0f} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
