@@ -9,7 +9,7 @@ import pytest
 from mmbatch_cdk.user_data import render
 
 from .cfn import shell_parts, user_data_document
-from .conftest import Synth
+from .conftest import CONFIGS, Synth
 from .standins import run_script
 
 EFS_SETTINGS = {"FILE_SYSTEM_ID": "fs-0123456789abcdef0", "ACCESS_POINT_ID": "fsap-0123456789abcdef0", "MOUNT_POINT": "/mmc-checkpoint"}
@@ -218,3 +218,29 @@ def test_rendered_scripts_fail_fast(name: str) -> None:
     assert script.startswith("#!/bin/bash\n")
     assert "set -Eeuo pipefail" in script
     assert "trap 'mmb_log" in script, "lib.sh is inlined"
+
+
+EC2_USER_DATA_LIMIT = 16 * 1024
+"""EC2 rejects user data over 16 KiB (raw, before base64) when it launches an instance."""
+DEPLOY_TIME_ROOM = 2 * 1024
+"""Room for deploy-time values (ARNs, ids, addresses) longer than the test's stand-in values."""
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_user_data_fits_ec2s_limit_with_room_to_spare(synth, name: str) -> None:
+    s = synth(name)
+    documents = {k: lt["Properties"]["LaunchTemplateData"]["UserData"]
+                 for k, lt in s.resources("AWS::EC2::LaunchTemplate").items()
+                 if "UserData" in lt["Properties"]["LaunchTemplateData"]}
+    documents.update({k: i["Properties"]["UserData"] for k, i in s.resources("AWS::EC2::Instance").items()})
+    sizes = {k: len(user_data_document(v).encode()) for k, v in documents.items()}
+    assert len(sizes) >= 2
+    assert max(sizes.values()) <= EC2_USER_DATA_LIMIT - DEPLOY_TIME_ROOM, sizes
+
+
+def test_rendering_drops_comments_but_not_here_documents() -> None:
+    script = render("juicefs_mount.sh", {"VOLUMES": "a:b:/c"})
+    assert "\n#" not in script.split("# Settings rendered by mmbatch-cdk at synth time.\n", 1)[1]
+    assert "\n[Unit]\n" in script and "\nRequiredBy=ecs.service\nUNIT\n" in script
+    assert script.count("mmb_log() {") == 1 and script.count("mmb_install_juicefs() {") == 1
+    assert "mmb_install_juicefs() {" not in render("efs_mount.sh", {})

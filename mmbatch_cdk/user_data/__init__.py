@@ -1,13 +1,15 @@
 """Boot scripts, kept as real shell files and rendered with their settings at synth time.
 
 Each script reads its settings from environment variables (and checks them with ``${VAR:?}``) and
-sources ``lib.sh`` beside it, so the files run as they are. Rendering puts ``export VAR='value'``
-lines after the shebang and inlines ``lib.sh``; values may be CDK tokens, which CloudFormation fills
-in at deploy time.
+sources ``lib.sh`` (and ``juicefs_lib.sh``) beside it, so the files run as they are. Rendering puts
+``export VAR='value'`` lines after the shebang, inlines the sourced helpers and drops comment and
+blank lines (EC2 user data is capped at 16 KiB); values may be CDK tokens, which CloudFormation
+fills in at deploy time.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from importlib import resources
 from typing import Mapping, Union
@@ -17,8 +19,8 @@ import aws_cdk as cdk
 __all__ = ["render", "script_path", "script_text"]
 
 _HEADER = "# Settings rendered by mmbatch-cdk at synth time.\n"
-_SOURCE_LIB = '. "$(dirname "$0")/lib.sh"'
-_SHELLCHECK_SOURCE = "# shellcheck source=lib.sh"
+_SOURCE_LIB = re.compile(r'^\. "\$\(dirname "\$0"\)/([a-z_]+\.sh)"\n', re.M)
+_HEREDOC = re.compile(r"<<-?['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?\s*$")
 
 
 def script_text(name: str) -> str:
@@ -45,8 +47,26 @@ def render(name: str, settings: Mapping[str, Union[str, int, bool]]) -> str:
     shebang, _, rest = body.partition("\n")
     if not shebang.startswith("#!"):
         raise ValueError(f"{name} has no shebang line")
-    if _SOURCE_LIB in rest:
-        lib = script_text("lib.sh").partition("\n")[2]
-        rest = rest.replace(f"{_SHELLCHECK_SOURCE}\n", "").replace(_SOURCE_LIB + "\n", lib)
+    rest = _SOURCE_LIB.sub(lambda match: script_text(match.group(1)).partition("\n")[2], rest)
     exports = "".join(f"export {key}={_quote(value)}\n" for key, value in settings.items())
-    return f"{shebang}\n{_HEADER}{exports}{rest}"
+    return f"{shebang}\n{_HEADER}{exports}{_without_comments(rest)}"
+
+
+def _without_comments(script: str) -> str:
+    """``script`` without comment-only and blank lines (outside here-documents): EC2 user data is capped at 16 KiB."""
+    kept = []
+    heredoc_end = None
+    for line in script.splitlines():
+        if heredoc_end is not None:
+            kept.append(line)
+            if line == heredoc_end:
+                heredoc_end = None
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        kept.append(line)
+        match = _HEREDOC.search(line)
+        if match:
+            heredoc_end = match.group(1)
+    return "\n".join(kept) + "\n"

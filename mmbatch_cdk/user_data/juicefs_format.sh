@@ -6,6 +6,8 @@ MMB_STEP=juicefs-format
 MMB_LOG=/var/log/mmab/juicefs-format.log
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=juicefs_lib.sh
+. "$(dirname "$0")/juicefs_lib.sh"
 : "${JUICEFS_VERSION:?}" "${JUICEFS_URL:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
 : "${VOLUMES:?}" "${BLOCK_SIZE_KIB:?}" "${CLUSTER_WAIT_ATTEMPTS:?}"
 

@@ -7,6 +7,8 @@ MMB_STEP=juicefs-mount
 MMB_LOG=/var/log/mmbatch/boot.log
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=juicefs_lib.sh
+. "$(dirname "$0")/juicefs_lib.sh"
 : "${JUICEFS_VERSION:?}" "${JUICEFS_URL:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
 : "${VOLUMES:?}" "${CACHE_DIR:?}" "${CACHE_SIZE_MIB:?}" "${MAX_UPLOADS:?}" "${BUFFER_SIZE_MIB:?}" "${FORMAT_WAIT_ATTEMPTS:?}"
 

@@ -1,0 +1,61 @@
+#!/bin/bash
+# JuiceFS helpers for the JuiceFS boot scripts, which source lib.sh first; render() inlines this file too.
+
+# mmb_install_juicefs: the pinned JuiceFS client into /usr/local/bin, verified against JUICEFS_SHA256 when set,
+# otherwise against the checksums.txt published beside the release.
+mmb_install_juicefs() {
+  local arch url dir tarball expected actual
+  if command -v juicefs >/dev/null 2>&1 && juicefs --version 2>/dev/null | grep -qF "version $JUICEFS_VERSION"; then
+    return 0
+  fi
+  case "$(uname -m)" in
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) mmb_fail "no JuiceFS build for $(uname -m)" ;;
+  esac
+  url="${JUICEFS_URL//\{version\}/$JUICEFS_VERSION}"
+  url="${url//\{arch\}/$arch}"
+  dir="$(mktemp -d)"
+  tarball="$dir/${url##*/}"
+  mmb_log "downloading JuiceFS $JUICEFS_VERSION from $url"
+  mmb_retry 5 30 curl -fsSL --proto '=https' -o "$tarball" "$url"
+  if [ -n "${JUICEFS_SHA256:-}" ]; then
+    expected="$JUICEFS_SHA256"
+  else
+    mmb_retry 5 30 curl -fsSL --proto '=https' -o "$dir/checksums.txt" "${url%/*}/checksums.txt"
+    expected="$(awk -v f="${url##*/}" '$2 == f {print $1}' "$dir/checksums.txt")"
+    [ -n "$expected" ] || mmb_fail "checksums.txt of the JuiceFS release does not list ${url##*/}"
+  fi
+  actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
+  [ "$actual" = "$expected" ] || mmb_fail "checksum mismatch for $url: expected $expected, got $actual"
+  tar -xzf "$tarball" -C "$dir" juicefs
+  mkdir -p "$MMB_ROOT/usr/local/bin"
+  install -m 0755 "$dir/juicefs" "$MMB_ROOT/usr/local/bin/juicefs"
+  rm -rf "$dir"
+  mmb_log "JuiceFS $JUICEFS_VERSION installed (sha256 $actual)"
+}
+
+# mmb_install_aws_cli: the AWS CLI, from the distribution (dnf on Amazon Linux, snap on Ubuntu).
+mmb_install_aws_cli() {
+  command -v aws >/dev/null 2>&1 && return 0
+  if command -v dnf >/dev/null 2>&1; then
+    mmb_retry 5 30 dnf install -y awscli-2
+  else
+    mmb_retry 5 30 snap install aws-cli --classic
+  fi
+}
+
+# mmb_memorydb_endpoint CLUSTER: prints the cluster's endpoint once it is available (fails until then).
+mmb_memorydb_endpoint() {
+  local answer
+  answer="$(aws memorydb describe-clusters --region "$AWS_REGION" --cluster-name "$1" \
+    --query 'Clusters[0].[Status,ClusterEndpoint.Address]' --output text)" || return 1
+  [ "${answer%%[[:space:]]*}" = "available" ] || return 1
+  printf '%s\n' "${answer##*[[:space:]]}"
+}
+
+# mmb_meta_password: the MemoryDB user's password from Secrets Manager, never echoed to the log.
+mmb_meta_password() {
+  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ARN" \
+    --query SecretString --output text
+}
