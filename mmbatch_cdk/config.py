@@ -363,9 +363,7 @@ class MmBatchConfig:
     @classmethod
     def from_context(cls, node: Any) -> "MmBatchConfig":
         """Read every setting from a construct node's context (``app.node``)."""
-        context = {key: node.try_get_context(key) for key in _BY_KEY}
-        context.update({k: v for k, v in _all_context(node).items() if k not in context})
-        return cls.from_mapping(context)
+        return cls.from_mapping(dict(node.get_all_context() or {}))
 
     @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> "MmBatchConfig":
@@ -397,11 +395,6 @@ class MmBatchConfig:
     def uses_existing_vpc(self) -> bool:
         """True when ``vpcId`` was given."""
         return self.vpc_id is not None
-
-
-def _all_context(node: Any) -> dict[str, Any]:
-    getter = getattr(node, "get_all_context", None)
-    return dict(getter() or {}) if getter else {}
 
 
 def _given(context: Mapping[str, Any], key: str) -> bool:

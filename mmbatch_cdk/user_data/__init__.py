@@ -35,7 +35,8 @@ def script_path(name: str) -> str:
 
 def _quote(value: Union[str, int, bool]) -> str:
     text = str(value).lower() if isinstance(value, bool) else str(value)
-    if cdk.Token.is_unresolved(text):
+    # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call per plain value.
+    if "${Token[" in text and cdk.Token.is_unresolved(text):
         # Token values (ids, addresses, ARNs) never contain quotes; quote the text around them.
         return "'" + text + "'"
     return shlex.quote(text)
