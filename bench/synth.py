@@ -40,13 +40,15 @@ def run_once(args: list[str], outdir: Path) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of one ``cdk synth``."""
     env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(CDK), "synth", "--quiet", "--output", str(outdir), *args],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = process.stderr.read().decode() if process.stderr else ""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a long report cannot block the CLI
+        process = subprocess.Popen(
+            [str(CDK), "synth", "--quiet", "--output", str(outdir), *args],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        errors.seek(0)
+        stderr = errors.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"cdk synth {' '.join(args)} failed:\n{stderr}")
     return elapsed, usage.ru_maxrss

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
-from .instance_types import family
+from .instance_types import STANDARD_SIZES, family
 
-__all__ = ["SPOT_NOTICE_SECONDS", "InstanceProfile", "checkpoint_seconds", "instance_profile", "model_table"]
+__all__ = ["SPOT_NOTICE_SECONDS", "InstanceProfile", "checkpoint_seconds", "family_sizes", "instance_profile", "model_table"]
 
 SPOT_NOTICE_SECONDS = 120
 """EC2's Spot interruption notice: two minutes before the instance is stopped or terminated."""
@@ -31,7 +31,18 @@ _BASELINE_GBPS = {"large": 0.781, "xlarge": 1.562, "2xlarge": 3.125, "4xlarge": 
 """Baseline network bandwidth by size of the 6th/7th-generation Intel and AMD c/m/r families
 (sizes up to 4xlarge burst to 12.5 Gbps for a limited time, which the model does not count on)."""
 
-_MODELLED_FAMILIES = {f"{kind}{generation}{cpu}" for kind in "cmr" for generation in "67" for cpu in ("i", "a")}
+_LARGER_SIZES = {"6i": ("24xlarge", "32xlarge"), "7i": ("24xlarge", "48xlarge"),
+                 "6a": ("24xlarge", "32xlarge", "48xlarge"), "7a": ("24xlarge", "32xlarge", "48xlarge")}
+"""Sizes above 16xlarge each generation offers (all offer large to 16xlarge)."""
+
+_MODELLED_FAMILIES = {f"{kind}{generation}" for kind in "cmr" for generation in _LARGER_SIZES}
+
+
+def family_sizes(family_name: str) -> tuple[str, ...]:
+    """Every modelled instance type of a family (AWS Batch may launch any size of a bare family); () if not modelled."""
+    if family_name not in _MODELLED_FAMILIES:
+        return ()
+    return tuple(f"{family_name}.{size}" for size in (*STANDARD_SIZES, *_LARGER_SIZES[family_name[1:]]))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds
+from .checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds, family_sizes
 from .config import DEFAULT_INSTANCE_TYPES, duration_seconds
-from .instance_types import STANDARD_SIZES, architecture
+from .instance_types import architecture
 from .management_server import MMAB_PORT, ManagementServer
 from .storage.base import CheckpointStorage
 from .user_data import render
@@ -70,7 +70,8 @@ class BatchCompute(Construct):
         :param security_groups: extra security groups for the nodes. Default: none.
         :param priority: the job queue's priority (higher runs first). Default: 1.
         :param root_volume_gib: root volume size before the storage client's cache is added. Default: 30.
-        :param ecs_stop_timeout: ECS_CONTAINER_STOP_TIMEOUT, time for a final checkpoint. Default: ``110s``.
+        :param ecs_stop_timeout: ECS_CONTAINER_STOP_TIMEOUT (a Go duration such as ``110s`` or ``1m50s``), time for
+            a final checkpoint; also the budget of the checkpoint-time warning. Default: ``110s``.
         :param ecs_start_timeout: ECS_CONTAINER_START_TIMEOUT, time for a restore. Default: ``16m``.
         :param ecs_create_timeout: ECS_CONTAINER_CREATE_TIMEOUT. Default: ``15m``.
         :param job_log_group: log group for job logs. Default: a new one, kept for a month.
@@ -211,14 +212,14 @@ class BatchCompute(Construct):
         budget = min(SPOT_NOTICE_SECONDS, duration_seconds(ecs_stop_timeout))
         slow = []
         for name in self.instance_types:
-            for instance_type in [name] if "." in name else [f"{name}.{size}" for size in STANDARD_SIZES]:
+            for instance_type in [name] if "." in name else family_sizes(name):
                 seconds = checkpoint_seconds(instance_type, storage_mibps)
                 if seconds is not None and seconds > budget:
                     slow.append(f"{instance_type} (~{seconds:.0f} s)")
         if slow:
             cdk.Annotations.of(self).add_warning_v2(
                 "mmbatch:checkpointTime",
-                f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {budget} s a "
+                f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {budget:g} s a "
                 f"stopping job gets (Spot notice {SPOT_NOTICE_SECONDS} s, ecsStopTimeout {ecs_stop_timeout}) on "
                 f"{storage.description}, at the instance's baseline network bandwidth. Jobs that dirty most of "
                 "their memory between checkpoints may lose the work since the last one; see README "

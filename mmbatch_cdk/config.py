@@ -190,12 +190,17 @@ def _duration(minimum_s: int, maximum_s: int) -> Callable[[Any], str]:
     return parse
 
 
-def duration_seconds(text: str) -> int:
-    """Seconds in a duration string accepted by the config (``90s``, ``15m``, ``1h``)."""
-    match = _DURATION_RE.match(text)
-    if not match:
+_GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+_GO_DURATION_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+")
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds in a duration: the config's ``90s``, ``15m``, ``1h``, or any Go duration the ECS agent takes
+    (``2m30s``, ``90000ms``)."""
+    if not _GO_DURATION_RE.fullmatch(text):
         raise ValueError(f"not a duration: {text!r}")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(number) * units[unit] for number, unit in _GO_DURATION_PART.findall(text))
 
 
 # ----------------------------------------------------------------------------- the table
@@ -389,7 +394,7 @@ class MmBatchConfig:
         problems.extend(_cross_checks(values, context))
         if problems:
             raise ConfigError(problems)
-        return cls(**values, warnings=tuple(_warnings(values)))
+        return cls(**values, warnings=tuple(_warnings(values, context)))
 
     @property
     def uses_existing_vpc(self) -> bool:
@@ -424,13 +429,6 @@ def _cross_checks(values: dict[str, Any], context: Mapping[str, Any]) -> list[st
         problems.append("efsProvisionedMibps: required with efsThroughputMode=provisioned; give the throughput in MiB/s")
     elif _given(context, "efsProvisionedMibps") and values["efs_throughput_mode"] != "provisioned":
         problems.append("efsProvisionedMibps: only used with efsThroughputMode=provisioned; set that too, or remove it")
-    backend_keys = {"efs": ("efsThroughputMode", "efsProvisionedMibps"),
-                    "juicefs": ("juicefsVersion", "juicefsSha256", "juicefsCacheGib", "juicefsMaxUploads",
-                                "juicefsBlockSizeMib", "juicefsBufferSizeMib", "redisNodeType")}
-    for backend, keys in backend_keys.items():
-        for key in keys:
-            if values["backend"] != backend and _given(context, key):
-                problems.append(f"{key}: only used with backend={backend}; set backend={backend}, or remove {key}")
     if _given(context, "mmabSha256") and not _given(context, "mmabSource"):
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
     for key, attr in [("instanceTypes", "instance_types")] + [(f"{q}InstanceTypes", f"{q}_instance_types") for q in _QUEUE_DEFAULTS]:
@@ -448,8 +446,19 @@ def _cross_checks(values: dict[str, Any], context: Mapping[str, Any]) -> list[st
     return problems
 
 
-def _warnings(values: dict[str, Any]) -> list[str]:
+_BACKEND_KEYS = {
+    "efs": ("efsThroughputMode", "efsProvisionedMibps"),
+    "juicefs": ("juicefsVersion", "juicefsSha256", "juicefsCacheGib", "juicefsMaxUploads", "juicefsBlockSizeMib",
+                "juicefsBufferSizeMib", "redisNodeType"),
+}
+
+
+def _warnings(values: dict[str, Any], context: Mapping[str, Any]) -> list[str]:
     notes = []
+    for backend, keys in _BACKEND_KEYS.items():
+        ignored = [key for key in keys if values["backend"] != backend and _given(context, key)]
+        if ignored:
+            notes.append(f"{', '.join(ignored)} only apply to backend={backend} and are ignored with backend={values['backend']}.")
     in_flight = values["juicefs_max_uploads"] * values["juicefs_block_size_mib"]
     if values["backend"] == "juicefs" and values["juicefs_buffer_size_mib"] < in_flight:
         notes.append(

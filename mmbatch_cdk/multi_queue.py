@@ -21,9 +21,10 @@ __all__ = ["DEFAULT_QUEUES", "MultiQueue", "QueueSpec"]
 class QueueSpec:
     """One job queue of a :class:`MultiQueue`.
 
-    :param name: construct id and output suffix, e.g. ``Jq1``.
-    :param priority: the queue's priority; higher runs first.
-    :param instance_types: instance types or families, one CPU architecture.
+    :param name: construct id and output suffix, e.g. ``Jq1``. Required.
+    :param priority: the queue's priority; higher runs first. Required.
+    :param instance_types: instance types or families, one CPU architecture. Default: ``()``, which means
+        :class:`BatchCompute`'s default (``m6i.large`` ... ``m6i.16xlarge``).
     :param min_vcpus: vCPUs kept running. Default: 0.
     :param max_vcpus: vCPU ceiling. Default: 256.
     :param spot: Spot capacity; False for On-Demand. Default: True.

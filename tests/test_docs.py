@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import inspect
+import pkgutil
 import re
 from typing import Any, Iterator
 
@@ -46,7 +49,23 @@ def test_every_prop_is_documented_with_its_default(cls: type) -> None:
             assert "Default:" in match.group(1), f"{cls.__name__}: {prop.name} does not state its default"
 
 
+def test_every_public_function_and_class_of_every_module_has_a_docstring() -> None:
+    undocumented = []
+    for info in pkgutil.walk_packages(mmbatch_cdk.__path__, "mmbatch_cdk."):
+        module = importlib.import_module(info.name)
+        assert inspect.getdoc(module), f"module {info.name}"
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != info.name:
+                continue
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and not inspect.getdoc(obj):
+                undocumented.append(f"{info.name}.{name}")
+    assert undocumented == []
+
+
 def test_dataclass_fields_are_documented() -> None:
     doc = inspect.getdoc(mmbatch_cdk.QueueSpec) or ""
-    for name in mmbatch_cdk.QueueSpec.__dataclass_fields__:
-        assert f":param {name}:" in doc
+    for name, field in mmbatch_cdk.QueueSpec.__dataclass_fields__.items():
+        match = re.search(rf":param {name}:(.*?)(?=\n:param |\Z)", doc, re.S)
+        assert match, f"QueueSpec.{name} is not documented"
+        has_default = field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+        assert ("Default:" if has_default else "Required.") in match.group(1), f"QueueSpec.{name}"

@@ -36,7 +36,10 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     template = assembly.get_stack_by_name(stack.stack_name).template
     report_path = outdir / "validation-report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
-    return {"template": template, "report": report, "dir": outdir, "path": outdir / f"{stack.artifact_id}.template.json"}
+    warnings = {c.node.path: str(e.data) for c in stack.node.find_all() for e in c.node.metadata
+                if e.type == "aws:cdk:warning"}
+    return {"template": template, "report": report, "dir": outdir, "warnings": warnings,
+            "path": outdir / f"{stack.artifact_id}.template.json"}
 
 
 def of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
@@ -97,3 +100,9 @@ def test_server_settings_reach_its_user_data(example) -> None:
     script = "".join(shell_parts(user_data_document(server["Properties"]["UserData"])))
     assert "export CKPT_INTERVAL=20m\n" in script
     assert "export MMAB_SOURCE='s3://genomics-artifacts/mmab/mmab-{version}.deb'\n" in script
+
+
+def test_the_big_memory_queue_is_warned_about_in_the_teams_app_too(example) -> None:
+    warnings = {path: text for path, text in example["warnings"].items() if "checkpointTime" in text}
+    assert list(warnings) == ["GenomicsBatch/BigMemory"]
+    assert warnings["GenomicsBatch/BigMemory"].startswith("r7i.8xlarge (~176 s), r7i.16xlarge (~350 s): ")

@@ -9,7 +9,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 
 from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer
-from mmbatch_cdk.checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds, instance_profile, model_table
+from mmbatch_cdk.checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds, family_sizes, instance_profile, model_table
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 from mmbatch_cdk.instance_types import sizes
 
@@ -89,15 +89,25 @@ def test_batch_compute_warns_naming_each_type_that_cannot_checkpoint_in_time(par
                            instance_types=["m6i.8xlarge", "m6i.12xlarge", "r7i", "m5.24xlarge"])
     (warning,) = warnings_of(compute)
     assert "m6i.12xlarge (~131 s)" in warning and "r7i.large (~176 s)" in warning and "r7i.16xlarge" in warning
+    assert "r7i.48xlarge" in warning  # AWS Batch may launch any size of a bare family
     assert "m6i.8xlarge" not in warning and "m5" not in warning  # within 110 s / not modelled
     assert "110 s" in warning and "EFS (elastic)" in warning
-    fine = BatchCompute(stack, "Fine", vpc=vpc, storage=storage, management_server=server, instance_types=["c7i"])
+    family = BatchCompute(stack, "Family", vpc=vpc, storage=storage, management_server=server, instance_types=["c7i"])
+    assert warnings_of(family)[0].startswith("c7i.24xlarge (~131 s), c7i.48xlarge (~262 s): ")
+    fine = BatchCompute(stack, "Fine", vpc=vpc, storage=storage, management_server=server, instance_types=sizes("c7i"))
     assert warnings_of(fine) == []
     environments = {
         k: v["Properties"]["ComputeResources"]["InstanceTypes"]
         for k, v in assertions.Template.from_stack(stack).find_resources("AWS::Batch::ComputeEnvironment").items()
     }
-    assert sorted(environments.values()) == [["c7i"], ["m6i.8xlarge", "m6i.12xlarge", "r7i", "m5.24xlarge"]]
+    assert ["c7i"] in environments.values()
+    assert ["m6i.8xlarge", "m6i.12xlarge", "r7i", "m5.24xlarge"] in environments.values()
+
+
+def test_family_sizes_cover_what_batch_may_launch() -> None:
+    assert family_sizes("c7i")[-2:] == ("c7i.24xlarge", "c7i.48xlarge")
+    assert family_sizes("m6i")[-2:] == ("m6i.24xlarge", "m6i.32xlarge")
+    assert family_sizes("c7g") == ()
 
 
 def test_the_budget_is_the_stop_timeout_or_the_notice_whichever_is_shorter(parts) -> None:
@@ -107,8 +117,11 @@ def test_the_budget_is_the_stop_timeout_or_the_notice_whichever_is_shorter(parts
                          instance_types=["c7i.16xlarge"], ecs_stop_timeout="60s")  # 128 GiB at 1500 MiB/s: ~87 s
     long = BatchCompute(stack, "Long", vpc=vpc, storage=storage, management_server=server,
                         instance_types=["m6i.12xlarge"], ecs_stop_timeout="10m")  # ~131 s > the 120 s notice
+    go_style = BatchCompute(stack, "GoStyle", vpc=vpc, storage=storage, management_server=server,
+                            instance_types=["c7i.16xlarge"], ecs_stop_timeout="1m20s")  # ECS takes Go durations
     assert "c7i.16xlarge (~87 s)" in warnings_of(short)[0] and "60 s" in warnings_of(short)[0]
     assert f"{SPOT_NOTICE_SECONDS} s a stopping job gets" in warnings_of(long)[0]
+    assert "c7i.16xlarge (~87 s)" in warnings_of(go_style)[0] and "80 s a stopping job gets" in warnings_of(go_style)[0]
 
 
 def test_default_deployments_warn_about_exactly_the_slow_defaults(synth) -> None:
@@ -141,18 +154,25 @@ def _metadata(s) -> dict[str, list[dict[str, object]]]:
 def test_tunables_are_validated_with_clear_messages() -> None:
     with pytest.raises(ConfigError) as err:
         MmBatchConfig.from_mapping({"backend": "juicefs", "juicefsBlockSizeMib": "3", "juicefsMaxUploads": "0",
-                                    "juicefsBufferSizeMib": "big", "efsThroughputMode": "elastic"})
+                                    "juicefsBufferSizeMib": "big", "efsThroughputMode": "fast"})
     text = str(err.value)
     assert "juicefsBlockSizeMib: 3 is not accepted; expected one of: 1, 2, 4, 8, 16" in text
     assert "juicefsMaxUploads: 0 is out of range; expected a whole number >= 1 and <= 200" in text
     assert "juicefsBufferSizeMib: 'big' is not accepted; expected a whole number >= 32 and <= 16384" in text
-    assert "efsThroughputMode: only used with backend=efs" in text
+    assert "efsThroughputMode: 'fast' is not accepted; expected one of: elastic, bursting, provisioned" in text
     with pytest.raises(ConfigError, match="efsProvisionedMibps: required with efsThroughputMode=provisioned"):
         MmBatchConfig.from_mapping({"efsThroughputMode": "provisioned"})
     with pytest.raises(ConfigError, match="efsProvisionedMibps: only used with efsThroughputMode=provisioned"):
         MmBatchConfig.from_mapping({"efsProvisionedMibps": "100"})
-    with pytest.raises(ConfigError, match="juicefsMaxUploads: only used with backend=juicefs"):
-        MmBatchConfig.from_mapping({"juicefsMaxUploads": "40"})
+
+
+def test_settings_of_the_other_backend_are_ignored_with_a_warning() -> None:
+    # One cdk.json can carry both backends' settings; -c backend=... picks one.
+    efs = MmBatchConfig.from_mapping({"juicefsMaxUploads": "80", "redisNodeType": "db.r7g.large"})
+    assert efs.warnings == ("juicefsMaxUploads, redisNodeType only apply to backend=juicefs and are ignored "
+                            "with backend=efs.",)
+    juicefs = MmBatchConfig.from_mapping({"backend": "juicefs", "efsThroughputMode": "bursting"})
+    assert juicefs.warnings == ("efsThroughputMode only apply to backend=efs and are ignored with backend=juicefs.",)
 
 
 def test_a_buffer_too_small_for_the_uploads_is_warned_about() -> None:
@@ -206,7 +226,11 @@ def test_nothing_waits_for_memorydb(synth, name: str) -> None:
     template = synth(name).template
     clusters = set(synth(name).resources("AWS::MemoryDB::Cluster"))
     assert len(clusters) == 2
-    waiting = {res for res, deps in dependencies(template).items() if deps & clusters}
+    graph = dependencies(template)
+    waiting, grew = set(), True
+    while grew:  # everything that waits for a cluster, directly or through another resource
+        now = {res for res, deps in graph.items() if deps & (clusters | waiting)}
+        grew, waiting = now != waiting, now
     assert not waiting, f"{sorted(waiting)} wait for MemoryDB"
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from mmbatch_cdk.user_data import render
+from mmbatch_cdk.user_data import _without_comments, render
 
 from .cfn import shell_parts, user_data_document
 from .conftest import CONFIGS, Synth
@@ -244,3 +245,36 @@ def test_rendering_drops_comments_but_not_here_documents() -> None:
     assert "\n[Unit]\n" in script and "\nRequiredBy=ecs.service\nUNIT\n" in script
     assert script.count("mmb_log() {") == 1 and script.count("mmb_install_juicefs() {") == 1
     assert "mmb_install_juicefs() {" not in render("efs_mount.sh", {})
+
+
+@pytest.mark.parametrize("text", [
+    "cat << EOF >/x\n#!/bin/bash\n\n# kept\nEOF\n",
+    "cat <<'EOF' | tee f\n# kept\nEOF\n",
+    "cat <<\\EOF\n# kept\nEOF\n",
+    "cat <<-EOF\n\t# kept\n\tEOF\n",
+    "cmd --a \\\n\nrm -rf /tmp/x\n",
+    "cmd --a \\\n  # c\n  --b\n",
+])
+def test_comment_stripping_keeps_what_bash_would_read(text: str) -> None:
+    assert _without_comments("# dropped\n\n" + text) == text
+
+
+def test_comment_stripping_ends_a_here_document_and_strips_after_it() -> None:
+    assert _without_comments("cat <<EOF\n# in\nEOF\n# out\necho\n") == "cat <<EOF\n# in\nEOF\necho\n"
+    assert _without_comments("tr a b <<<abc\n# out\n") == "tr a b <<<abc\n"
+
+
+def _parsed(script: str, tmp_path: Path) -> str:
+    path = tmp_path / "script.sh"
+    path.write_text(script)
+    result = subprocess.run(["bash", "--pretty-print", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return "\n".join(line for line in result.stdout.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("name", ["efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh",
+                                  "juicefs_format.sh"])
+def test_bash_parses_every_script_the_same_with_and_without_comments(name: str, tmp_path: Path) -> None:
+    compact, full = render(name, {"X": "1"}), render(name, {"X": "1"}, compact=False)
+    assert len(compact) < len(full)
+    assert _parsed(compact, tmp_path) == _parsed(full, tmp_path)

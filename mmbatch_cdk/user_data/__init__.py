@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from importlib import resources
-from typing import Mapping, Union
+from typing import Mapping, Optional, Union
 
 import aws_cdk as cdk
 
@@ -20,7 +20,7 @@ __all__ = ["render", "script_path", "script_text"]
 
 _HEADER = "# Settings rendered by mmbatch-cdk at synth time.\n"
 _SOURCE_LIB = re.compile(r'^\. "\$\(dirname "\$0"\)/([a-z_]+\.sh)"\n', re.M)
-_HEREDOC = re.compile(r"<<-?['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?\s*$")
+_HEREDOC = re.compile(r"""(?<!<)<<(?!<)(-?)\s*\\?(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2""")
 
 
 def script_text(name: str) -> str:
@@ -42,32 +42,41 @@ def _quote(value: Union[str, int, bool]) -> str:
     return shlex.quote(text)
 
 
-def render(name: str, settings: Mapping[str, Union[str, int, bool]]) -> str:
-    """The script ``name`` with ``settings`` exported right after its shebang."""
+def render(name: str, settings: Mapping[str, Union[str, int, bool]], *, compact: bool = True) -> str:
+    """The script ``name`` with ``settings`` exported right after its shebang and its helpers inlined.
+
+    :param compact: drop comment and blank lines (EC2 user data is capped at 16 KiB). Default: True.
+    """
     body = script_text(name)
     shebang, _, rest = body.partition("\n")
     if not shebang.startswith("#!"):
         raise ValueError(f"{name} has no shebang line")
     rest = _SOURCE_LIB.sub(lambda match: script_text(match.group(1)).partition("\n")[2], rest)
     exports = "".join(f"export {key}={_quote(value)}\n" for key, value in settings.items())
-    return f"{shebang}\n{_HEADER}{exports}{_without_comments(rest)}"
+    return f"{shebang}\n{_HEADER}{exports}{_without_comments(rest) if compact else rest}"
 
 
 def _without_comments(script: str) -> str:
-    """``script`` without comment-only and blank lines (outside here-documents): EC2 user data is capped at 16 KiB."""
-    kept = []
-    heredoc_end = None
+    """``script`` without comment-only and blank lines, keeping here-document bodies and continued lines.
+
+    A line-based filter, not a shell parser: a test checks that bash parses every shipped script the
+    same with and without it.
+    """
+    kept: list[str] = []
+    heredoc: Optional[tuple[str, bool]] = None  # (delimiter, tabs may indent it)
     for line in script.splitlines():
-        if heredoc_end is not None:
+        if heredoc is not None:
             kept.append(line)
-            if line == heredoc_end:
-                heredoc_end = None
+            delimiter, strip_tabs = heredoc
+            if (line.lstrip("\t") if strip_tabs else line) == delimiter:
+                heredoc = None
             continue
+        continued = bool(kept) and kept[-1].endswith("\\") and not kept[-1].endswith("\\\\")
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+        if not continued and (not stripped or stripped.startswith("#")):
             continue
         kept.append(line)
         match = _HEREDOC.search(line)
         if match:
-            heredoc_end = match.group(1)
+            heredoc = (match.group(3), match.group(1) == "-")
     return "\n".join(kept) + "\n"

@@ -12,7 +12,7 @@ if ! command -v mount.efs >/dev/null 2>&1; then
   mmb_retry 5 30 dnf install -y amazon-efs-utils
 fi
 # EFS allows 1,500 MiB/s per client with Elastic throughput from amazon-efs-utils 2.0 on, 500 MiB/s before.
-efs_utils=$(rpm -q --queryformat '%{VERSION}' amazon-efs-utils 2>/dev/null || true)
+efs_utils=$(rpm -q --queryformat '%{VERSION}' amazon-efs-utils 2>/dev/null) || efs_utils=""
 case "$efs_utils" in
   [2-9].* | [1-9][0-9].*) mmb_log "amazon-efs-utils $efs_utils" ;;
   *) mmb_log "WARNING: amazon-efs-utils ${efs_utils:-of unknown version} limits this node to 500 MiB/s on EFS (2.0 or later: 1,500 MiB/s); checkpoints take longer" ;;
