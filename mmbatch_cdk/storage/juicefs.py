@@ -96,9 +96,12 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             "AWS_REGION": cdk.Aws.REGION,
             "META_DB": _META_DB,
         }
-        self._block_size_kib = block_size_mib * 1024
-        self._tuning_max_uploads = max_uploads
-        self._tuning: dict[str, Union[str, int]] = {"MAX_UPLOADS": max_uploads, "BUFFER_SIZE_MIB": buffer_size_mib}
+        self.block_size_mib = block_size_mib
+        """JuiceFS block size, in MiB, the volumes are formatted with."""
+        self.max_uploads = max_uploads
+        """Parallel S3 uploads per mount."""
+        self.buffer_size_mib = buffer_size_mib
+        """Read/write buffer per mount, in MiB."""
 
         self.checkpoint_bucket = self._bucket("CheckpointBucket", removal_policy, scratch=False)
         """S3 bucket of the checkpoint volume."""
@@ -215,12 +218,12 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     @property
     def node_write_mibps(self) -> Optional[float]:
         """``max_uploads`` parallel uploads at S3's guideline of about 85 MB/s per connection."""
-        return self._tuning_max_uploads * _S3_CONNECTION_MIBPS
+        return self.max_uploads * _S3_CONNECTION_MIBPS
 
     @property
     def description(self) -> str:
         """``JuiceFS on S3 (40 uploads)`` and the like."""
-        return f"JuiceFS on S3 ({self._tuning_max_uploads} uploads)"
+        return f"JuiceFS on S3 ({self.max_uploads} uploads)"
 
     def node_mount_script(self) -> str:
         """Install the pinned client, wait for the volumes to be formatted, mount both as systemd services."""
@@ -228,13 +231,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         return render(
             "juicefs_mount.sh",
             {
-                **self._settings,
-                "SECRET_ARN": self.secret.secret_arn,
-                "META_USER": self.user_name,
-                "VOLUMES": volumes,
+                **self._script_settings(volumes),
                 "CACHE_DIR": _CACHE_DIR,
                 "CACHE_SIZE_MIB": self.cache_size_gib * 1024,
-                **self._tuning,
+                "MAX_UPLOADS": self.max_uploads,
+                "BUFFER_SIZE_MIB": self.buffer_size_mib,
                 "FORMAT_WAIT_ATTEMPTS": 40,
             },
         )
@@ -245,14 +246,15 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         return render(
             "juicefs_format.sh",
             {
-                **self._settings,
-                "SECRET_ARN": self.secret.secret_arn,
-                "META_USER": self.user_name,
-                "VOLUMES": volumes,
-                "BLOCK_SIZE_KIB": self._block_size_kib,
+                **self._script_settings(volumes),
+                "BLOCK_SIZE_KIB": self.block_size_mib * 1024,
                 "CLUSTER_WAIT_ATTEMPTS": 45,
             },
         )
+
+    def _script_settings(self, volumes: str) -> dict[str, Union[str, int]]:
+        """What the mount and format scripts both need: the client, the secret, the user and the volumes."""
+        return {**self._settings, "SECRET_ARN": self.secret.secret_arn, "META_USER": self.user_name, "VOLUMES": volumes}
 
     def _bucket(self, id: str, removal_policy: cdk.RemovalPolicy, *, scratch: bool) -> s3.Bucket:
         rules = [s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(1))]
