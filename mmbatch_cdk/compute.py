@@ -79,6 +79,12 @@ class BatchCompute(Construct):
         super().__init__(scope, id)
         types = list(instance_types or DEFAULT_INSTANCE_TYPES)
         _validate(types, min_vcpus, max_vcpus)
+        for prop, value in (("ecs_stop_timeout", ecs_stop_timeout), ("ecs_start_timeout", ecs_start_timeout),
+                            ("ecs_create_timeout", ecs_create_timeout)):
+            try:
+                duration_seconds(value)
+            except ValueError:
+                raise ValueError(f"BatchCompute: {prop} {value!r} is not a duration; expected e.g. 110s, 16m or 1m50s") from None
 
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description="MMBatch compute nodes (no ingress)", allow_all_outbound=True

@@ -124,6 +124,13 @@ def test_the_budget_is_the_stop_timeout_or_the_notice_whichever_is_shorter(parts
     assert "c7i.16xlarge (~87 s)" in warnings_of(go_style)[0] and "80 s a stopping job gets" in warnings_of(go_style)[0]
 
 
+def test_a_timeout_that_is_not_a_duration_is_named(parts) -> None:
+    stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
+    with pytest.raises(ValueError, match="BatchCompute: ecs_stop_timeout 'soon' is not a duration; expected e.g. 110s"):
+        BatchCompute(stack, "Bad", vpc=vpc, storage=CheckpointStorageEfs(stack, "Store3", vpc=vpc),
+                     management_server=server, ecs_stop_timeout="soon")
+
+
 def test_default_deployments_warn_about_exactly_the_slow_defaults(synth) -> None:
     def warned(name: str) -> dict[str, str]:
         return {
