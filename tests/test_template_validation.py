@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from mmbatch_cdk import application
+from mmbatch_cdk import application, start_template_validation
 
 from .conftest import CDK_JSON_CONTEXT
 
@@ -22,7 +22,7 @@ def _findings(tmp_path: Path, *, register: bool) -> list[tuple[str, str]]:
         context={**CDK_JSON_CONTEXT, "@aws-cdk/core:failSynthOnValidationErrors": False},
     )
     if register:
-        application.start_template_validation(app)
+        start_template_validation(app)
     stack = cdk.Stack(app, "Checked")
     cdk.CfnResource(stack, "Bucket", type="AWS::S3::Bucket", properties={"NoSuchProperty": "x"})
     app.synth()

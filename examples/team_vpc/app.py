@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer
+from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer, start_template_validation
 
 TEAM_VPC = {
     "vpcId": "vpc-0123456789abcdef0",
@@ -89,5 +89,6 @@ def build(app: cdk.App) -> GenomicsBatchStack:
 
 if __name__ == "__main__":
     app = cdk.App()
+    start_template_validation(app)  # CDK's own template checks, with their engine built first: a faster synth
     build(app)
     app.synth()
