@@ -35,19 +35,19 @@ def measure(context: dict[str, object], outdir: str, nag: bool) -> dict[str, flo
     import aws_cdk as cdk
 
     imported_cdk = time.perf_counter()
-    from mmbatch_cdk import application, stacks
-    from mmbatch_cdk.config import MmBatchConfig
+    from mmbatch_cdk import MmBatchConfig, register_template_validation, stacks
+    from mmbatch_cdk.nag import add_nag
 
     imported = time.perf_counter()
     app = cdk.App(context=context, outdir=outdir)
     config = MmBatchConfig.from_context(app.node)
     configured = time.perf_counter()
-    application.start_template_validation(app)  # as app.py does; a no-op when CDK_VALIDATION=false
+    register_template_validation(app)  # as app.py does; a no-op when CDK_VALIDATION=false
     registered = time.perf_counter()
     stacks.STACKS[config.backend](app, "Bench", config=config)
     built = time.perf_counter()
     if nag:
-        application.add_nag(app)
+        add_nag(app)
     nag_added = time.perf_counter()
     app.synth()
     done = time.perf_counter()

@@ -7,7 +7,7 @@ from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
 from .stacks import MmBatchEfsStack, MmBatchJuiceFsStack, MmBatchStack
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
-from .template_validation import start_template_validation
+from .template_validation import register_template_validation
 
 __all__ = [
     "BatchCompute",
@@ -24,5 +24,5 @@ __all__ = [
     "MultiQueue",
     "Network",
     "QueueSpec",
-    "start_template_validation",
+    "register_template_validation",
 ]

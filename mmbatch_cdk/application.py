@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from .config import ConfigError, MmBatchConfig
 from .nag import add_nag
 from .stacks import STACKS, MmBatchStack
-from .template_validation import start_template_validation
+from .template_validation import register_template_validation
 
 __all__ = ["build", "main"]
 
@@ -42,7 +42,7 @@ def main() -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
-    start_template_validation(app)  # settings known good, no construct built yet
+    register_template_validation(app)  # settings known good, no construct built yet
     build(app, config=config)
     try:
         app.synth()

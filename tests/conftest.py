@@ -1,4 +1,8 @@
-"""Shared fixtures: each configuration is synthesized once per session, the way app.py does it."""
+"""Shared fixtures: each configuration is synthesized once per session, the way app.py does it.
+
+One difference: the tests leave the template validation to CDK's own registration, whose engine is
+built once per process, rather than building one per app (tests/test_template_validation.py).
+"""
 
 from __future__ import annotations
 
@@ -85,7 +89,7 @@ class Synth:
 
 
 def synthesize(context: dict[str, Any], outdir: Path) -> Synth:
-    """Build the app exactly as app.py does, with cdk.json's context plus ``context``."""
+    """Build the app as app.py does, with cdk.json's context plus ``context``."""
     # The CLI passes aws:cdk:disable-stack-trace unless --debug; so do the tests (it also saves time).
     app = cdk.App(context={**CDK_JSON_CONTEXT, "aws:cdk:disable-stack-trace": True, **context}, outdir=str(outdir))
     stack = build(app)

@@ -9,41 +9,49 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from mmbatch_cdk import application, start_template_validation
+from mmbatch_cdk import MmBatchConfig, application, register_template_validation
 
 from .conftest import CDK_JSON_CONTEXT
 
 
-def _findings(tmp_path: Path, *, register: bool) -> list[tuple[str, str]]:
-    """Synthesize a stack with one schema error, CDK's own registration off; the validation findings."""
+def _findings(tmp_path: Path, *, builtin: bool, registrations: int) -> list[tuple[str, str, str]]:
+    """Synthesize a stack with one schema error; the validation findings (plugin, rule, construct path)."""
     app = cdk.App(
-        builtin_cloud_formation_validation=False,
+        builtin_cloud_formation_validation=builtin,
         outdir=str(tmp_path),
         context={**CDK_JSON_CONTEXT, "@aws-cdk/core:failSynthOnValidationErrors": False},
     )
-    if register:
-        start_template_validation(app)
+    for _ in range(registrations):
+        register_template_validation(app)
     stack = cdk.Stack(app, "Checked")
     cdk.CfnResource(stack, "Bucket", type="AWS::S3::Bucket", properties={"NoSuchProperty": "x"})
     app.synth()
     report_path = tmp_path / "validation-report.json"
     report: dict[str, Any] = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
     return [
-        (plugin["pluginName"], violation["ruleName"])
+        (plugin["pluginName"], violation["ruleName"], construct["constructPath"])
         for plugin in report["pluginReports"]
         for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
     ]
 
 
-def test_the_registered_plugin_checks_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_early_it_finds_what_cdks_own_registration_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CDK_VALIDATION", raising=False)
-    assert _findings(tmp_path / "off", register=False) == []  # control: nothing else validates here
-    assert (cdk.CloudFormationValidatePlugin.PLUGIN_NAME, "F3002") in _findings(tmp_path / "on", register=True)
+    assert _findings(tmp_path / "none", builtin=False, registrations=0) == []  # control: nothing else checks
+    cdks_own = _findings(tmp_path / "cdk", builtin=True, registrations=0)
+    ours = _findings(tmp_path / "ours", builtin=False, registrations=2)  # the second call changes nothing
+    assert ours == cdks_own
+    assert (cdk.CloudFormationValidatePlugin.PLUGIN_NAME, "F3002", "Checked/Bucket") in ours
 
 
 def test_no_validation_still_switches_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CDK_VALIDATION", "false")  # what `cdk synth --no-validation` sets for the app
-    assert _findings(tmp_path, register=True) == []
+    # `cdk synth --no-validation` sets this for the app's process. Only the Python side reads it here:
+    # the jsii Node process of this test session was started before, with its own environment.
+    monkeypatch.setenv("CDK_VALIDATION", "false")
+    assert _findings(tmp_path, builtin=False, registrations=1) == []
 
 
 class _Stop(Exception):
@@ -58,15 +66,15 @@ def test_main_registers_it_after_the_settings_and_before_any_construct(monkeypat
     def register(app: cdk.App) -> None:
         calls.append(f"validation with {len(app.node.children)} constructs")
 
-    def build(app: cdk.App, **_: Any) -> None:
-        calls.append("build")
+    def build(app: cdk.App, *, config: MmBatchConfig) -> None:
+        calls.append(f"build {config.backend}")
         raise _Stop
 
-    monkeypatch.setattr(application, "start_template_validation", register)
+    monkeypatch.setattr(application, "register_template_validation", register)
     monkeypatch.setattr(application, "build", build)
     with pytest.raises(_Stop):
         application.main()
-    assert calls == ["validation with 0 constructs", "build"]
+    assert calls == ["validation with 0 constructs", "build efs"]
 
 
 def test_main_reports_bad_settings_before_building_the_engine(
@@ -74,6 +82,6 @@ def test_main_reports_bad_settings_before_building_the_engine(
 ) -> None:
     app_class = cdk.App
     monkeypatch.setattr(cdk, "App", lambda: app_class(context={"backend": "nfs"}))
-    monkeypatch.setattr(application, "start_template_validation", lambda app: pytest.fail("engine built"))
+    monkeypatch.setattr(application, "register_template_validation", lambda app: pytest.fail("engine built"))
     assert application.main() == 1
     assert "backend: 'nfs' is not accepted" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer, start_template_validation
+from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer, register_template_validation
 
 TEAM_VPC = {
     "vpcId": "vpc-0123456789abcdef0",
@@ -89,6 +89,7 @@ def build(app: cdk.App) -> GenomicsBatchStack:
 
 if __name__ == "__main__":
     app = cdk.App()
-    start_template_validation(app)  # CDK's own template checks, with their engine built first: a faster synth
+    # CDK's own template checks, with their engine built before any construct: a faster synth.
+    register_template_validation(app)
     build(app)
     app.synth()
