@@ -107,9 +107,8 @@ class Network(Construct):
             subnet_configuration=subnets,
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
-        flow_log_group = logs.LogGroup(
-            self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
-        )
+        # Retained on stack deletion, like the job logs: rejected-traffic records are audit evidence.
+        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH)
         vpc.add_flow_log(
             "RejectedTraffic",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),

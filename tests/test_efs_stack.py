@@ -34,6 +34,9 @@ def test_new_vpc_spans_two_azs_with_public_subnets_and_no_nat(efs: Synth) -> Non
         "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "ServiceName": Match.object_like({})}
     )
     efs.assertions.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+    # Rejected-traffic records outlive the stack, like every other log group.
+    for log_group in efs.resources("AWS::Logs::LogGroup").values():
+        assert log_group["DeletionPolicy"] == "Retain" and log_group["UpdateReplacePolicy"] == "Retain"
 
 
 def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
