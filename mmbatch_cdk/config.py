@@ -277,7 +277,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("adminCidr", "admin_cidr", _cidr, None,
             "Address range allowed to reach the dashboard (8080) and, with `keyName`, SSH. Unset: no such ingress."),
     Setting("removalPolicy", "removal_policy", _choice("retain", "destroy"), "retain",
-            "What happens to checkpoint storage when the stack is deleted."),
+            "What happens to checkpoint storage when the stack is deleted. Log groups (job logs, VPC flow "
+            "logs) are always retained and expire after one month."),
     Setting("ckptInterval", "ckpt_interval", _duration(180, 24 * 3600), "15m",
             "Checkpoint interval set on the management server (longer than the 2-minute Spot notice)."),
     Setting("ecsStopTimeout", "ecs_stop_timeout", _duration(30, 3600), "110s",
