@@ -35,7 +35,7 @@ def measure(context: dict[str, object], outdir: str, nag: bool) -> dict[str, flo
     import aws_cdk as cdk
 
     imported_cdk = time.perf_counter()
-    from mmbatch_cdk import MmBatchConfig, register_template_validation, stacks
+    from mmbatch_cdk import MmBatchConfig, MmBatchStack, register_template_validation
     from mmbatch_cdk.nag import add_nag
 
     imported = time.perf_counter()
@@ -44,7 +44,7 @@ def measure(context: dict[str, object], outdir: str, nag: bool) -> dict[str, flo
     configured = time.perf_counter()
     register_template_validation(app)  # as app.py does; a no-op when CDK_VALIDATION=false
     registered = time.perf_counter()
-    stacks.STACKS[config.backend](app, "Bench", config=config)
+    MmBatchStack(app, "Bench", config=config)
     built = time.perf_counter()
     if nag:
         add_nag(app)

@@ -1,15 +1,19 @@
 """mmbatch-cdk: AWS CDK constructs and app that deploy Memory Machine Batch (MMBatch) on AWS."""
 
+from .agent import AgentInstaller
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
+from .deployment import MmBatchDeployment
 from .management_server import ManagementServer
 from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
+from .node_settings import NodeSettings
 from .stacks import MmBatchEfsStack, MmBatchJuiceFsStack, MmBatchStack
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 from .template_validation import register_template_validation
 
 __all__ = [
+    "AgentInstaller",
     "BatchCompute",
     "CheckpointStorage",
     "CheckpointStorageEfs",
@@ -18,11 +22,13 @@ __all__ = [
     "DEFAULT_QUEUES",
     "ManagementServer",
     "MmBatchConfig",
+    "MmBatchDeployment",
     "MmBatchEfsStack",
     "MmBatchJuiceFsStack",
     "MmBatchStack",
     "MultiQueue",
     "Network",
+    "NodeSettings",
     "QueueSpec",
     "register_template_validation",
 ]

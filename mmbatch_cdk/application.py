@@ -8,7 +8,7 @@ import aws_cdk as cdk
 
 from .config import ConfigError, MmBatchConfig
 from .nag import add_nag
-from .stacks import STACKS, MmBatchStack
+from .stacks import MmBatchStack
 from .template_validation import register_template_validation
 
 __all__ = ["build", "main"]
@@ -21,9 +21,8 @@ def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
     """
     if config is None:
         config = MmBatchConfig.from_context(app.node)
-    stack_class = STACKS[config.backend]
     name = f"{config.prefix}-{config.backend}"
-    stack = stack_class(
+    stack = MmBatchStack(
         app,
         name,
         config=config,
@@ -43,7 +42,11 @@ def main() -> int:
         print(err, file=sys.stderr)
         return 1
     register_template_validation(app)  # settings known good, no construct built yet
-    build(app, config=config)
+    try:
+        build(app, config=config)
+    except ConfigError as err:  # a construct rejected a setting; the message names it
+        print(err, file=sys.stderr)
+        return 1
     try:
         app.synth()
     except RuntimeError as err:

@@ -13,9 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
+from .durations import duration_seconds
 from .instance_types import STANDARD_SIZES, family
 
-__all__ = ["SPOT_NOTICE_SECONDS", "InstanceProfile", "checkpoint_seconds", "family_sizes", "instance_profile", "model_table"]
+__all__ = [
+    "SPOT_NOTICE_SECONDS",
+    "InstanceProfile",
+    "checkpoint_seconds",
+    "checkpoint_time_warning",
+    "family_sizes",
+    "instance_profile",
+    "model_table",
+]
 
 SPOT_NOTICE_SECONDS = 120
 """EC2's Spot interruption notice: two minutes before the instance is stopped or terminated."""
@@ -87,3 +96,29 @@ def model_table(instance_types: Sequence[str], storages: Mapping[str, float], bu
             cells.append(f"{seconds:.0f}" + (" **over**" if seconds > budget_seconds else ""))
         rows.append(f"| `{instance_type}` | {profile.memory_gib} | {profile.network_mibps:.0f} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def checkpoint_time_warning(
+    instance_types: Sequence[str], storage_mibps: Optional[float], storage_description: str, ecs_stop_timeout: str
+) -> Optional[str]:
+    """The warning text naming each instance type whose full-memory checkpoint the model finds slower than the time
+    a stopping job gets (the lower of the Spot notice and ``ecs_stop_timeout``); None when every type fits or the
+    storage's limit is unknown. A bare family is checked at every size AWS Batch may launch."""
+    if storage_mibps is None:
+        return None
+    budget = min(SPOT_NOTICE_SECONDS, duration_seconds(ecs_stop_timeout))
+    slow = []
+    for name in instance_types:
+        for instance_type in [name] if "." in name else family_sizes(name):
+            seconds = checkpoint_seconds(instance_type, storage_mibps)
+            if seconds is not None and seconds > budget:
+                slow.append(f"{instance_type} (~{seconds:.0f} s)")
+    if not slow:
+        return None
+    return (
+        f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {budget:g} s a "
+        f"stopping job gets (Spot notice {SPOT_NOTICE_SECONDS} s, ecsStopTimeout {ecs_stop_timeout}) on "
+        f"{storage_description}, at the instance's baseline network bandwidth. Jobs that dirty most of "
+        "their memory between checkpoints may lose the work since the last one; see README "
+        "'Performance and cost'."
+    )

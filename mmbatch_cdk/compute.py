@@ -2,39 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+import warnings
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds, family_sizes
-from .config import DEFAULT_INSTANCE_TYPES, duration_seconds
-from .instance_types import architecture
-from .management_server import MMAB_PORT, ManagementServer
+from . import rules
+from .agent import AgentInstaller
+from .checkpoint_model import checkpoint_time_warning
+from .instance_types import architecture, is_gpu
+from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
 from .user_data import render
 
-__all__ = ["BatchCompute"]
+if TYPE_CHECKING:
+    from .management_server import ManagementServer
+
+__all__ = ["BatchCompute", "CHECKPOINT_TIME_WARNING", "DEFAULT_INSTANCE_TYPES"]
+
+DEFAULT_INSTANCE_TYPES: tuple[str, ...] = (
+    "m6i.large",
+    "m6i.xlarge",
+    "m6i.2xlarge",
+    "m6i.4xlarge",
+    "m6i.8xlarge",
+    "m6i.12xlarge",
+    "m6i.16xlarge",
+)
+"""The seed template's ``InstanceTypes`` default."""
+
+CHECKPOINT_TIME_WARNING = "mmbatch:checkpointTime"
+"""Id of the warning that names instance types whose checkpoint may not fit the Spot notice."""
 
 _AGENT_INSTALL_ATTEMPTS = 30
 """Tries to fetch the agent installer; with the pause capped at 60 s this waits about 25 minutes."""
 
 
+@jsii.implements(iam.IGrantable, ec2.IConnectable)
 class BatchCompute(Construct):
     """A managed EC2/ECS compute environment whose nodes mount checkpoint storage and run the MMBatch agent.
 
     Each node boots from a launch template (IMDSv2, encrypted gp3 root volume) whose multipart user
-    data first runs the storage's mount script, then tunes the ECS agent (Spot draining, longer
-    container start/stop timeouts for restore and checkpoint, cached image pulls) and installs the
-    agent from the management server, retrying while the server starts. The compute environment
-    references the launch template's latest version, so any change of user data (a new management
-    server, a new MMAB version) rolls out to new nodes through an in-place infrastructure update.
-    Spot capacity uses the price-capacity-optimized allocation strategy; On-Demand uses best fit
-    progressive. Job logs go to :attr:`job_log_group` when job definitions name it.
+    data first runs the storage's mount script, then tunes the ECS agent (longer container start/stop
+    timeouts for restore and checkpoint, cached image pulls) and installs the agent from ``agent``.
+    The compute environment references the launch template's latest version, so any change of user data
+    rolls out to new nodes through an in-place infrastructure update. Spot capacity uses the
+    price-capacity-optimized allocation strategy; On-Demand uses best fit progressive. GPU instance types
+    boot the NVIDIA variant of the Amazon Linux 2023 ECS image. Job logs go to :attr:`job_log_group` when
+    job definitions name it.
+
+    It wires nothing to its siblings: grant storage access and open the storage and the server to
+    :attr:`connections` and :attr:`grant_principal` where you compose it (:class:`MmBatchDeployment` does).
     """
 
     def __init__(
@@ -44,52 +68,65 @@ class BatchCompute(Construct):
         *,
         vpc: ec2.IVpc,
         storage: CheckpointStorage,
-        management_server: ManagementServer,
+        agent: Optional[AgentInstaller] = None,
+        management_server: Optional["ManagementServer"] = None,
         instance_types: Optional[Sequence[str]] = None,
         min_vcpus: int = 0,
         max_vcpus: int = 256,
-        spot: bool = True,
+        spot: Optional[bool] = None,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         priority: int = 1,
-        root_volume_gib: int = 30,
-        ecs_stop_timeout: str = "110s",
-        ecs_start_timeout: str = "16m",
-        ecs_create_timeout: str = "15m",
+        node_settings: Optional[NodeSettings] = None,
+        root_volume_gib: Optional[int] = None,
+        ecs_stop_timeout: Optional[str] = None,
+        ecs_start_timeout: Optional[str] = None,
+        ecs_create_timeout: Optional[str] = None,
         job_log_group: Optional[logs.ILogGroup] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
-        :param storage: checkpoint storage the nodes mount (EFS or JuiceFS).
-        :param management_server: the MMAB server the nodes install their agent from.
-        :param instance_types: instance types or families, one CPU architecture. Default: m6i.large ... m6i.16xlarge.
+        :param storage: checkpoint storage the nodes mount (EFS or JuiceFS); its mount script runs first at boot.
+        :param agent: where nodes fetch the MMBatch agent installer (``ManagementServer.agent_installer``).
+            Default: none; then ``management_server`` is required.
+        :param management_server: deprecated, use ``agent``: the server to install from, wired to the nodes and
+            the storage here, as before. Default: none.
+        :param instance_types: instance types or families (or an AWS Batch keyword such as ``optimal``), one CPU
+            architecture, GPU types of one model only. Default: m6i.large ... m6i.16xlarge.
         :param min_vcpus: vCPUs kept running. Default: 0.
         :param max_vcpus: vCPU ceiling. Default: 256.
-        :param spot: Spot capacity; False for On-Demand. Default: True.
+        :param spot: Spot capacity; False for On-Demand. Default: ``node_settings.spot``.
         :param vpc_subnets: subnets of the nodes. Default: the VPC's private subnets.
         :param security_groups: extra security groups for the nodes. Default: none.
         :param priority: the job queue's priority (higher runs first). Default: 1.
-        :param root_volume_gib: root volume size before the storage client's cache is added. Default: 30.
-        :param ecs_stop_timeout: ECS_CONTAINER_STOP_TIMEOUT (a Go duration such as ``110s`` or ``1m50s``), time for
-            a final checkpoint; also the budget of the checkpoint-time warning. Default: ``110s``.
-        :param ecs_start_timeout: ECS_CONTAINER_START_TIMEOUT, time for a restore. Default: ``16m``.
-        :param ecs_create_timeout: ECS_CONTAINER_CREATE_TIMEOUT. Default: ``15m``.
+        :param node_settings: root volume, ECS timeouts and Spot, shared with other queues. Default: ``NodeSettings()``.
+        :param root_volume_gib: deprecated, use ``node_settings``. Default: none.
+        :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
+        :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
+        :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
         :param job_log_group: log group for job logs. Default: a new one, kept for a month.
         """
         super().__init__(scope, id)
-        types = list(instance_types or DEFAULT_INSTANCE_TYPES)
-        _validate(types, min_vcpus, max_vcpus)
-        for prop, value in (("ecs_stop_timeout", ecs_stop_timeout), ("ecs_start_timeout", ecs_start_timeout),
-                            ("ecs_create_timeout", ecs_create_timeout)):
-            try:
-                duration_seconds(value)
-            except ValueError:
-                raise ValueError(f"BatchCompute: {prop} {value!r} is not a duration; expected e.g. 110s, 16m or 1m50s") from None
+        node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
+        if agent is None:
+            if management_server is None:
+                raise ValueError(f"{self.node.path}: agent: required; pass agent=management_server.agent_installer")
+            warnings.warn(
+                "BatchCompute(management_server=...) is deprecated: pass agent=server.agent_installer and compose "
+                "with MmBatchDeployment (or the functions in mmbatch_cdk.wiring)",
+                DeprecationWarning,
+                stacklevel=3,  # the caller, past jsii's metaclass
+            )
+            agent = management_server.agent_installer
+        types = tuple(instance_types or DEFAULT_INSTANCE_TYPES)
+        self._validate(types, min_vcpus, max_vcpus, node, storage)
+        use_spot = node.spot if spot is None else spot
 
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description="MMBatch compute nodes (no ingress)", allow_all_outbound=True
         )
         """The nodes' own security group; it admits nothing, storage and the server admit it."""
+        self._connections = ec2.Connections(security_groups=[self.security_group])
         self.role = iam.Role(
             self,
             "InstanceRole",
@@ -102,31 +139,23 @@ class BatchCompute(Construct):
         )
         """The node instance role."""
 
-        storage.connections.allow_default_port_from(self.security_group, "checkpoint storage from compute nodes")
-        storage.grant_node(self.role)
-        management_server.use_storage(storage)
-        management_server.connections.allow_default_port_from(
-            self.security_group, "MMBatch agent installer and API from compute nodes"
-        )
-
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
             self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH
         )
         """Log group for job logs (name it in job definitions' awslogs options)."""
-        self.job_log_group.grant_read(management_server.role)
 
         user_data = ec2.MultipartUserData()
         user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(storage.node_mount_script())))
         bootstrap = render(
             "node_bootstrap.sh",
             {
-                "MMAB_ADDRESS": management_server.private_ip,
-                "MMAB_PORT": MMAB_PORT,
-                "MMAB_VERSION": management_server.mmab_version,
+                "MMAB_ADDRESS": agent.address,
+                "MMAB_PORT": agent.port,
+                "MMAB_VERSION": agent.mmab_version,
                 "AGENT_INSTALL_ATTEMPTS": _AGENT_INSTALL_ATTEMPTS,
-                "ECS_STOP_TIMEOUT": ecs_stop_timeout,
-                "ECS_START_TIMEOUT": ecs_start_timeout,
-                "ECS_CREATE_TIMEOUT": ecs_create_timeout,
+                "ECS_STOP_TIMEOUT": node.ecs_stop_timeout,
+                "ECS_START_TIMEOUT": node.ecs_start_timeout,
+                "ECS_CREATE_TIMEOUT": node.ecs_create_timeout,
             },
         )
         user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(bootstrap)))
@@ -140,7 +169,7 @@ class BatchCompute(Construct):
                 ec2.BlockDevice(
                     device_name="/dev/xvda",
                     volume=ec2.BlockDeviceVolume.ebs(
-                        root_volume_gib + storage.node_disk_gib,
+                        node.root_volume_gib + storage.node_disk_gib,
                         encrypted=True,
                         volume_type=ec2.EbsDeviceVolumeType.GP3,
                         delete_on_termination=True,
@@ -149,10 +178,21 @@ class BatchCompute(Construct):
             ],
         )
         """The nodes' launch template."""
+        # aws-ec2 names a launch template after its construct path. CDK leaves "Default" ids out of logical ids
+        # (the stack composes through an MmBatchDeployment with that id); leave them out of this name too.
+        visible_path = "/".join(part for part in self.launch_template.node.path.split("/") if part != "Default")
+        cdk.Tags.of(self.launch_template).add("Name", visible_path)
 
-        # aws-batch checks each type's size (a bare family such as ``c7i`` fails there), while AWS Batch
-        # itself takes families. Sized types go through aws-batch; the full list is set below.
-        sized = [t for t in types if "." in t] or [f"{types[0]}.large"]
+        self.architecture = architecture(types[0])
+        """CPU architecture of the nodes (``x86_64`` or ``arm64``)."""
+        self.instance_types = types
+        """The instance types or families the environment launches."""
+        self.gpu = all(is_gpu(t) for t in types)
+        """True when the queue runs GPU instances (and so the NVIDIA image)."""
+        image_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA if self.gpu else batch.EcsMachineImageType.ECS_AL2023
+        # aws-batch checks each type's size (a bare family such as ``c7i`` or a keyword such as ``optimal`` fails
+        # there), while AWS Batch itself takes both. Sized types go through aws-batch; the full list is set below.
+        sized = [t for t in types if "." in t] or ["m6i.large" if self.architecture == "x86_64" else "m7g.large"]
         self.compute_environment = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "ComputeEnvironment",
@@ -160,10 +200,10 @@ class BatchCompute(Construct):
             vpc_subnets=vpc_subnets,
             instance_types=[ec2.InstanceType(t) for t in sized],
             use_optimal_instance_classes=False,
-            images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)],
-            spot=spot,
+            images=[batch.EcsMachineImage(image_type=image_type)],
+            spot=use_spot,
             allocation_strategy=batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED
-            if spot
+            if use_spot
             else batch.AllocationStrategy.BEST_FIT_PROGRESSIVE,
             minv_cpus=min_vcpus,
             maxv_cpus=max_vcpus,
@@ -182,8 +222,8 @@ class BatchCompute(Construct):
         cfn_environment.add_property_override(
             "ComputeResources.LaunchTemplate.Version", self.launch_template.latest_version_number
         )
-        if sized != types:
-            cfn_environment.add_property_override("ComputeResources.InstanceTypes", types)
+        if sized != list(types):
+            cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
 
         self.job_queue = batch.JobQueue(
             self,
@@ -192,12 +232,10 @@ class BatchCompute(Construct):
             compute_environments=[batch.OrderedComputeEnvironment(compute_environment=self.compute_environment, order=1)],
         )
         """The job queue that feeds the compute environment."""
-        self.architecture = architecture(types[0])
-        """CPU architecture of the nodes (``x86_64`` or ``arm64``)."""
-        self.instance_types = tuple(types)
-        """The instance types or families the environment launches."""
 
-        self._warn_about_slow_checkpoints(storage, ecs_stop_timeout)
+        warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description, node.ecs_stop_timeout)
+        if warning:
+            cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
 
         cdk.Validations.of(self.role).acknowledge(
             cdk.Acknowledgment(
@@ -209,38 +247,66 @@ class BatchCompute(Construct):
                 reason="AWS's maintained policy for Session Manager, the only way onto a node (no SSH ingress).",
             ),
         )
+        if management_server is not None:
+            from .wiring import connect_compute  # the deprecated form wires itself, as it always did
 
-    def _warn_about_slow_checkpoints(self, storage: CheckpointStorage, ecs_stop_timeout: str) -> None:
-        """Warn, naming them, about instance types the checkpoint model says cannot write their memory in time."""
-        storage_mibps = storage.node_write_mibps
-        if storage_mibps is None:
-            return
-        budget = min(SPOT_NOTICE_SECONDS, duration_seconds(ecs_stop_timeout))
-        slow = []
-        for name in self.instance_types:
-            for instance_type in [name] if "." in name else family_sizes(name):
-                seconds = checkpoint_seconds(instance_type, storage_mibps)
-                if seconds is not None and seconds > budget:
-                    slow.append(f"{instance_type} (~{seconds:.0f} s)")
-        if slow:
-            cdk.Annotations.of(self).add_warning_v2(
-                "mmbatch:checkpointTime",
-                f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {budget:g} s a "
-                f"stopping job gets (Spot notice {SPOT_NOTICE_SECONDS} s, ecsStopTimeout {ecs_stop_timeout}) on "
-                f"{storage.description}, at the instance's baseline network bandwidth. Jobs that dirty most of "
-                "their memory between checkpoints may lose the work since the last one; see README "
-                "'Performance and cost'.",
-            )
+            connect_compute(self, storage=storage, management_server=management_server)
 
+    @property
+    def connections(self) -> ec2.Connections:
+        """The nodes, as a peer: ``storage.connections.allow_default_port_from(compute)``."""
+        return self._connections
 
-def _validate(types: Sequence[str], min_vcpus: int, max_vcpus: int) -> None:
-    if not types:
-        raise ValueError("BatchCompute: instance_types must name at least one instance type or family")
-    archs = {architecture(t) for t in types}
-    if len(archs) > 1:
-        raise ValueError(
-            f"BatchCompute: instance_types {', '.join(types)} mix CPU architectures; "
-            "checkpoints restore only onto the architecture they were taken on"
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The nodes' role: ``storage.grant_node(compute)`` grants to it."""
+        return self.role
+
+    def _validate(
+        self, types: Sequence[str], min_vcpus: int, max_vcpus: int, node: NodeSettings, storage: CheckpointStorage
+    ) -> None:
+        rules.raise_problems(self, "instance_types", rules.instance_type_problems(types))
+        if not (cdk.Token.is_unresolved(min_vcpus) or cdk.Token.is_unresolved(max_vcpus)):
+            rules.raise_problems(self, "min_vcpus", [rules.vcpu_problem(min_vcpus, max_vcpus, "min_vcpus", "max_vcpus")])
+        for prop, value, (low, high) in (
+            ("ecs_stop_timeout", node.ecs_stop_timeout, ECS_STOP_TIMEOUT_RANGE),
+            ("ecs_start_timeout", node.ecs_start_timeout, ECS_START_TIMEOUT_RANGE),
+            ("ecs_create_timeout", node.ecs_create_timeout, ECS_CREATE_TIMEOUT_RANGE),
+        ):
+            rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
+        rules.raise_problems(
+            self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )
-    if not (cdk.Token.is_unresolved(min_vcpus) or cdk.Token.is_unresolved(max_vcpus)) and min_vcpus > max_vcpus:
-        raise ValueError(f"BatchCompute: min_vcpus ({min_vcpus}) is greater than max_vcpus ({max_vcpus})")
+
+
+def _node_settings(
+    node_settings: Optional[NodeSettings],
+    root_volume_gib: Optional[int],
+    ecs_stop_timeout: Optional[str],
+    ecs_start_timeout: Optional[str],
+    ecs_create_timeout: Optional[str],
+) -> NodeSettings:
+    """``node_settings`` with the deprecated per-construct arguments applied over it."""
+    node = node_settings or NodeSettings()
+    legacy = {
+        "root_volume_gib": root_volume_gib,
+        "ecs_stop_timeout": ecs_stop_timeout,
+        "ecs_start_timeout": ecs_start_timeout,
+        "ecs_create_timeout": ecs_create_timeout,
+    }
+    given = [name for name, value in legacy.items() if value is not None]
+    if not given:
+        return node
+    warnings.warn(
+        f"BatchCompute/MultiQueue({', '.join(f'{name}=' for name in given)}) is deprecated: "
+        "pass node_settings=NodeSettings(...)",
+        DeprecationWarning,
+        stacklevel=4,  # the caller of BatchCompute or MultiQueue, past jsii's metaclass
+    )
+    return NodeSettings(
+        root_volume_gib=root_volume_gib if root_volume_gib is not None else node.root_volume_gib,
+        ecs_stop_timeout=ecs_stop_timeout or node.ecs_stop_timeout,
+        ecs_start_timeout=ecs_start_timeout or node.ecs_start_timeout,
+        ecs_create_timeout=ecs_create_timeout or node.ecs_create_timeout,
+        spot=node.spot,
+    )

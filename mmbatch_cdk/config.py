@@ -1,35 +1,45 @@
-"""Every setting of the mmbatch-cdk app, read once from CDK context and validated.
+"""Every setting of the mmbatch-cdk app, declared once, read once from CDK context and validated.
 
-Nothing else in the project reads context. :class:`MmBatchConfig` is frozen and typed;
-:meth:`MmBatchConfig.from_context` collects every problem before it raises, so a user sees
-all of their mistakes in one message rather than one per synth.
+Nothing else in the project reads context. :data:`SETTINGS` declares each setting once: its key, parser,
+default, help, seed parameter, where it applies (a backend, the single queue or each of the three
+queues) and the construct prop it sets. :meth:`MmBatchConfig.from_mapping` collects every problem before
+it raises, so a user sees all of their mistakes in one message; settings that are valid but have no effect
+in the chosen mode become warnings that name them.
 
-Values arrive as strings from ``cdk synth -c key=value`` and as JSON types from ``cdk.json``;
-every parser accepts both.
+Values arrive as strings from ``cdk synth -c key=value`` and as JSON types from ``cdk.json``; every parser
+accepts both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from .instance_types import architecture, sizes
+import aws_cdk as cdk
+from aws_cdk import aws_efs as efs
 
-__all__ = ["ConfigError", "MmBatchConfig", "SETTINGS", "Setting", "DEFAULT_INSTANCE_TYPES"]
+from . import rules
+from .compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
+from .durations import duration_seconds
+from .instance_types import architecture
+from .management_server import MMAB_SOURCE_WARNING
+from .multi_queue import DEFAULT_QUEUES, QueueSpec
+from .storage.juicefs import MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 
-DEFAULT_INSTANCE_TYPES: tuple[str, ...] = (
-    "m6i.large",
-    "m6i.xlarge",
-    "m6i.2xlarge",
-    "m6i.4xlarge",
-    "m6i.8xlarge",
-    "m6i.12xlarge",
-    "m6i.16xlarge",
-)
-"""The seed template's ``InstanceTypes`` default."""
+__all__ = [
+    "ConfigError",
+    "ConfigWarning",
+    "DEFAULT_INSTANCE_TYPES",
+    "MmBatchConfig",
+    "SETTINGS",
+    "Setting",
+    "duration_seconds",
+    "settings_table",
+]
 
 
 class ConfigError(Exception):
@@ -42,6 +52,24 @@ class ConfigError(Exception):
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 
+@dataclass(frozen=True)
+class ConfigWarning:
+    """A setting that is valid but probably not what was meant. ``id`` is what ``-c acknowledge=`` takes."""
+
+    id: str
+    message: str
+
+    @property
+    def annotation_id(self) -> str:
+        """The CDK annotation id, ``mmbatch:<id>``."""
+        return f"mmbatch:{self.id}"
+
+    @property
+    def text(self) -> str:
+        """The message with how to accept it from the command line."""
+        return f"{self.message} To accept this, pass -c acknowledge={self.id}."
+
+
 class _Invalid(ValueError):
     """Raised by a parser; the message says what is accepted."""
 
@@ -52,12 +80,14 @@ _SUBNET_RE = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 _VPC_RE = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
 _SG_RE = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 _PREFIX_RE = re.compile(r"^(?=.{1,20}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*(\.[a-z0-9-]+)?$")
-_NODE_TYPE_RE = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+_SIZE = r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[1-9][0-9]*xl)?)"
+"""EC2 size names (nano ... 48xlarge, metal, metal-24xl)."""
+_INSTANCE_TYPE_RE = re.compile(rf"^([a-z][a-z0-9-]*[0-9][a-z0-9-]*(\.{_SIZE})?|optimal|default_x86_64|default_arm64)$")
+_SIZED_TYPE_RE = re.compile(rf"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.{_SIZE}$")
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_DURATION_RE = re.compile(r"^([1-9][0-9]*)([smh])$")
 _KEY_NAME_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+_ARCH_NAMES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
 
 
 def _text(value: Any) -> str:
@@ -129,14 +159,17 @@ def _integer(minimum: int, maximum: Optional[int] = None) -> Callable[[Any], int
     return parse
 
 
+def _items(value: Any, what: str) -> list[Any]:
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise _Invalid(f"{value!r} is not accepted; expected a comma-separated list of {what}")
+
+
 def _list_of(item: Callable[[Any], str], what: str, *, min_items: int = 1) -> Callable[[Any], tuple[str, ...]]:
     def parse(value: Any) -> tuple[str, ...]:
-        if isinstance(value, str):
-            raw = [part for part in (p.strip() for p in value.split(",")) if part]
-        elif isinstance(value, (list, tuple)):
-            raw = list(value)
-        else:
-            raise _Invalid(f"{value!r} is not accepted; expected a comma-separated list of {what}")
+        raw = _items(value, what)
         if len(raw) < min_items:
             raise _Invalid(f"expected at least {min_items} of {what}, got {len(raw)}")
         items = []
@@ -164,6 +197,12 @@ def _cidr(value: Any) -> str:
         raise _Invalid(f"{text!r} is not accepted; expected a CIDR block such as 203.0.113.0/24") from None
     if network.prefixlen == 0:
         raise _Invalid(f"{text!r} would open the management server to the whole internet; give your own address range")
+    widest = 16 if network.version == 4 else 32
+    if network.is_global and network.prefixlen < widest:
+        raise _Invalid(
+            f"{text!r} spans {network.num_addresses:,} public addresses, far more than one organisation owns; "
+            f"give your own range (a /{widest} or narrower)"
+        )
     return str(network)
 
 
@@ -180,35 +219,59 @@ def _install_source(value: Any) -> str:
 def _duration(minimum_s: int, maximum_s: int) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = _text(value)
-        if _DURATION_RE.match(text) and minimum_s <= duration_seconds(text) <= maximum_s:
-            return text
-        raise _Invalid(
-            f"{text!r} is not accepted; expected a duration such as 90s, 15m or 1h "
-            f"between {minimum_s}s and {maximum_s}s"
-        )
+        problem = rules.duration_problem(text, minimum_s, maximum_s)
+        if problem:
+            raise _Invalid(problem)
+        return text
 
     return parse
 
 
-_GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
-_GO_DURATION_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+")
+def _checksums(value: Any) -> dict[str, str]:
+    """``<sha256>`` (every architecture) or ``amd64:<sha256>,arm64:<sha256>``."""
+    text = _text(value)
+    accepted = "64 lowercase hex digits, or one per architecture as amd64:<sha256>,arm64:<sha256>"
+    if _SHA256_RE.match(text):
+        return {"*": text}
+    found: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        arch, _, digest = part.partition(":")
+        if arch.strip() not in _ARCH_NAMES or not _SHA256_RE.match(digest.strip()):
+            raise _Invalid(f"{part!r} is not accepted; expected {accepted}")
+        found[_ARCH_NAMES[arch.strip()]] = digest.strip()
+    if not found:
+        raise _Invalid(f"{text!r} is not accepted; expected {accepted}")
+    return found
 
 
-def duration_seconds(text: str) -> float:
-    """Seconds in a duration: the config's ``90s``, ``15m``, ``1h``, or any Go duration the ECS agent takes
-    (``2m30s``, ``90000ms``)."""
-    if not _GO_DURATION_RE.fullmatch(text):
-        raise ValueError(f"not a duration: {text!r}")
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(number) * units[unit] for number, unit in _GO_DURATION_PART.findall(text))
+def _memorydb_node_type(value: Any) -> str:
+    text = _text(value)
+    if text in MEMORYDB_NODE_TYPES:
+        return text
+    if text.startswith("db.r6gd."):
+        raise _Invalid(f"{text!r} is a data-tiering node type, which needs data tiering on; mmbatch-cdk does not turn it on")
+    raise _Invalid(f"{text!r} is not a MemoryDB node type; expected one of: {', '.join(MEMORYDB_NODE_TYPES)}")
 
+
+_INSTANCE_TYPES = _list_of(_pattern(_INSTANCE_TYPE_RE, "instance types"),
+                           "instance types or families such as m6i.large or c7i, or optimal, default_x86_64, default_arm64")
 
 # ----------------------------------------------------------------------------- the table
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One context key: its parser, default, documentation and the seed parameter it maps to."""
+    """One context key, declared once.
+
+    :param key: the context key. :param attr: the attribute of :class:`MmBatchConfig` that reads it.
+    :param parse: turns a raw value into a valid one or raises with what is accepted.
+    :param default: the value when the key is not given. :param doc: help text (the README table).
+    :param seed: the seed template's parameter. :param backend: the backend it applies to; None: both.
+    :param queue: ``0`` for the single queue's keys (no ``multiQueue``), ``1``-``3`` for ``jq1``-``jq3``'s;
+        None: not a queue key. :param props: construct props it sets, as ``target.prop``; targets are
+        ``network``, ``efs``, ``juicefs``, ``server``, ``nodes`` (:class:`NodeSettings`) and ``queue``
+        (:class:`QueueSpec`). :param to_prop: converts the value for those props; None: passed as is.
+    """
 
     key: str
     attr: str
@@ -216,155 +279,191 @@ class Setting:
     default: Any
     doc: str
     seed: Optional[str] = None
+    backend: Optional[str] = None
+    queue: Optional[int] = None
+    props: tuple[str, ...] = ()
+    to_prop: Optional[Callable[[Any], Any]] = None
 
 
-SETTINGS: tuple[Setting, ...] = (
+_THROUGHPUT = {"elastic": efs.ThroughputMode.ELASTIC, "bursting": efs.ThroughputMode.BURSTING,
+               "provisioned": efs.ThroughputMode.PROVISIONED}
+_REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+
+
+def _one_or_per_arch(value: dict[str, str]) -> Any:
+    return value["*"] if "*" in value else value
+
+
+_GLOBAL: tuple[Setting, ...] = (
     Setting("backend", "backend", _choice("efs", "juicefs"), "efs",
             "Checkpoint storage: `efs` or `juicefs` (S3 + MemoryDB)."),
     Setting("prefix", "prefix", _pattern(_PREFIX_RE, "1-20 lowercase letters, digits and single hyphens, starting with a letter"),
-            "mmbatch", "Names and tags resources; lowercase letters, digits, hyphens (max 20).", "UniquePrefix"),
+            "mmbatch", "Names and tags resources; lowercase letters, digits, hyphens (max 20).", "UniquePrefix",
+            props=("juicefs.name_prefix",)),
     Setting("vpcId", "vpc_id", _pattern(_VPC_RE, "a VPC id such as vpc-0123456789abcdef0"), None,
-            "Deploy into this existing VPC (needs `subnetIds`). Unset: a new VPC is created.", "VpcId / VPCID"),
+            "Deploy into this existing VPC (needs `subnetIds`). Unset: a new VPC is created.", "VpcId / VPCID",
+            props=("network.vpc_id",)),
     Setting("subnetIds", "subnet_ids", _list_of(_pattern(_SUBNET_RE, "subnet ids"), "subnet ids such as subnet-0123456789abcdef0"),
             (), "Subnets for compute nodes and storage (comma list). JuiceFS: at least 2, in different AZs.",
-            "SubnetId (EFS) / SubnetIds (JuiceFS)"),
+            "SubnetId (EFS) / SubnetIds (JuiceFS)", props=("network.subnet_ids",)),
     Setting("managementSubnetId", "management_subnet_id", _pattern(_SUBNET_RE, "a subnet id such as subnet-0123456789abcdef0"),
-            None, "Subnet of the management server. Default: the first of `subnetIds`.", "SubnetId (JuiceFS)"),
+            None, "Subnet of the management server. Default: the first of `subnetIds`.", "SubnetId (JuiceFS)",
+            props=("network.management_subnet_id",)),
     Setting("securityGroupId", "security_group_id", _pattern(_SG_RE, "a security group id such as sg-0123456789abcdef0"),
             None, "An existing security group added to the management server and compute nodes (never modified).",
-            "SecurityGroupId"),
+            "SecurityGroupId", props=("network.security_group_id",)),
     Setting("keyName", "key_name", _pattern(_KEY_NAME_RE, "an EC2 key pair name (1-255 printable ASCII characters)"),
             None, "EC2 key pair for SSH. Port 22 opens only when `adminCidr` is also set; Session Manager works without it.",
-            "KeyName"),
-    Setting("instanceTypes", "instance_types",
-            _list_of(_pattern(_INSTANCE_TYPE_RE, "instance types"), "instance types or families such as m6i.large or c7i"),
-            DEFAULT_INSTANCE_TYPES, "Compute instance types (comma list), all of one CPU architecture.", "InstanceTypes"),
-    Setting("minvCpus", "min_vcpus", _integer(0), 0, "Minimum vCPUs kept running by the compute environment.", "MinvCpus"),
-    Setting("maxvCpus", "max_vcpus", _integer(1), 256, "Maximum vCPUs of the compute environment.", "MaxvCpus"),
+            "KeyName", props=("server.key_name",)),
     Setting("mmabVersion", "mmab_version", _pattern(_VERSION_RE, "a release name such as 1.4.0-release"),
-            "1.4.0-release", "MMAB release installed on the management server.", "MMABVersion"),
+            "1.4.0-release", "MMAB release installed on the management server.", "MMABVersion", props=("server.mmab_version",)),
     Setting("mmabSource", "mmab_source", _install_source, None,
             "Where the MMAB installer comes from: `https://...` or `s3://bucket/key`, `{version}` is replaced "
             "by `mmabVersion`. A `.deb` is installed with apt, anything else is run with bash. "
-            "Unset: the server boots without MMAB and says so (synth warns)."),
+            "Unset: the server boots without MMAB and says so (synth warns).", props=("server.mmab_source",)),
     Setting("mmabSha256", "mmab_sha256", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
-            "SHA-256 of the installer; the download is rejected if it differs."),
-    Setting("managementInstanceType", "management_instance_type", _pattern(_INSTANCE_TYPE_RE, "an instance type such as m6i.large"),
-            "m6i.large", "Instance type of the management server (x86_64 or arm64; the Ubuntu image follows)."),
-    Setting("redisNodeType", "redis_node_type", _pattern(_NODE_TYPE_RE, "a MemoryDB node type such as db.t4g.small"),
-            "db.t4g.small", "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType"),
+            "SHA-256 of the installer; the download is rejected if it differs.", props=("server.mmab_sha256",)),
+    Setting("managementInstanceType", "management_instance_type",
+            _pattern(_SIZED_TYPE_RE, "an instance type with its size, such as m6i.large"),
+            "m6i.large", "Instance type of the management server (x86_64 or arm64; the Ubuntu image follows).",
+            props=("server.instance_type",)),
+    Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
+            "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
+            props=("juicefs.redis_node_type",)),
     Setting("juicefsVersion", "juicefs_version", _pattern(re.compile(r"^1\.[0-9]+\.[0-9]+$"), "a JuiceFS 1.x release such as 1.3.1"),
-            "1.3.1", "JuiceFS client release installed on nodes and the server (juicefs backend)."),
-    Setting("juicefsSha256", "juicefs_sha256", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
-            "SHA-256 of the JuiceFS tarball for the nodes' architecture. Unset: checked against the release's checksums.txt."),
-    Setting("juicefsCacheGib", "juicefs_cache_gib", _integer(1, 16384), 50,
-            "Local JuiceFS cache per volume on each node, in GiB (added to the root volume)."),
+            "1.3.1", "JuiceFS client release installed on nodes and the server.", backend="juicefs",
+            props=("juicefs.juicefs_version",)),
+    Setting("juicefsSha256", "juicefs_sha256", _checksums, None,
+            "SHA-256 of the JuiceFS tarball: one value when the server and every queue share a CPU architecture, "
+            "else one per architecture (`amd64:<sha256>,arm64:<sha256>`). Unset: checked against the release's checksums.txt.",
+            backend="juicefs", props=("juicefs.juicefs_sha256",), to_prop=_one_or_per_arch),
+    Setting("juicefsCacheGib", "juicefs_cache_gib", _integer(1, 7400), 50,
+            "Local JuiceFS cache per volume on each node, in GiB (added to the root volume).", backend="juicefs",
+            props=("juicefs.cache_size_gib",)),
     Setting("juicefsMaxUploads", "juicefs_max_uploads", _integer(1, 200), 40,
-            "JuiceFS `--max-uploads`: parallel S3 uploads per mount. 40 (JuiceFS: 20) lets a 25 Gbps node write at full speed."),
+            "JuiceFS `--max-uploads`: parallel S3 uploads per mount. 40 (JuiceFS: 20) lets a 25 Gbps node write at full speed.",
+            backend="juicefs", props=("juicefs.max_uploads",)),
     Setting("juicefsBlockSizeMib", "juicefs_block_size_mib", _choice_int(1, 2, 4, 8, 16), 4,
-            "JuiceFS block size in MiB, fixed when a volume is formatted (later changes do not apply to it)."),
+            "JuiceFS block size in MiB, fixed when a volume is formatted (later changes do not apply to it).",
+            backend="juicefs", props=("juicefs.block_size_mib",)),
     Setting("juicefsBufferSizeMib", "juicefs_buffer_size_mib", _integer(32, 16384), 300,
-            "JuiceFS `--buffer-size` per mount, in MiB: memory holding data not yet uploaded."),
+            "JuiceFS `--buffer-size` per mount, in MiB: memory holding data not yet uploaded.", backend="juicefs",
+            props=("juicefs.buffer_size_mib",)),
     Setting("efsThroughputMode", "efs_throughput_mode", _choice("elastic", "bursting", "provisioned"), "elastic",
-            "EFS throughput mode: `elastic` scales with checkpoint bursts and bills per use."),
-    Setting("efsProvisionedMibps", "efs_provisioned_mibps", _integer(1, 10240), None,
-            "With `efsThroughputMode=provisioned`: the file system's throughput in MiB/s (required then)."),
+            "EFS throughput mode: `elastic` scales with checkpoint bursts and bills per use.", backend="efs",
+            props=("efs.throughput_mode",), to_prop=_THROUGHPUT.__getitem__),
+    Setting("efsProvisionedMibps", "efs_provisioned_mibps", _integer(1, 3414), None,
+            "With `efsThroughputMode=provisioned`: the file system's throughput in MiB/s (required then; EFS takes "
+            "1-3414, less in some regions).", backend="efs", props=("efs.provisioned_throughput_mibps",)),
     Setting("multiQueue", "multi_queue", _boolean, False, "Three job queues (compute, general, memory) instead of one.",
             "EnableMultiQueue"),
     Setting("privateOnly", "private_only", _boolean, False,
-            "No public IPs. A new VPC then gets private subnets and one NAT gateway."),
-    Setting("spot", "spot", _boolean, True, "Spot capacity (price-capacity-optimized); `false` for On-Demand."),
+            "No public IPs. A new VPC then gets private subnets and one NAT gateway.", props=("network.private_only",)),
+    Setting("spot", "spot", _boolean, True, "Spot capacity (price-capacity-optimized) for every queue; `false` for On-Demand.",
+            props=("nodes.spot",)),
     Setting("adminCidr", "admin_cidr", _cidr, None,
-            "Address range allowed to reach the dashboard (8080) and, with `keyName`, SSH. Unset: no such ingress."),
+            "Address range allowed to reach the dashboard (8080) and, with `keyName`, SSH. Unset: no such ingress.",
+            props=("server.admin_cidr",)),
     Setting("removalPolicy", "removal_policy", _choice("retain", "destroy"), "retain",
             "What happens to checkpoint storage when the stack is deleted. Log groups (job logs, VPC flow "
-            "logs) are always retained and expire after one month."),
+            "logs) are always retained and expire after one month.",
+            props=("efs.removal_policy", "juicefs.removal_policy"), to_prop=_REMOVAL.__getitem__),
     Setting("ckptInterval", "ckpt_interval", _duration(180, 24 * 3600), "15m",
-            "Checkpoint interval set on the management server (longer than the 2-minute Spot notice)."),
+            "Checkpoint interval set on the management server (longer than the 2-minute Spot notice).",
+            props=("server.ckpt_interval",)),
     Setting("ecsStopTimeout", "ecs_stop_timeout", _duration(30, 3600), "110s",
-            "ECS_CONTAINER_STOP_TIMEOUT: time a stopping job gets for its final checkpoint (just under the Spot notice)."),
+            "ECS_CONTAINER_STOP_TIMEOUT: time a stopping job gets for its final checkpoint (just under the Spot notice).",
+            props=("nodes.ecs_stop_timeout",)),
     Setting("ecsStartTimeout", "ecs_start_timeout", _duration(180, 4 * 3600), "16m",
-            "ECS_CONTAINER_START_TIMEOUT: a restore runs at container start."),
+            "ECS_CONTAINER_START_TIMEOUT: a restore runs at container start.", props=("nodes.ecs_start_timeout",)),
     Setting("ecsCreateTimeout", "ecs_create_timeout", _duration(180, 4 * 3600), "15m",
-            "ECS_CONTAINER_CREATE_TIMEOUT: a restore may pull a large image first."),
-    Setting("rootVolumeGib", "root_volume_gib", _integer(30, 16384), 30,
-            "Root volume (gp3, encrypted) of each compute node, before any storage cache."),
+            "ECS_CONTAINER_CREATE_TIMEOUT: a restore may pull a large image first.", props=("nodes.ecs_create_timeout",)),
+    Setting("rootVolumeGib", "root_volume_gib", _integer(30, rules.GP3_MAX_GIB), 30,
+            "Root volume (gp3, encrypted) of each compute node, before any storage cache.", props=("nodes.root_volume_gib",)),
 )
 
-_QUEUE_DEFAULTS = {
-    "jq1": ("c7i", "compute-optimized, highest priority"),
-    "jq2": ("m7i", "general purpose"),
-    "jq3": ("r7i", "memory-optimized, lowest priority"),
-}
+_QUEUE_FIELDS = (
+    # (single-queue key, per-queue suffix, QueueSpec field, parser, help, seed parameter)
+    ("instanceTypes", "InstanceTypes", "instance_types", _INSTANCE_TYPES,
+     "instance types (comma list), all of one CPU architecture; GPU types get the NVIDIA image", "InstanceTypes"),
+    ("minvCpus", "MinvCpus", "min_vcpus", _integer(0), "minimum vCPUs kept running", "MinvCpus"),
+    ("maxvCpus", "MaxvCpus", "max_vcpus", _integer(1), "maximum vCPUs", "MaxvCpus"),
+)
+_QUEUE_ROLES = ("compute-optimized, highest priority", "general purpose", "memory-optimized, lowest priority")
+_SINGLE_QUEUE = QueueSpec("", 1, DEFAULT_INSTANCE_TYPES)
 
 
 def _queue_settings() -> tuple[Setting, ...]:
-    settings = []
-    for queue, (family, role) in _QUEUE_DEFAULTS.items():
-        settings += [
-            Setting(f"{queue}InstanceTypes", f"{queue}_instance_types",
-                    _list_of(_pattern(_INSTANCE_TYPE_RE, "instance types"), "instance types or families such as c7i.large or c7i"),
-                    sizes(family), f"With `multiQueue`: {queue.upper()} ({role}) instance types."),
-            Setting(f"{queue}MinvCpus", f"{queue}_min_vcpus", _integer(0), 0, f"With `multiQueue`: {queue.upper()} minimum vCPUs."),
-            Setting(f"{queue}MaxvCpus", f"{queue}_max_vcpus", _integer(1), 256, f"With `multiQueue`: {queue.upper()} maximum vCPUs."),
-        ]
-    return tuple(settings)
+    single = tuple(
+        Setting(key, prop, parse, getattr(_SINGLE_QUEUE, prop), f"Compute {text}.", seed, queue=0, props=(f"queue.{prop}",))
+        for key, _, prop, parse, text, seed in _QUEUE_FIELDS
+    )
+    each = tuple(
+        Setting(f"jq{n}{suffix}", f"jq{n}_{prop}", parse, getattr(spec, prop),
+                f"With `multiQueue`: {spec.name.upper()} ({role}) {text}.", queue=n, props=(f"queue.{prop}",))
+        for n, (spec, role) in enumerate(zip(DEFAULT_QUEUES, _QUEUE_ROLES), start=1)
+        for _, suffix, prop, parse, text, _seed in _QUEUE_FIELDS
+    )
+    return single + each
 
 
-SETTINGS = SETTINGS + _queue_settings()
+_ACKNOWLEDGEABLE = {
+    "unusedSetting": "a setting has no effect with the chosen backend or queue mode",
+    "sshClosed": "keyName without adminCidr",
+    "juicefsBuffer": "a JuiceFS buffer smaller than the uploads in flight",
+    "privateOnlyExistingVpc": "privateOnly with an existing VPC",
+    "adminCidrWide": "a private adminCidr wider than /16",
+    CHECKPOINT_TIME_WARNING.partition(":")[2]: "instance types that may not finish a checkpoint within the Spot notice",
+    MMAB_SOURCE_WARNING.partition(":")[2]: "no MMAB install source",
+}
+
+
+def _acknowledgements(value: Any) -> tuple[str, ...]:
+    found = []
+    for entry in _items(value, "warning ids"):
+        text = re.sub(r"^(Annotation::)?(mmbatch:)?", "", _text(entry))
+        if text not in _ACKNOWLEDGEABLE:
+            raise _Invalid(f"{entry!r} is not a warning mmbatch-cdk raises; expected any of: {', '.join(_ACKNOWLEDGEABLE)}")
+        found.append(text)
+    return tuple(found)
+
+
+_QUEUES = _queue_settings()
+SETTINGS: tuple[Setting, ...] = _GLOBAL[:7] + _QUEUES[:3] + _GLOBAL[7:] + _QUEUES[3:] + (
+    Setting("acknowledge", "acknowledge", _acknowledgements, (),
+            "Warnings you have read and accept (comma list of ids such as `checkpointTime`); each warning names its id."),
+)
+"""Every setting, in the README's order."""
+
 _BY_KEY = {s.key: s for s in SETTINGS}
+_BY_LOWER_KEY = {s.key.lower(): s.key for s in SETTINGS}
 
-# Context keys CDK itself or the CLI may pass; never reported as unknown.
-_FOREIGN_KEY = re.compile(r"[:@/]")
+
+def _foreign(key: str) -> bool:
+    """CDK's own context keys start with ``@`` (feature flags) or contain ``:`` (``aws:cdk:...``)."""
+    return key.startswith("@") or ":" in key
 
 
 @dataclass(frozen=True)
 class MmBatchConfig:
-    """The validated settings of one deployment. Build it with :meth:`from_context`."""
+    """The validated settings of one deployment. Build it with :meth:`from_mapping` or :meth:`from_context`.
 
-    backend: str = "efs"
-    prefix: str = "mmbatch"
-    vpc_id: Optional[str] = None
-    subnet_ids: tuple[str, ...] = ()
-    management_subnet_id: Optional[str] = None
-    security_group_id: Optional[str] = None
-    key_name: Optional[str] = None
-    instance_types: tuple[str, ...] = DEFAULT_INSTANCE_TYPES
-    min_vcpus: int = 0
-    max_vcpus: int = 256
-    mmab_version: str = "1.4.0-release"
-    mmab_source: Optional[str] = None
-    mmab_sha256: Optional[str] = None
-    management_instance_type: str = "m6i.large"
-    redis_node_type: str = "db.t4g.small"
-    juicefs_version: str = "1.3.1"
-    juicefs_sha256: Optional[str] = None
-    juicefs_cache_gib: int = 50
-    juicefs_max_uploads: int = 40
-    juicefs_block_size_mib: int = 4
-    juicefs_buffer_size_mib: int = 300
-    efs_throughput_mode: str = "elastic"
-    efs_provisioned_mibps: Optional[int] = None
-    multi_queue: bool = False
-    private_only: bool = False
-    spot: bool = True
-    admin_cidr: Optional[str] = None
-    removal_policy: str = "retain"
-    ckpt_interval: str = "15m"
-    ecs_stop_timeout: str = "110s"
-    ecs_start_timeout: str = "16m"
-    ecs_create_timeout: str = "15m"
-    root_volume_gib: int = 30
-    jq1_instance_types: tuple[str, ...] = sizes("c7i")
-    jq1_min_vcpus: int = 0
-    jq1_max_vcpus: int = 256
-    jq2_instance_types: tuple[str, ...] = sizes("m7i")
-    jq2_min_vcpus: int = 0
-    jq2_max_vcpus: int = 256
-    jq3_instance_types: tuple[str, ...] = sizes("r7i")
-    jq3_min_vcpus: int = 0
-    jq3_max_vcpus: int = 256
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    Read a setting as an attribute (``config.max_vcpus``) or by key (``config["maxvCpus"]``); read what a
+    construct takes with :meth:`props`.
+    """
+
+    values: Mapping[str, Any] = field(default_factory=lambda: {s.key: s.default for s in SETTINGS})
+    given: frozenset[str] = frozenset()
+    warnings: tuple[ConfigWarning, ...] = field(default=(), compare=False)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __getattr__(self, name: str) -> Any:
+        for setting in SETTINGS:
+            if setting.attr == name:
+                return self.values[setting.key]
+        raise AttributeError(name)
 
     @classmethod
     def from_context(cls, node: Any) -> "MmBatchConfig":
@@ -374,33 +473,68 @@ class MmBatchConfig:
     @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> "MmBatchConfig":
         """Validate a mapping of context keys to raw values; raise :class:`ConfigError` listing every problem."""
-        problems: list[str] = []
+        problems = _unknown_keys(context)
         values: dict[str, Any] = {}
-        for key in context:
-            if key in _BY_KEY or _FOREIGN_KEY.search(key):
-                continue
-            close = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.75)
-            if close:
-                problems.append(f"{key}: unknown setting; did you mean {close[0]!r}?")
         for setting in SETTINGS:
-            raw = context.get(setting.key)
-            if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-                values[setting.attr] = setting.default
+            if not _given(context, setting.key):
+                values[setting.key] = setting.default
                 continue
             try:
-                values[setting.attr] = setting.parse(raw)
+                values[setting.key] = setting.parse(context[setting.key])
             except _Invalid as err:
-                values[setting.attr] = setting.default
+                values[setting.key] = setting.default
                 problems.append(f"{setting.key}: {err}")
-        problems.extend(_cross_checks(values, context))
+        given = frozenset(key for key in _BY_KEY if _given(context, key))
+        config = cls(values, given)
+        problems.extend(_cross_checks(config))
         if problems:
             raise ConfigError(problems)
-        return cls(**values, warnings=tuple(_warnings(values, context)))
+        notes = [w for w in _warnings(config) if w.id not in values["acknowledge"]]
+        return dataclasses.replace(config, warnings=tuple(notes))
+
+    def applies(self, setting: Setting) -> bool:
+        """True when ``setting`` has an effect with this backend and queue mode."""
+        if setting.backend is not None and setting.backend != self.values["backend"]:
+            return False
+        if setting.queue is not None and (setting.queue == 0) == self.values["multiQueue"]:
+            return False
+        return True
+
+    def props(self, target: str) -> dict[str, Any]:
+        """Keyword arguments for ``target`` (``network``, ``efs``, ``juicefs``, ``server``, ``nodes``): one per
+        prop that a setting applying here sets; props no setting sets keep the construct's own defaults."""
+        found: dict[str, Any] = {}
+        for setting in SETTINGS:
+            if setting.queue is not None or not self.applies(setting):
+                continue
+            for prop in setting.props:
+                name, _, attr = prop.partition(".")
+                if name == target:
+                    value = self.values[setting.key]
+                    found[attr] = setting.to_prop(value) if setting.to_prop and value is not None else value
+        return found
+
+    @property
+    def queues(self) -> tuple[QueueSpec, ...]:
+        """The job queues: the single queue (name ``""``) or, with ``multiQueue``, Jq1-Jq3."""
+        if not self.values["multiQueue"]:
+            specs, index = [_SINGLE_QUEUE], [0]
+        else:
+            specs, index = list(DEFAULT_QUEUES), [1, 2, 3]
+        return tuple(
+            dataclasses.replace(spec, **{s.props[0].partition(".")[2]: self.values[s.key] for s in SETTINGS if s.queue == n})
+            for spec, n in zip(specs, index)
+        )
 
     @property
     def uses_existing_vpc(self) -> bool:
         """True when ``vpcId`` was given."""
-        return self.vpc_id is not None
+        return self.values["vpcId"] is not None
+
+    @property
+    def acknowledged(self) -> tuple[str, ...]:
+        """Annotation ids (``mmbatch:...``) the user accepted with ``acknowledge``."""
+        return tuple(f"mmbatch:{ack}" for ack in self.values["acknowledge"])
 
 
 def _given(context: Mapping[str, Any], key: str) -> bool:
@@ -408,72 +542,110 @@ def _given(context: Mapping[str, Any], key: str) -> bool:
     return raw is not None and not (isinstance(raw, str) and raw.strip() == "")
 
 
-def _cross_checks(values: dict[str, Any], context: Mapping[str, Any]) -> list[str]:
+def _unknown_keys(context: Mapping[str, Any]) -> list[str]:
     problems = []
-    if values["min_vcpus"] > values["max_vcpus"]:
-        problems.append(
-            f"minvCpus: {values['min_vcpus']} is greater than maxvCpus ({values['max_vcpus']}); "
-            "expected minvCpus <= maxvCpus"
-        )
-    if not _given(context, "vpcId"):
+    for key in context:
+        if key in _BY_KEY or _foreign(key):
+            continue
+        if key.lower() in _BY_LOWER_KEY:
+            problems.append(f"{key}: unknown setting; did you mean {_BY_LOWER_KEY[key.lower()]!r}? (keys are case-sensitive)")
+            continue
+        close = difflib.get_close_matches(key.lower(), list(_BY_LOWER_KEY), n=1, cutoff=0.75)
+        if close:
+            problems.append(f"{key}: unknown setting; did you mean {_BY_LOWER_KEY[close[0]]!r}?")
+        else:
+            problems.append(f"{key}: unknown setting; the accepted keys are listed in README 'Settings'")
+    return problems
+
+
+def _cross_checks(config: MmBatchConfig) -> list[str]:
+    v, given = config.values, config.given
+    problems = []
+    if "vpcId" not in given:
         for key in ("subnetIds", "managementSubnetId", "securityGroupId"):
-            if _given(context, key):
+            if key in given:
                 problems.append(f"{key}: only used with an existing VPC; set vpcId too, or remove {key} to create a new VPC")
-    elif not _given(context, "subnetIds"):
+    elif "subnetIds" not in given:
         problems.append("subnetIds: required with vpcId (subnets are not looked up); give a comma-separated list")
-    elif values["backend"] == "juicefs" and len(values["subnet_ids"]) < 2:
+    elif v["backend"] == "juicefs" and len(v["subnetIds"]) < 2:
         problems.append(
             "subnetIds: the juicefs backend needs at least 2 subnets in different availability zones "
             "(MemoryDB keeps a replica in a second zone)"
         )
-    if values["efs_throughput_mode"] == "provisioned" and values["efs_provisioned_mibps"] is None:
-        problems.append("efsProvisionedMibps: required with efsThroughputMode=provisioned; give the throughput in MiB/s")
-    elif _given(context, "efsProvisionedMibps") and values["efs_throughput_mode"] != "provisioned":
-        problems.append("efsProvisionedMibps: only used with efsThroughputMode=provisioned; set that too, or remove it")
-    if _given(context, "mmabSha256") and not _given(context, "mmabSource"):
+    if v["backend"] == "efs":
+        if v["efsThroughputMode"] == "provisioned" and "efsProvisionedMibps" not in given:
+            problems.append("efsProvisionedMibps: required with efsThroughputMode=provisioned; give the throughput in MiB/s")
+        elif "efsProvisionedMibps" in given and v["efsThroughputMode"] != "provisioned":
+            problems.append("efsProvisionedMibps: only used with efsThroughputMode=provisioned; set that too, or remove it")
+    if "mmabSha256" in given and "mmabSource" not in given:
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
-    for key, attr in [("instanceTypes", "instance_types")] + [(f"{q}InstanceTypes", f"{q}_instance_types") for q in _QUEUE_DEFAULTS]:
-        archs = {t: architecture(t) for t in values[attr]}
-        if len(set(archs.values())) > 1:
-            by_arch = ", ".join(f"{t} ({a})" for t, a in archs.items())
+    problems += _queue_checks(config)
+    cache = juicefs_node_disk_gib(v["juicefsCacheGib"]) if v["backend"] == "juicefs" else 0
+    problem = rules.root_volume_problem(v["rootVolumeGib"], cache)
+    if problem:
+        problems.append(f"rootVolumeGib: {problem} (juicefsCacheGib sets the cache)" if cache else f"rootVolumeGib: {problem}")
+    if v["backend"] == "juicefs" and v["juicefsSha256"] is not None:
+        in_use = {architecture(v["managementInstanceType"])} | {architecture(t) for q in config.queues for t in q.instance_types}
+        checksums = v["juicefsSha256"]
+        if "*" in checksums and len(in_use) > 1:
             problems.append(
-                f"{key}: mixes CPU architectures ({by_arch}); checkpoints restore only onto the "
-                "architecture they were taken on, so list one architecture per queue"
+                "juicefsSha256: one checksum cannot match both the x86_64 and the arm64 tarball, and the server and "
+                "queues use both; give one per architecture: amd64:<sha256>,arm64:<sha256>"
             )
-    for queue in _QUEUE_DEFAULTS:
-        low, high = values[f"{queue}_min_vcpus"], values[f"{queue}_max_vcpus"]
-        if low > high:
-            problems.append(f"{queue}MinvCpus: {low} is greater than {queue}MaxvCpus ({high}); expected {queue}MinvCpus <= {queue}MaxvCpus")
+        elif "*" not in checksums and in_use - set(checksums):
+            missing = ", ".join(sorted(in_use - set(checksums)))
+            problems.append(f"juicefsSha256: no checksum for {missing}, which the server or a queue uses; add it")
     return problems
 
 
-_BACKEND_KEYS = {
-    "efs": ("efsThroughputMode", "efsProvisionedMibps"),
-    "juicefs": ("juicefsVersion", "juicefsSha256", "juicefsCacheGib", "juicefsMaxUploads", "juicefsBlockSizeMib",
-                "juicefsBufferSizeMib", "redisNodeType"),
-}
+def _queue_checks(config: MmBatchConfig) -> list[str]:
+    problems = []
+    for spec, n in zip(config.queues, [1, 2, 3] if config.values["multiQueue"] else [0]):
+        keys = {s.props[0].partition(".")[2]: s.key for s in SETTINGS if s.queue == n}
+        problems += [f"{keys['instance_types']}: {p}" for p in rules.instance_type_problems(spec.instance_types)]
+        problem = rules.vcpu_problem(spec.min_vcpus, spec.max_vcpus, keys["min_vcpus"], keys["max_vcpus"])
+        if problem:
+            problems.append(f"{keys['min_vcpus']}: {problem}")
+    return problems
 
 
-def _warnings(values: dict[str, Any], context: Mapping[str, Any]) -> list[str]:
+def _warnings(config: MmBatchConfig) -> list[ConfigWarning]:
+    v = config.values
     notes = []
-    for backend, keys in _BACKEND_KEYS.items():
-        ignored = [key for key in keys if values["backend"] != backend and _given(context, key)]
-        if ignored:
-            notes.append(f"{', '.join(ignored)} only apply to backend={backend} and are ignored with backend={values['backend']}.")
-    in_flight = values["juicefs_max_uploads"] * values["juicefs_block_size_mib"]
-    if values["backend"] == "juicefs" and values["juicefs_buffer_size_mib"] < in_flight:
-        notes.append(
-            f"juicefsBufferSizeMib ({values['juicefs_buffer_size_mib']}) is below juicefsMaxUploads x juicefsBlockSizeMib "
-            f"({in_flight} MiB): uploads will wait for buffer space and checkpoints take longer."
-        )
-    if values["key_name"] and not values["admin_cidr"]:
-        notes.append("keyName is set but adminCidr is not: SSH stays closed; use Session Manager or set adminCidr.")
+    unused = [s for s in SETTINGS if s.key in config.given and not config.applies(s)]
+    for setting in unused:
+        if setting.backend is not None:
+            why = f"it applies to backend={setting.backend}, and backend={v['backend']}"
+        elif setting.queue == 0:
+            why = "it sets the single queue, and multiQueue=true uses jq1-jq3 settings instead"
+        else:
+            why = f"it sets queue JQ{setting.queue}, which exists only with multiQueue=true"
+        notes.append(ConfigWarning("unusedSetting", f"{setting.key} has no effect: {why}."))
+    in_flight = v["juicefsMaxUploads"] * v["juicefsBlockSizeMib"]
+    if v["backend"] == "juicefs" and v["juicefsBufferSizeMib"] < in_flight:
+        notes.append(ConfigWarning(
+            "juicefsBuffer",
+            f"juicefsBufferSizeMib ({v['juicefsBufferSizeMib']}) is below juicefsMaxUploads x juicefsBlockSizeMib "
+            f"({in_flight} MiB): uploads will wait for buffer space and checkpoints take longer."))
+    if v["keyName"] and not v["adminCidr"]:
+        notes.append(ConfigWarning("sshClosed", "keyName is set but adminCidr is not: SSH stays closed; use Session Manager or set adminCidr."))
+    if v["privateOnly"] and config.uses_existing_vpc:
+        notes.append(ConfigWarning(
+            "privateOnlyExistingVpc",
+            "privateOnly with vpcId: the management server gets no public IP, but compute nodes get one whenever "
+            "your subnets assign public IPs on launch, which this app does not change; give private subnets in subnetIds."))
+    if v["adminCidr"]:
+        network = ipaddress.ip_network(v["adminCidr"])
+        if not network.is_global and network.prefixlen < (16 if network.version == 4 else 48):
+            notes.append(ConfigWarning(
+                "adminCidrWide",
+                f"adminCidr {v['adminCidr']} lets {network.num_addresses:,} private addresses reach the dashboard and API (8080)."))
     return notes
 
 
 def settings_table() -> str:
     """The settings as a Markdown table (the README carries this table; a test keeps them equal)."""
-    rows = ["| Key | Seed parameter | Default | Meaning |", "|---|---|---|---|"]
+    rows = ["| Key | Seed parameter | Applies to | Default | Meaning |", "|---|---|---|---|---|"]
     for s in SETTINGS:
         default = s.default
         if isinstance(default, tuple):
@@ -482,5 +654,10 @@ def settings_table() -> str:
             default = "(none)"
         elif isinstance(default, bool):
             default = str(default).lower()
-        rows.append(f"| `{s.key}` | {s.seed or '-'} | `{default}` | {s.doc} |")
+        where = [f"backend={s.backend}"] if s.backend else []
+        if s.queue == 0:
+            where.append("one queue")
+        elif s.queue:
+            where.append("multiQueue")
+        rows.append(f"| `{s.key}` | {s.seed or '-'} | {', '.join(where) or 'all'} | `{default}` | {s.doc} |")
     return "\n".join(rows)

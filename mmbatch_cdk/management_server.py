@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+import warnings
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
-from .storage.base import CheckpointStorage
 from .user_data import render
 
-__all__ = ["ManagementServer", "MMAB_PORT", "UBUNTU_AMI_PARAMETER"]
+if TYPE_CHECKING:
+    from .storage.base import CheckpointStorage
 
-MMAB_PORT = 8080
-"""Port of the MMAB dashboard, REST API and agent installer (HTTPS)."""
+__all__ = ["ManagementServer", "MMAB_PORT", "MMAB_SOURCE_WARNING", "UBUNTU_AMI_PARAMETER"]
+
+MMAB_SOURCE_WARNING = "mmbatch:mmabSourceMissing"
+"""Id of the warning raised when no MMAB install source is configured."""
 
 UBUNTU_AMI_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
 """Canonical's public SSM parameter for the current Ubuntu 24.04 LTS image of a region."""
@@ -25,6 +30,7 @@ UBUNTU_AMI_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/curren
 _S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
 
+@jsii.implements(iam.IGrantable)
 class ManagementServer(Construct):
     """An EC2 instance running MMAB, reachable on port 8080 from compute nodes and ``admin_cidr`` only.
 
@@ -114,7 +120,7 @@ class ManagementServer(Construct):
             },
         )
         self._user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(mmab_install)))
-        self._storages: list[CheckpointStorage] = []
+        self._boot_scripts: list[str] = [mmab_install]
         self.instance = ec2.Instance(
             self,
             "Instance",
@@ -150,26 +156,42 @@ class ManagementServer(Construct):
 
         if not mmab_source:
             cdk.Annotations.of(self).add_warning_v2(
-                "mmbatch:mmabSourceMissing",
+                MMAB_SOURCE_WARNING,
                 "No MMAB install source (context key mmabSource): the management server will boot without MMAB, "
                 "and compute nodes cannot install their agent. See README 'Installing MMAB'.",
             )
         self._acknowledge_findings()
 
-    def use_storage(self, storage: CheckpointStorage) -> None:
-        """Run the storage's one-time preparation (e.g. ``juicefs format``) here, with the access it needs.
+    def add_boot_script(self, script: str) -> None:
+        """Run ``script`` (bash, shebang included) at first boot, after the MMAB install; a script added twice runs once.
 
-        Called by :class:`BatchCompute` for the storage its nodes mount; calling it again is harmless.
+        The instance's replacement hash covers every script, so a changed script replaces the server.
         """
-        if any(existing is storage for existing in self._storages):
+        if script in self._boot_scripts:
             return
-        self._storages.append(storage)
-        script = storage.formatter_script()
-        if script is None:
-            return
+        self._boot_scripts.append(script)
         self._user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(script)))
-        storage.grant_node(self.role)
-        storage.connections.allow_default_port_from(self.security_group, "storage preparation from the management server")
+
+    def use_storage(self, storage: "CheckpointStorage") -> None:
+        """Deprecated: compose with :class:`MmBatchDeployment` or :func:`mmbatch_cdk.wiring.prepare_storage`."""
+        warnings.warn(
+            "ManagementServer.use_storage() is deprecated: use mmbatch_cdk.wiring.prepare_storage(storage, server)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from .wiring import prepare_storage
+
+        prepare_storage(storage, self)
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The server's role, for grants such as ``storage.grant_node(server)``."""
+        return self.role
+
+    @property
+    def agent_installer(self) -> AgentInstaller:
+        """Where compute nodes fetch the MMBatch agent from: this server's private address, port and MMAB version."""
+        return AgentInstaller(address=self.private_ip, mmab_version=self.mmab_version, port=MMAB_PORT)
 
     @property
     def private_ip(self) -> str:

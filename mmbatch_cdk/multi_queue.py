@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .compute import BatchCompute
+from .agent import AgentInstaller
+from .compute import BatchCompute, _node_settings
 from .instance_types import sizes
-from .management_server import ManagementServer
+from .node_settings import NodeSettings
 from .storage.base import CheckpointStorage
+
+if TYPE_CHECKING:
+    from .management_server import ManagementServer
 
 __all__ = ["DEFAULT_QUEUES", "MultiQueue", "QueueSpec"]
 
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """One job queue of a :class:`MultiQueue`.
+    """One job queue: what differs from queue to queue (everything else is :class:`NodeSettings`).
 
-    :param name: construct id and output suffix, e.g. ``Jq1``. Required.
+    :param name: construct id and output suffix, e.g. ``Jq1``; ``""`` for a deployment's single queue. Required.
     :param priority: the queue's priority; higher runs first. Required.
     :param instance_types: instance types or families, one CPU architecture. Default: ``()``, which means
         :class:`BatchCompute`'s default (``m6i.large`` ... ``m6i.16xlarge``).
     :param min_vcpus: vCPUs kept running. Default: 0.
     :param max_vcpus: vCPU ceiling. Default: 256.
-    :param spot: Spot capacity; False for On-Demand. Default: True.
+    :param spot: Spot capacity; False for On-Demand. Default: None, the node settings' ``spot``.
     """
 
     name: str
@@ -35,7 +40,7 @@ class QueueSpec:
     instance_types: tuple[str, ...] = field(default=())
     min_vcpus: int = 0
     max_vcpus: int = 256
-    spot: bool = True
+    spot: Optional[bool] = None
 
 
 DEFAULT_QUEUES: tuple[QueueSpec, ...] = (
@@ -48,9 +53,10 @@ Jq2 general purpose (m7i), Jq3 memory-optimized (r7i)."""
 
 
 class MultiQueue(Construct):
-    """One :class:`BatchCompute` per :class:`QueueSpec`; all mount the same storage and use the same server.
+    """One :class:`BatchCompute` per :class:`QueueSpec`; all mount the same storage and install from the same agent.
 
-    Job logs of every queue go to one log group (:attr:`job_log_group`).
+    Job logs of every queue go to one log group (:attr:`job_log_group`). Like :class:`BatchCompute`, it wires
+    nothing to its siblings; :class:`MmBatchDeployment` does.
     """
 
     def __init__(
@@ -60,30 +66,47 @@ class MultiQueue(Construct):
         *,
         vpc: ec2.IVpc,
         storage: CheckpointStorage,
-        management_server: ManagementServer,
+        agent: Optional[AgentInstaller] = None,
+        management_server: Optional["ManagementServer"] = None,
         queues: Optional[Sequence[QueueSpec]] = None,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
-        root_volume_gib: int = 30,
-        ecs_stop_timeout: str = "110s",
-        ecs_start_timeout: str = "16m",
-        ecs_create_timeout: str = "15m",
+        node_settings: Optional[NodeSettings] = None,
+        root_volume_gib: Optional[int] = None,
+        ecs_stop_timeout: Optional[str] = None,
+        ecs_start_timeout: Optional[str] = None,
+        ecs_create_timeout: Optional[str] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
         :param storage: checkpoint storage every queue's nodes mount.
-        :param management_server: the MMAB server every node installs its agent from.
+        :param agent: where every node fetches the MMBatch agent (``ManagementServer.agent_installer``).
+            Default: none; then ``management_server`` is required.
+        :param management_server: deprecated, use ``agent``: the server to install from, wired here as before.
+            Default: none.
         :param queues: the queues. Default: :data:`DEFAULT_QUEUES` (Jq1 c7i, Jq2 m7i, Jq3 r7i).
         :param vpc_subnets: subnets of the nodes. Default: the VPC's private subnets.
         :param security_groups: extra security groups for every node. Default: none.
-        :param root_volume_gib: root volume of every node before any storage cache. Default: 30.
-        :param ecs_stop_timeout: ECS_CONTAINER_STOP_TIMEOUT on every node. Default: ``110s``.
-        :param ecs_start_timeout: ECS_CONTAINER_START_TIMEOUT on every node. Default: ``16m``.
-        :param ecs_create_timeout: ECS_CONTAINER_CREATE_TIMEOUT on every node. Default: ``15m``.
+        :param node_settings: root volume, ECS timeouts and Spot of every node. Default: ``NodeSettings()``.
+        :param root_volume_gib: deprecated, use ``node_settings``. Default: none.
+        :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
+        :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
+        :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
         """
         super().__init__(scope, id)
         specs = tuple(queues) if queues is not None else DEFAULT_QUEUES
-        _validate(specs)
+        _validate(self, specs)
+        node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
+        if agent is None:
+            if management_server is None:
+                raise ValueError(f"{self.node.path}: agent: required; pass agent=management_server.agent_installer")
+            warnings.warn(
+                "MultiQueue(management_server=...) is deprecated: pass agent=server.agent_installer and compose "
+                "with MmBatchDeployment (or the functions in mmbatch_cdk.wiring)",
+                DeprecationWarning,
+                stacklevel=3,  # the caller, past jsii's metaclass
+            )
+            agent = management_server.agent_installer
         self.job_log_group = logs.LogGroup(self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH)
         """The log group every queue's jobs log to."""
         self.queues: dict[str, BatchCompute] = {
@@ -92,7 +115,7 @@ class MultiQueue(Construct):
                 spec.name,
                 vpc=vpc,
                 storage=storage,
-                management_server=management_server,
+                agent=agent,
                 instance_types=spec.instance_types or None,
                 min_vcpus=spec.min_vcpus,
                 max_vcpus=spec.max_vcpus,
@@ -100,23 +123,25 @@ class MultiQueue(Construct):
                 priority=spec.priority,
                 vpc_subnets=vpc_subnets,
                 security_groups=security_groups,
-                root_volume_gib=root_volume_gib,
-                ecs_stop_timeout=ecs_stop_timeout,
-                ecs_start_timeout=ecs_start_timeout,
-                ecs_create_timeout=ecs_create_timeout,
+                node_settings=node,
                 job_log_group=self.job_log_group,
             )
             for spec in specs
         }
         """Each queue's compute, by queue name."""
+        if management_server is not None:
+            from .wiring import connect_compute  # the deprecated form wires itself, as it always did
+
+            for compute in self.queues.values():
+                connect_compute(compute, storage=storage, management_server=management_server)
 
 
-def _validate(specs: Sequence[QueueSpec]) -> None:
+def _validate(scope: Construct, specs: Sequence[QueueSpec]) -> None:
     if not specs:
-        raise ValueError("MultiQueue: queues must name at least one queue")
+        raise ValueError(f"{scope.node.path}: queues: must name at least one queue")
     names = [s.name for s in specs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"MultiQueue: queue names must differ, got {', '.join(names)}")
+    if len(set(names)) != len(names) or "" in names:
+        raise ValueError(f"{scope.node.path}: queues: names must differ and not be empty, got {', '.join(map(repr, names))}")
     priorities = [s.priority for s in specs]
     if len(set(priorities)) != len(priorities):
-        raise ValueError(f"MultiQueue: queue priorities must differ so the order is explicit, got {priorities}")
+        raise ValueError(f"{scope.node.path}: queues: priorities must differ so the order is explicit, got {priorities}")

@@ -8,7 +8,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 
-from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer
+from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer, NodeSettings
 from mmbatch_cdk.checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds, family_sizes, instance_profile, model_table
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 from mmbatch_cdk.instance_types import sizes
@@ -126,15 +126,15 @@ def test_the_budget_is_the_stop_timeout_or_the_notice_whichever_is_shorter(parts
 
 def test_a_timeout_that_is_not_a_duration_is_named(parts) -> None:
     stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
-    with pytest.raises(ValueError, match="BatchCompute: ecs_stop_timeout 'soon' is not a duration; expected e.g. 110s"):
+    with pytest.raises(ValueError, match="Bad: node_settings.ecs_stop_timeout: 'soon' is not accepted; expected a duration from 30s to 1h"):
         BatchCompute(stack, "Bad", vpc=vpc, storage=CheckpointStorageEfs(stack, "Store3", vpc=vpc),
-                     management_server=server, ecs_stop_timeout="soon")
+                     agent=server.agent_installer, node_settings=NodeSettings(ecs_stop_timeout="soon"))
 
 
 def test_default_deployments_warn_about_exactly_the_slow_defaults(synth) -> None:
     def warned(name: str) -> dict[str, str]:
         return {
-            path.split("/", 1)[1]: str(entry["data"])
+            path.split("/", 1)[1].replace("Default/", ""): str(entry["data"])
             for path, entries in _metadata(synth(name)).items()
             for entry in entries if entry["type"] == "aws:cdk:warning" and "checkpointTime" in str(entry["data"])
         }
@@ -176,15 +176,17 @@ def test_tunables_are_validated_with_clear_messages() -> None:
 def test_settings_of_the_other_backend_are_ignored_with_a_warning() -> None:
     # One cdk.json can carry both backends' settings; -c backend=... picks one.
     efs = MmBatchConfig.from_mapping({"juicefsMaxUploads": "80", "redisNodeType": "db.r7g.large"})
-    assert efs.warnings == ("juicefsMaxUploads, redisNodeType only apply to backend=juicefs and are ignored "
-                            "with backend=efs.",)
+    assert [(w.id, w.message) for w in efs.warnings] == [
+        ("unusedSetting", "redisNodeType has no effect: it applies to backend=juicefs, and backend=efs."),
+        ("unusedSetting", "juicefsMaxUploads has no effect: it applies to backend=juicefs, and backend=efs."),
+    ]
     juicefs = MmBatchConfig.from_mapping({"backend": "juicefs", "efsThroughputMode": "bursting"})
-    assert juicefs.warnings == ("efsThroughputMode only apply to backend=efs and are ignored with backend=juicefs.",)
+    assert [w.message for w in juicefs.warnings] == ["efsThroughputMode has no effect: it applies to backend=efs, and backend=juicefs."]
 
 
 def test_a_buffer_too_small_for_the_uploads_is_warned_about() -> None:
     small = MmBatchConfig.from_mapping({"backend": "juicefs", "juicefsMaxUploads": 100, "juicefsBufferSizeMib": 300})
-    assert any("juicefsBufferSizeMib (300) is below juicefsMaxUploads x juicefsBlockSizeMib (400 MiB)" in w
+    assert any("juicefsBufferSizeMib (300) is below juicefsMaxUploads x juicefsBlockSizeMib (400 MiB)" in w.message
                for w in small.warnings)
     assert MmBatchConfig.from_mapping({"backend": "juicefs"}).warnings == ()
 

@@ -1,8 +1,10 @@
 """A team's own CDK app built from mmbatch-cdk constructs.
 
 It differs from the stacks mmbatch-cdk deploys by itself: the VPC is the team's existing one, there
-is one EFS checkpoint store, and two job queues on different instance types share it and one
-management server, with one log group for both. Replace the VPC and subnet ids below with your own
+is one EFS checkpoint store, and two job queues on different instance types and root volumes share it
+and one management server, with one log group for both. Because the queues' nodes differ in more than
+the per-queue settings of :class:`QueueSpec`, it composes :class:`BatchCompute` itself and wires each
+queue with :func:`mmbatch_cdk.wiring.connect_compute` (what :class:`MmBatchDeployment` does per queue). Replace the VPC and subnet ids below with your own
 (or pass them as context: ``cdk synth -c vpcId=vpc-... -c privateSubnetIds=subnet-a,subnet-b ...``).
 """
 
@@ -16,7 +18,8 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer, register_template_validation
+from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer, NodeSettings, register_template_validation
+from mmbatch_cdk.wiring import connect_compute
 
 TEAM_VPC = {
     "vpcId": "vpc-0123456789abcdef0",
@@ -56,7 +59,7 @@ class GenomicsBatchStack(cdk.Stack):
             "Fast",
             vpc=vpc,
             storage=storage,
-            management_server=server,
+            agent=server.agent_installer,
             instance_types=["c7i.2xlarge", "c7i.4xlarge", "c6i.4xlarge"],
             max_vcpus=512,
             priority=20,
@@ -68,14 +71,15 @@ class GenomicsBatchStack(cdk.Stack):
             "BigMemory",
             vpc=vpc,
             storage=storage,
-            management_server=server,
+            agent=server.agent_installer,
             instance_types=["r7i.8xlarge", "r7i.16xlarge"],
             max_vcpus=256,
             priority=10,
-            root_volume_gib=100,
+            node_settings=NodeSettings(root_volume_gib=100),
             job_log_group=job_logs,
         )
         for name, compute in (("Fast", fast), ("BigMemory", big_memory)):
+            connect_compute(compute, storage=storage, management_server=server)
             cdk.CfnOutput(self, f"{name}JobQueueArn", value=compute.job_queue.job_queue_arn)
 
 

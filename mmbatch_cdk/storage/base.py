@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -21,7 +21,8 @@ class CheckpointStorage(Construct):
     :data:`CHECKPOINT_MOUNT_POINT` (:meth:`node_mount_script`), IAM permissions (:meth:`grant_node`),
     network reach through :attr:`connections` (``storage.connections.allow_default_port_from(nodes)``),
     the local disk its client needs (:attr:`node_disk_gib`), and optionally a one-time preparation step
-    for the management server (:meth:`formatter_script`).
+    for the management server (:meth:`formatter_script`). It describes itself to the user through
+    :attr:`outputs`. It grants and opens nothing by itself: whoever composes it does.
     """
 
     mount_point: str = CHECKPOINT_MOUNT_POINT
@@ -50,8 +51,13 @@ class CheckpointStorage(Construct):
         """A few words naming the storage and its throughput setting, for messages."""
         return type(self).__name__
 
-    def grant_node(self, grantee: iam.IGrantable) -> None:
-        """Give a node role what it needs to mount and write checkpoints."""
+    @property
+    def outputs(self) -> Mapping[str, tuple[str, str]]:
+        """Stack outputs that describe the storage: ``{output id: (value, description)}``."""
+        return {}
+
+    def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Give a node (or the server) what it needs to mount and write checkpoints."""
         raise NotImplementedError
 
     def formatter_script(self) -> Optional[str]:

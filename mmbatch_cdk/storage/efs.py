@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -125,9 +125,18 @@ class CheckpointStorageEfs(CheckpointStorage):
         name = {efs.ThroughputMode.ELASTIC: "elastic", efs.ThroughputMode.BURSTING: "bursting"}.get(mode, "provisioned")
         return f"EFS ({name}{f' {provisioned} MiB/s' if provisioned else ''})"
 
-    def grant_node(self, grantee: iam.IGrantable) -> None:
+    @property
+    def outputs(self) -> Mapping[str, tuple[str, str]]:
+        """File system and access point ids, and the mount point."""
+        return {
+            "FileSystemId": (self.file_system.file_system_id, "EFS file system holding checkpoints"),
+            "AccessPointId": (self.access_point.access_point_id, "EFS access point the nodes mount"),
+            "CheckpointMountPoint": (self.mount_point, "Where checkpoints are mounted on every node"),
+        }
+
+    def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow IAM-authorized mounts with write and root access, through the access point."""
-        self.file_system.grant_root_access(grantee)
+        return self.file_system.grant_root_access(grantee)
 
     def node_mount_script(self) -> str:
         """Mount at ``/mmc-checkpoint`` with ``tls,iam`` through the access point, recorded in fstab."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -17,13 +17,35 @@ from constructs import Construct, IConstruct
 from ..user_data import render
 from .base import CheckpointStorage
 
-__all__ = ["CheckpointStorageJuiceFs", "JUICEFS_RELEASE_URL", "SCRATCH_MOUNT_POINT"]
+__all__ = [
+    "CheckpointStorageJuiceFs",
+    "JUICEFS_RELEASE_URL",
+    "MEMORYDB_NODE_TYPES",
+    "SCRATCH_MOUNT_POINT",
+    "juicefs_node_disk_gib",
+]
 
 JUICEFS_RELEASE_URL = "https://github.com/juicedata/juicefs/releases/download/v{version}/juicefs-{version}-linux-{arch}.tar.gz"
 """JuiceFS's own release assets; ``{version}`` and ``{arch}`` (amd64/arm64) are filled in at boot."""
 
 SCRATCH_MOUNT_POINT = "/mmc-scratch"
 """Where the scratch volume is mounted on every node."""
+
+_LARGE_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+MEMORYDB_NODE_TYPES: tuple[str, ...] = (
+    "db.t4g.small",
+    "db.t4g.medium",
+    *(f"db.r7g.{size}" for size in _LARGE_SIZES),
+    *(f"db.r6g.{size}" for size in _LARGE_SIZES),
+)
+"""MemoryDB node types without data tiering (MemoryDB developer guide, "Supported node types"; the db.r6gd
+types need data tiering, which these clusters do not turn on)."""
+
+
+def juicefs_node_disk_gib(cache_size_gib: int) -> int:
+    """Disk a node needs for both volumes' caches plus the 10% JuiceFS keeps free on the cache disk."""
+    return math.ceil(2 * cache_size_gib * 11 / 10)
+
 
 _META_DB = 1  # JuiceFS turns the db number into a {1} hash-tag key prefix on a cluster-mode server.
 _CACHE_DIR = "/var/jfsCache"
@@ -59,7 +81,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         cache_size_gib: int = 50,
         juicefs_version: str = "1.3.1",
         juicefs_url: str = JUICEFS_RELEASE_URL,
-        juicefs_sha256: Optional[str] = None,
+        juicefs_sha256: Optional[Union[str, Mapping[str, str]]] = None,
         block_size_mib: int = 4,
         max_uploads: int = 40,
         buffer_size_mib: int = 300,
@@ -75,7 +97,8 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         :param cache_size_gib: local cache per volume on each node (added to its root volume). Default: 50.
         :param juicefs_version: JuiceFS client release. Default: ``1.3.1``.
         :param juicefs_url: where the client tarball comes from (``{version}``, ``{arch}``). Default: JuiceFS's releases.
-        :param juicefs_sha256: SHA-256 of the tarball for the nodes' architecture. Default: checked against the
+        :param juicefs_sha256: SHA-256 of the tarball: one value for every machine, or one per architecture
+            (``{"x86_64": ..., "arm64": ...}``) when the server and nodes differ. Default: checked against the
             release's ``checksums.txt``.
         :param block_size_mib: JuiceFS block size, fixed when a volume is formatted. Default: 4.
         :param max_uploads: parallel uploads to S3 per mount; at ~85 MB/s each, 40 fill a 25 Gbps node.
@@ -92,7 +115,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         self._settings: dict[str, Union[str, int]] = {
             "JUICEFS_VERSION": juicefs_version,
             "JUICEFS_URL": juicefs_url,
-            "JUICEFS_SHA256": juicefs_sha256 or "",
+            **_checksum_settings(juicefs_sha256),
             "AWS_REGION": cdk.Aws.REGION,
             "META_DB": _META_DB,
         }
@@ -183,27 +206,43 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     @property
     def node_disk_gib(self) -> int:
         """Both volumes' caches plus the 10% JuiceFS keeps free on the cache disk."""
-        return math.ceil(2 * self.cache_size_gib * 11 / 10)
+        return juicefs_node_disk_gib(self.cache_size_gib)
 
-    def grant_node(self, grantee: iam.IGrantable) -> None:
+    @property
+    def outputs(self) -> Mapping[str, tuple[str, str]]:
+        """Buckets, metadata endpoints, the password secret and the mount points."""
+        checkpoint, scratch = self.clusters["checkpoint"], self.clusters["scratch"]
+        return {
+            "CheckpointBucketName": (self.checkpoint_bucket.bucket_name, "S3 bucket of the checkpoint volume"),
+            "ScratchBucketName": (self.scratch_bucket.bucket_name, "S3 bucket of the scratch volume"),
+            "CheckpointMetadataEndpoint": (checkpoint.attr_cluster_endpoint_address, "MemoryDB endpoint (TLS, 6379)"),
+            "ScratchMetadataEndpoint": (scratch.attr_cluster_endpoint_address, "MemoryDB endpoint (TLS, 6379)"),
+            "MetadataPasswordSecretArn": (self.secret.secret_arn, "Secret holding the MemoryDB user's password"),
+            "MetadataUserName": (self.user_name, "MemoryDB user JuiceFS connects as"),
+            "CheckpointMountPoint": (self.mount_point, "Checkpoint volume on every node"),
+            "ScratchMountPoint": (SCRATCH_MOUNT_POINT, "Scratch volume on every node"),
+        }
+
+    def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Object read/write on the two buckets, read of the one secret, describe of the two clusters."""
+        grants = []
         for bucket in (self.checkpoint_bucket, self.scratch_bucket):
-            iam.Grant.add_to_principal(
+            grants.append(iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                 resource_arns=[bucket.arn_for_objects("*")],
-            )
-            iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn])
-        self.secret.grant_read(grantee)
+            ))
+            grants.append(iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]))
+        grants.append(self.secret.grant_read(grantee))
         stack = cdk.Stack.of(self)
-        iam.Grant.add_to_principal(
+        grants.append(iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["memorydb:DescribeClusters"],
             resource_arns=[
                 stack.format_arn(service="memorydb", resource="cluster", resource_name=cluster.cluster_name)
                 for cluster in self.clusters.values()
             ],
-        )
+        ))
         policy = _default_policy(grantee)
         if policy is not None:
             for bucket_id, bucket in (("CheckpointBucket", self.checkpoint_bucket), ("ScratchBucket", self.scratch_bucket)):
@@ -214,6 +253,10 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
                         "under keys it generates; access is limited to objects of this one bucket.",
                     )
                 )
+        combined = grants[0]
+        for grant in grants[1:]:
+            combined = combined.combine(grant)
+        return combined
 
     @property
     def node_write_mibps(self) -> Optional[float]:
@@ -286,6 +329,20 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             )
         )
         return bucket
+
+
+def _checksum_settings(juicefs_sha256: Optional[Union[str, Mapping[str, str]]]) -> dict[str, str]:
+    """One checksum for every architecture, or one per architecture (x86_64 -> amd64, arm64)."""
+    if juicefs_sha256 is None or isinstance(juicefs_sha256, str):
+        return {"JUICEFS_SHA256": juicefs_sha256 or ""}
+    unknown = set(juicefs_sha256) - {"x86_64", "arm64"}
+    if unknown:
+        raise ValueError(f"juicefs_sha256: architectures {sorted(unknown)} not accepted; expected x86_64 and arm64")
+    return {
+        "JUICEFS_SHA256": "",
+        "JUICEFS_SHA256_AMD64": juicefs_sha256.get("x86_64", ""),
+        "JUICEFS_SHA256_ARM64": juicefs_sha256.get("arm64", ""),
+    }
 
 
 def _selection(vpc_subnets: Optional[ec2.SubnetSelection]) -> dict[str, Any]:

@@ -1,0 +1,24 @@
+"""AgentInstaller: where compute nodes get the MMBatch agent (pagent) from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["AgentInstaller", "MMAB_PORT"]
+
+MMAB_PORT = 8080
+"""Port of the MMAB dashboard, REST API and agent installer (HTTPS)."""
+
+
+@dataclass(frozen=True)
+class AgentInstaller:
+    """The management server endpoint that serves ``/api/v1/scripts/install-pagent``, as nodes see it.
+
+    :param address: the server's address inside the VPC (a token at synth time). Required.
+    :param mmab_version: the MMAB release the server runs; nodes record which agent they installed. Required.
+    :param port: the MMAB port. Default: 8080.
+    """
+
+    address: str
+    mmab_version: str
+    port: int = MMAB_PORT

@@ -1,0 +1,33 @@
+"""NodeSettings: what every compute node of a deployment shares, whichever queue it serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE", "NodeSettings"]
+
+ECS_STOP_TIMEOUT_RANGE = (30, 3600)
+"""Accepted ``ecs_stop_timeout``, in seconds: from ECS's own 30 s default to an hour."""
+ECS_START_TIMEOUT_RANGE = (180, 4 * 3600)
+"""Accepted ``ecs_start_timeout``, in seconds: a restore must fit."""
+ECS_CREATE_TIMEOUT_RANGE = (180, 4 * 3600)
+"""Accepted ``ecs_create_timeout``, in seconds."""
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """Settings shared by the nodes of every queue (:class:`BatchCompute`, :class:`MultiQueue`, the stack).
+
+    :param root_volume_gib: root volume (gp3, encrypted) before the storage client's cache is added. Default: 30.
+    :param ecs_stop_timeout: ECS_CONTAINER_STOP_TIMEOUT, a Go duration such as ``110s``: how long ECS waits for a
+        container it stops before it kills it. Default: ``110s``.
+    :param ecs_start_timeout: ECS_CONTAINER_START_TIMEOUT; a restore runs at container start. Default: ``16m``.
+    :param ecs_create_timeout: ECS_CONTAINER_CREATE_TIMEOUT. Default: ``15m``.
+    :param spot: Spot capacity (price-capacity-optimized); False for On-Demand. A queue may override it. Default: True.
+    """
+
+    root_volume_gib: int = 30
+    ecs_stop_timeout: str = "110s"
+    ecs_start_timeout: str = "16m"
+    ecs_create_timeout: str = "15m"
+    spot: bool = True

@@ -1,0 +1,48 @@
+"""The wiring between constructs, in one place: storage -> nodes, server -> nodes, storage -> server.
+
+:class:`MmBatchDeployment` calls these for you. Each uses only what a construct exposes (``connections``,
+``grant_principal``, ``grant_node``, ``add_boot_script``) and may be called again for the same pair without
+adding anything twice (ingress rules and policy statements are de-duplicated by CDK, boot scripts by the server).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import aws_iam as iam
+
+if TYPE_CHECKING:
+    from .compute import BatchCompute
+    from .management_server import ManagementServer
+    from .storage.base import CheckpointStorage
+
+__all__ = ["connect_compute", "mount_storage", "prepare_storage", "serve_agent"]
+
+
+def mount_storage(storage: "CheckpointStorage", compute: "BatchCompute") -> iam.Grant:
+    """Let ``compute``'s nodes reach and mount ``storage``; returns the grant."""
+    storage.connections.allow_default_port_from(compute.connections, "checkpoint storage from compute nodes")
+    return storage.grant_node(compute)
+
+
+def prepare_storage(storage: "CheckpointStorage", server: "ManagementServer") -> None:
+    """Run ``storage``'s one-time preparation (e.g. ``juicefs format``) on ``server``, with the access it needs."""
+    script = storage.formatter_script()
+    if script is None:
+        return
+    server.add_boot_script(script)
+    storage.grant_node(server)
+    storage.connections.allow_default_port_from(server.connections, "storage preparation from the management server")
+
+
+def serve_agent(server: "ManagementServer", compute: "BatchCompute") -> None:
+    """Let ``compute``'s nodes fetch the agent from ``server`` (8080), and ``server`` read their job logs."""
+    server.connections.allow_default_port_from(compute.connections, "MMBatch agent installer and API from compute nodes")
+    compute.job_log_group.grant_read(server)
+
+
+def connect_compute(compute: "BatchCompute", *, storage: "CheckpointStorage", management_server: "ManagementServer") -> None:
+    """All of the above for one queue: what :class:`MmBatchDeployment` does for each of its queues."""
+    mount_storage(storage, compute)
+    prepare_storage(storage, management_server)
+    serve_agent(management_server, compute)
