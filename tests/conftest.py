@@ -54,7 +54,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "juicefsBufferSizeMib": 600,
     },
     "efs-multiqueue": {"multiQueue": "true"},
-    "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64},
+    "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,
+                           "acknowledge": "mmabSourceMissing"},
 }
 
 

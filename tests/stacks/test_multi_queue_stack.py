@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 
-import aws_cdk as cdk
 import pytest
 
-from mmbatch_cdk import DEFAULT_QUEUES, MultiQueue, QueueSpec
-from mmbatch_cdk.config import ConfigError, MmBatchConfig
-
-from .conftest import Synth
+from ..conftest import Synth
 
 
 @pytest.fixture(scope="module", params=["efs-multiqueue", "juicefs-multiqueue"])
@@ -68,38 +64,3 @@ def test_per_queue_settings_reach_their_queue(synth) -> None:
     memory = next(ce["Properties"]["ComputeResources"] for ce in s.resources("AWS::Batch::ComputeEnvironment").values()
                   if ce["Properties"]["ComputeResources"]["InstanceTypes"][0].startswith("r7g"))
     assert memory["InstanceTypes"] == ["r7g.large", "r7g.xlarge"] and memory["MaxvCpus"] == 64
-
-
-@pytest.mark.parametrize(
-    ("context", "fragment"),
-    [
-        ({"jq1InstanceTypes": "c7i.large,c7g.large"}, "jq1InstanceTypes: mixes CPU architectures"),
-        ({"jq2MaxvCpus": "0"}, "jq2MaxvCpus: 0 is out of range"),
-        ({"jq3MinvCpus": 64, "jq3MaxvCpus": 32}, "jq3MinvCpus: 64 is greater than jq3MaxvCpus (32)"),
-        ({"jq1InstanceTypes": "c7i large"}, "jq1InstanceTypes: 'c7i large' not accepted"),
-    ],
-)
-def test_bad_per_queue_settings_are_named(context: dict, fragment: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        MmBatchConfig.from_mapping({"multiQueue": True, **context})
-    assert any(p.startswith(fragment) for p in caught.value.problems), caught.value.problems
-
-
-def test_default_queues_are_current_generation_with_distinct_priorities() -> None:
-    assert [q.instance_types[0] for q in DEFAULT_QUEUES] == ["c7i.large", "m7i.large", "r7i.large"]
-    assert len({q.priority for q in DEFAULT_QUEUES}) == 3
-
-
-@pytest.mark.parametrize(
-    ("queues", "message"),
-    [
-        ([], "at least one queue"),
-        ([QueueSpec("A", 1, ("m7i.large",)), QueueSpec("A", 2, ("c7i.large",))], "names must differ"),
-        ([QueueSpec("A", 1, ("m7i.large",)), QueueSpec("B", 1, ("c7i.large",))], "priorities must differ"),
-    ],
-)
-def test_construct_rejects_ambiguous_queues(queues: list, message: str) -> None:
-    stack = cdk.Stack(cdk.App(), "Check")
-    # The queues are checked before anything else is touched, so no real VPC, storage or server is needed.
-    with pytest.raises(ValueError, match=message):
-        MultiQueue(stack, "Queues", vpc=None, storage=None, management_server=None, queues=queues)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import pytest
 
 from mmbatch_cdk import MmBatchConfig, application, register_template_validation
 
-from .conftest import CDK_JSON_CONTEXT
+from ..conftest import CDK_JSON_CONTEXT
 
 
 def _findings(tmp_path: Path, *, builtin: bool, registrations: int) -> list[tuple[str, str, str]]:

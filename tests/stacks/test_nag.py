@@ -12,7 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 
 from mmbatch_cdk.application import build
 
-from .conftest import CDK_JSON_CONTEXT, CONFIGS
+from ..conftest import CDK_JSON_CONTEXT, CONFIGS
 
 # Warnings the project raises on purpose (documented in the README, each with its id); anything else is a finding.
 OUR_WARNINGS = "Annotation::mmbatch:"

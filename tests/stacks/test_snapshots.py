@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from .conftest import CONFIGS
+from ..conftest import CONFIGS
 
 
 @pytest.fixture

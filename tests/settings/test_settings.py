@@ -10,7 +10,7 @@ import pytest
 from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES, SETTINGS, ConfigError, MmBatchConfig, settings_table
 from mmbatch_cdk.instance_types import architecture
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def problems(context: dict) -> list[str]:
@@ -154,3 +154,53 @@ def test_every_setting_is_documented_with_its_seed_parameter() -> None:
                       "MaxvCpus", "MMABVersion", "RedisNodeType", "EnableMultiQueue"):
         assert parameter in seeds
     assert all(re.match(r"^[a-z][A-Za-z0-9]+$", s.key) for s in SETTINGS)
+
+
+# ----------------------------------------------------------------------------- tunables
+
+def test_tunables_are_validated_with_clear_messages() -> None:
+    with pytest.raises(ConfigError) as err:
+        MmBatchConfig.from_mapping({"backend": "juicefs", "juicefsBlockSizeMib": "3", "juicefsMaxUploads": "0",
+                                    "juicefsBufferSizeMib": "big", "efsThroughputMode": "fast"})
+    text = str(err.value)
+    assert "juicefsBlockSizeMib: 3 is not accepted; expected one of: 1, 2, 4, 8, 16" in text
+    assert "juicefsMaxUploads: 0 is out of range; expected a whole number >= 1 and <= 200" in text
+    assert "juicefsBufferSizeMib: 'big' is not accepted; expected a whole number >= 32 and <= 16384" in text
+    assert "efsThroughputMode: 'fast' is not accepted; expected one of: elastic, bursting, provisioned" in text
+    with pytest.raises(ConfigError, match="efsProvisionedMibps: required with efsThroughputMode=provisioned"):
+        MmBatchConfig.from_mapping({"efsThroughputMode": "provisioned"})
+    with pytest.raises(ConfigError, match="efsProvisionedMibps: only used with efsThroughputMode=provisioned"):
+        MmBatchConfig.from_mapping({"efsProvisionedMibps": "100"})
+
+
+def test_settings_of_the_other_backend_are_ignored_with_a_warning() -> None:
+    # One cdk.json can carry both backends' settings; -c backend=... picks one.
+    efs = MmBatchConfig.from_mapping({"juicefsMaxUploads": "80", "redisNodeType": "db.r7g.large"})
+    assert [(w.id, w.message) for w in efs.warnings] == [
+        ("unusedSetting", "redisNodeType has no effect: it applies to backend=juicefs, and backend=efs."),
+        ("unusedSetting", "juicefsMaxUploads has no effect: it applies to backend=juicefs, and backend=efs."),
+    ]
+    juicefs = MmBatchConfig.from_mapping({"backend": "juicefs", "efsThroughputMode": "bursting"})
+    assert [w.message for w in juicefs.warnings] == ["efsThroughputMode has no effect: it applies to backend=efs, and backend=juicefs."]
+
+
+def test_a_buffer_too_small_for_the_uploads_is_warned_about() -> None:
+    small = MmBatchConfig.from_mapping({"backend": "juicefs", "juicefsMaxUploads": 100, "juicefsBufferSizeMib": 300})
+    assert any("juicefsBufferSizeMib (300) is below juicefsMaxUploads x juicefsBlockSizeMib (400 MiB)" in w.message
+               for w in small.warnings)
+    assert MmBatchConfig.from_mapping({"backend": "juicefs"}).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("context", "fragment"),
+    [
+        ({"jq1InstanceTypes": "c7i.large,c7g.large"}, "jq1InstanceTypes: mixes CPU architectures"),
+        ({"jq2MaxvCpus": "0"}, "jq2MaxvCpus: 0 is out of range"),
+        ({"jq3MinvCpus": 64, "jq3MaxvCpus": 32}, "jq3MinvCpus: 64 is greater than jq3MaxvCpus (32)"),
+        ({"jq1InstanceTypes": "c7i large"}, "jq1InstanceTypes: 'c7i large' not accepted"),
+    ],
+)
+def test_bad_per_queue_settings_are_named(context: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping({"multiQueue": True, **context})
+    assert any(p.startswith(fragment) for p in caught.value.problems), caught.value.problems

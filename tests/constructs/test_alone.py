@@ -1,0 +1,140 @@
+"""Each construct synthesizes alone in a bare stack with only what its signature asks for, keeps its own
+documented defaults, and wires nothing to its siblings (MmBatchDeployment does that)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+
+from mmbatch_cdk import (
+    AgentInstaller,
+    BatchCompute,
+    CheckpointStorageEfs,
+    CheckpointStorageJuiceFs,
+    ManagementServer,
+    MmBatchDeployment,
+    MultiQueue,
+    Network,
+)
+from mmbatch_cdk.config import ConfigError, MmBatchConfig
+
+from ..conftest import CDK_JSON_CONTEXT
+
+AGENT = AgentInstaller(address="10.0.0.10", mmab_version="1.4.0-release")
+
+
+def _vpc(stack: cdk.Stack) -> ec2.Vpc:
+    return ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)
+
+
+def _efs(stack: cdk.Stack) -> CheckpointStorageEfs:
+    return CheckpointStorageEfs(stack, "Storage", vpc=stack.node.find_child("Vpc"))  # type: ignore[arg-type]
+
+
+BUILDERS: dict[str, Callable[[cdk.Stack], Any]] = {
+    "Network": lambda s: Network(s, "Network"),
+    "CheckpointStorageEfs": lambda s: CheckpointStorageEfs(s, "Storage", vpc=_vpc(s)),
+    "CheckpointStorageJuiceFs": lambda s: CheckpointStorageJuiceFs(s, "Storage", vpc=_vpc(s)),
+    "ManagementServer": lambda s: ManagementServer(s, "Server", vpc=_vpc(s)),
+    "ManagementServerAdminNoKey": lambda s: ManagementServer(s, "Server", vpc=_vpc(s), admin_cidr="203.0.113.0/24"),
+    "BatchCompute": lambda s: (_vpc(s), BatchCompute(s, "Compute", vpc=s.node.find_child("Vpc"), storage=_efs(s), agent=AGENT)),
+    "BatchComputeGpu": lambda s: (_vpc(s), BatchCompute(s, "Compute", vpc=s.node.find_child("Vpc"), storage=_efs(s),
+                                                       agent=AGENT, instance_types=["g5.xlarge", "g5.2xlarge"])),
+    "BatchComputeOptimal": lambda s: (_vpc(s), BatchCompute(s, "Compute", vpc=s.node.find_child("Vpc"), storage=_efs(s),
+                                                           agent=AGENT, instance_types=["optimal"])),
+    "MultiQueue": lambda s: (_vpc(s), MultiQueue(s, "Queues", vpc=s.node.find_child("Vpc"), storage=_efs(s), agent=AGENT)),
+    "MmBatchDeployment": lambda s: (_vpc(s), MmBatchDeployment(
+        s, "Deployment", vpc=s.node.find_child("Vpc"), storage=_efs(s),
+        management_server=ManagementServer(s, "Server", vpc=s.node.find_child("Vpc")))),
+}
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """One bare stack per construct, in one app synthesized once."""
+    app = cdk.App(context={**CDK_JSON_CONTEXT, "aws:cdk:disable-stack-trace": True},
+                  outdir=str(tmp_path_factory.mktemp("alone")))
+    for name, build in BUILDERS.items():
+        build(cdk.Stack(app, name))
+    assembly = app.synth()
+    return {name: assembly.get_stack_by_name(name).template for name in BUILDERS}
+
+
+def _of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_each_construct_synthesizes_alone(templates: dict[str, dict[str, Any]], name: str) -> None:
+    assert templates[name]["Resources"]
+
+
+def test_batch_compute_alone_opens_and_grants_nothing_on_the_storage(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["BatchCompute"]
+    assert _of_type(template, "AWS::EC2::SecurityGroupIngress") == {}
+    assert _of_type(template, "AWS::IAM::Policy") == {}, "no storage grant without wiring"
+    assert len(_of_type(template, "AWS::Batch::JobQueue")) == 1
+
+
+def test_deployment_wires_storage_and_server_to_the_nodes(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["MmBatchDeployment"]
+    ingress = sorted((r["Properties"]["FromPort"], r["Properties"]["GroupId"]["Fn::GetAtt"][0][:7],
+                      r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0][:17])
+                     for r in _of_type(template, "AWS::EC2::SecurityGroupIngress").values())
+    assert ingress == [(2049, "Storage", "DeploymentCompute"), (8080, "ServerS", "DeploymentCompute")]
+    statements = [st for p in _of_type(template, "AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any("elasticfilesystem:ClientMount" in st["Action"] for st in statements)
+    assert any("logs:GetLogEvents" in st["Action"] for st in statements), "the server reads the job logs"
+
+
+def test_storage_is_retained_by_default(templates: dict[str, dict[str, Any]]) -> None:
+    efs_fs = _of_type(templates["CheckpointStorageEfs"], "AWS::EFS::FileSystem")
+    juicefs = templates["CheckpointStorageJuiceFs"]["Resources"]
+    stateful = [r for r in juicefs.values() if r["Type"] in ("AWS::S3::Bucket", "AWS::MemoryDB::Cluster", "AWS::SecretsManager::Secret")]
+    assert len(stateful) == 5 and len(efs_fs) == 1
+    for resource in [*efs_fs.values(), *stateful]:
+        assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain", resource["Type"]
+
+
+def test_admin_cidr_without_a_key_opens_only_the_dashboard(templates: dict[str, dict[str, Any]]) -> None:
+    (group,) = _of_type(templates["ManagementServerAdminNoKey"], "AWS::EC2::SecurityGroup").values() or [None]
+    ports = [(r["FromPort"], r["CidrIp"]) for r in group["Properties"]["SecurityGroupIngress"]]
+    assert ports == [(8080, "203.0.113.0/24")]
+
+
+def test_gpu_types_boot_the_nvidia_image(templates: dict[str, dict[str, Any]]) -> None:
+    (gpu,) = _of_type(templates["BatchComputeGpu"], "AWS::Batch::ComputeEnvironment").values()
+    (cpu,) = _of_type(templates["BatchCompute"], "AWS::Batch::ComputeEnvironment").values()
+    assert gpu["Properties"]["ComputeResources"]["Ec2Configuration"] == [{"ImageType": "ECS_AL2023_NVIDIA"}]
+    assert cpu["Properties"]["ComputeResources"]["Ec2Configuration"] == [{"ImageType": "ECS_AL2023"}]
+
+
+def test_batch_keywords_reach_the_compute_environment(templates: dict[str, dict[str, Any]]) -> None:
+    (ce,) = _of_type(templates["BatchComputeOptimal"], "AWS::Batch::ComputeEnvironment").values()
+    assert ce["Properties"]["ComputeResources"]["InstanceTypes"] == ["optimal"]
+    assert "optimal" not in json.dumps(ce["Properties"]["ComputeResources"].get("Ec2Configuration"))
+
+
+# ----------------------------------------------------------------------------- one rule, one wording
+
+@pytest.mark.parametrize(("types", "setting_types"), [
+    (["m6i.large", "m7g.large"], "m6i.large,m7g.large"),
+    (["g5.xlarge", "g6.xlarge"], "g5.xlarge,g6.xlarge"),
+    (["a1.large"], "a1.large"),
+])
+def test_a_construct_words_a_rule_as_the_settings_do(types: list[str], setting_types: str) -> None:
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    vpc = _vpc(stack)
+    with pytest.raises(ValueError) as from_construct:
+        BatchCompute(stack, "Compute", vpc=vpc, storage=CheckpointStorageEfs(stack, "Storage", vpc=vpc), agent=AGENT,
+                     instance_types=types)
+    with pytest.raises(ConfigError) as from_settings:
+        MmBatchConfig.from_mapping({"instanceTypes": setting_types})
+    construct_text = str(from_construct.value)
+    assert construct_text.startswith("Check/Compute: instance_types: ")
+    assert construct_text.removeprefix("Check/Compute: instance_types: ") == "; ".join(
+        p.removeprefix("instanceTypes: ") for p in from_settings.value.problems)

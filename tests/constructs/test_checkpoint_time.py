@@ -1,0 +1,144 @@
+"""The checkpoint-time model, the storage limits that feed it, and the warning BatchCompute gives (its own rule)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+
+from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer, NodeSettings
+from mmbatch_cdk.checkpoint_model import SPOT_NOTICE_SECONDS, checkpoint_seconds, family_sizes, instance_profile, model_table
+from mmbatch_cdk.instance_types import sizes
+
+from ..conftest import REPO
+
+GIB = 1024
+
+# ----------------------------------------------------------------------------- the model
+
+@pytest.mark.parametrize(("instance_type", "memory_gib", "gbps"), [
+    ("c7i.large", 4, 0.781), ("m6i.4xlarge", 64, 6.25), ("r7i.8xlarge", 256, 12.5), ("m7i.16xlarge", 256, 25.0),
+    ("r6a.12xlarge", 384, 18.75),
+])
+def test_instance_profile(instance_type: str, memory_gib: int, gbps: float) -> None:
+    profile = instance_profile(instance_type)
+    assert profile is not None
+    assert profile.memory_gib == memory_gib
+    assert profile.network_mibps == pytest.approx(gbps * 1e9 / 8 / 2**20)
+
+
+@pytest.mark.parametrize("instance_type", ["c7g.large", "m7i.metal-24xl", "p4d.24xlarge", "c7i"])
+def test_unmodelled_types_get_no_estimate(instance_type: str) -> None:
+    assert instance_profile(instance_type) is None
+    assert checkpoint_seconds(instance_type, 1500) is None
+
+
+def test_the_slower_of_network_and_storage_decides() -> None:
+    # r7i.8xlarge: 256 GiB; 12.5 Gbps baseline is ~1490 MiB/s, just under EFS Elastic's 1500 per client.
+    assert checkpoint_seconds("r7i.8xlarge", 1500) == pytest.approx(256 * GIB / (12.5e9 / 8 / 2**20))
+    # m7i.16xlarge: 25 Gbps is ~2980 MiB/s, so the storage's 1500 MiB/s decides.
+    assert checkpoint_seconds("m7i.16xlarge", 1500) == pytest.approx(256 * GIB / 1500)
+    assert checkpoint_seconds("m7i.16xlarge", 500) == pytest.approx(3 * checkpoint_seconds("m7i.16xlarge", 1500))
+
+
+# ----------------------------------------------------------------------------- storage limits
+
+@pytest.fixture(scope="module")
+def parts() -> dict[str, object]:
+    stack = cdk.Stack(cdk.App())
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)
+    return {"stack": stack, "vpc": vpc, "server": ManagementServer(stack, "Server", vpc=vpc)}
+
+
+def test_efs_per_node_limit_follows_the_throughput_mode(parts) -> None:
+    stack, vpc = parts["stack"], parts["vpc"]
+    elastic = CheckpointStorageEfs(stack, "Elastic", vpc=vpc)
+    bursting = CheckpointStorageEfs(stack, "Bursting", vpc=vpc, throughput_mode=efs.ThroughputMode.BURSTING)
+    low = CheckpointStorageEfs(stack, "Low", vpc=vpc, throughput_mode=efs.ThroughputMode.PROVISIONED,
+                               provisioned_throughput_mibps=128)
+    high = CheckpointStorageEfs(stack, "High", vpc=vpc, throughput_mode=efs.ThroughputMode.PROVISIONED,
+                                provisioned_throughput_mibps=2000)
+    imported = CheckpointStorageEfs(stack, "Imported", vpc=vpc, file_system=efs.FileSystem.from_file_system_attributes(
+        stack, "Fs", file_system_id="fs-12345678", security_group=ec2.SecurityGroup(stack, "FsSg", vpc=vpc)))
+    assert [s.node_write_mibps for s in (elastic, bursting, low, high, imported)] == [1500, 100, 128, 500, None]
+    assert elastic.description == "EFS (elastic)" and low.description == "EFS (provisioned 128 MiB/s)"
+
+
+def test_juicefs_per_node_limit_scales_with_parallel_uploads(parts) -> None:
+    stack, vpc = parts["stack"], parts["vpc"]
+    default = CheckpointStorageJuiceFs(stack, "Jfs40", vpc=vpc, name_prefix="a")
+    fewer = CheckpointStorageJuiceFs(stack, "Jfs20", vpc=vpc, name_prefix="b", max_uploads=20)
+    assert default.node_write_mibps == pytest.approx(40 * 85e6 / 2**20)
+    assert fewer.node_write_mibps == pytest.approx(default.node_write_mibps / 2)
+
+
+def warnings_of(construct) -> list[str]:
+    return [str(e.data) for e in construct.node.metadata if e.type == "aws:cdk:warning" and "checkpointTime" in str(e.data)]
+
+
+def test_batch_compute_warns_naming_each_type_that_cannot_checkpoint_in_time(parts) -> None:
+    stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
+    storage = CheckpointStorageEfs(stack, "Store", vpc=vpc)
+    compute = BatchCompute(stack, "Mixed", vpc=vpc, storage=storage, agent=server.agent_installer,
+                           instance_types=["m6i.8xlarge", "m6i.12xlarge", "r7i", "m5.24xlarge"])
+    (warning,) = warnings_of(compute)
+    assert "m6i.12xlarge (~131 s)" in warning and "r7i.large (~176 s)" in warning and "r7i.16xlarge" in warning
+    assert "r7i.48xlarge" in warning  # AWS Batch may launch any size of a bare family
+    assert "m6i.8xlarge" not in warning and "m5" not in warning  # within 110 s / not modelled
+    assert "110 s" in warning and "EFS (elastic)" in warning
+    family = BatchCompute(stack, "Family", vpc=vpc, storage=storage, agent=server.agent_installer, instance_types=["c7i"])
+    assert warnings_of(family)[0].startswith("c7i.24xlarge (~131 s), c7i.48xlarge (~262 s): ")
+    fine = BatchCompute(stack, "Fine", vpc=vpc, storage=storage, agent=server.agent_installer, instance_types=sizes("c7i"))
+    assert warnings_of(fine) == []
+    environments = {
+        k: v["Properties"]["ComputeResources"]["InstanceTypes"]
+        for k, v in assertions.Template.from_stack(stack).find_resources("AWS::Batch::ComputeEnvironment").items()
+    }
+    assert ["c7i"] in environments.values()
+    assert ["m6i.8xlarge", "m6i.12xlarge", "r7i", "m5.24xlarge"] in environments.values()
+
+
+def test_family_sizes_cover_what_batch_may_launch() -> None:
+    assert family_sizes("c7i")[-2:] == ("c7i.24xlarge", "c7i.48xlarge")
+    assert family_sizes("m6i")[-2:] == ("m6i.24xlarge", "m6i.32xlarge")
+    assert family_sizes("c7g") == ()
+
+
+def test_the_budget_is_the_stop_timeout_or_the_notice_whichever_is_shorter(parts) -> None:
+    stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
+    storage = CheckpointStorageEfs(stack, "Store2", vpc=vpc)
+    short = BatchCompute(stack, "Short", vpc=vpc, storage=storage, agent=server.agent_installer,
+                         instance_types=["c7i.16xlarge"], node_settings=NodeSettings(ecs_stop_timeout="60s"))  # 128 GiB at 1500 MiB/s: ~87 s
+    long = BatchCompute(stack, "Long", vpc=vpc, storage=storage, agent=server.agent_installer,
+                        instance_types=["m6i.12xlarge"], node_settings=NodeSettings(ecs_stop_timeout="10m"))  # ~131 s > the 120 s notice
+    go_style = BatchCompute(stack, "GoStyle", vpc=vpc, storage=storage, agent=server.agent_installer,
+                            instance_types=["c7i.16xlarge"], node_settings=NodeSettings(ecs_stop_timeout="1m20s"))  # ECS takes Go durations
+    assert "c7i.16xlarge (~87 s)" in warnings_of(short)[0] and "60 s" in warnings_of(short)[0]
+    assert f"{SPOT_NOTICE_SECONDS} s a stopping job gets" in warnings_of(long)[0]
+    assert "c7i.16xlarge (~87 s)" in warnings_of(go_style)[0] and "80 s a stopping job gets" in warnings_of(go_style)[0]
+
+
+def test_a_timeout_that_is_not_a_duration_is_named(parts) -> None:
+    stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
+    with pytest.raises(ValueError, match="Bad: node_settings.ecs_stop_timeout: 'soon' is not accepted; expected a duration from 30s to 1h"):
+        BatchCompute(stack, "Bad", vpc=vpc, storage=CheckpointStorageEfs(stack, "Store3", vpc=vpc),
+                     agent=server.agent_installer, node_settings=NodeSettings(ecs_stop_timeout="soon"))
+
+
+# ----------------------------------------------------------------------------- README
+
+README_TYPES = ("c7i.large", "c7i.16xlarge", *sizes("m6i"), "r7i.large", "r7i.16xlarge")
+README_STORAGES = {
+    "EFS Elastic": 1500.0,
+    "EFS, efs-utils < 2": 500.0,
+    "JuiceFS, 20 uploads": 20 * 85e6 / 2**20,
+    "JuiceFS, 40 uploads (default)": 40 * 85e6 / 2**20,
+}
+
+
+def test_readme_carries_the_model_table() -> None:
+    table = model_table(README_TYPES, README_STORAGES)
+    assert table in (REPO / "README.md").read_text(), "README's checkpoint table is stale:\n" + table
+

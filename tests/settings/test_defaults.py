@@ -1,0 +1,58 @@
+"""Every documented default of a setting is the default of the construct prop it sets: a construct's defaults are
+its own, and the settings table states the same values (it is the README's table)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+import pytest
+
+from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer, Network, NodeSettings
+from mmbatch_cdk.compute import DEFAULT_INSTANCE_TYPES
+from mmbatch_cdk.config import SETTINGS, Setting
+from mmbatch_cdk.multi_queue import DEFAULT_QUEUES
+
+TARGETS: dict[str, Any] = {
+    "network": Network,
+    "efs": CheckpointStorageEfs,
+    "juicefs": CheckpointStorageJuiceFs,
+    "server": ManagementServer,
+}
+
+# Where the app deliberately differs from a construct's default, and why.
+DIFFERS = {
+    "juicefs.name_prefix": "the app names MemoryDB resources after its prefix; the construct after its path",
+}
+
+
+def _construct_default(prop: str) -> Any:
+    target, _, name = prop.partition(".")
+    if target == "nodes":
+        return {f.name: f.default for f in dataclasses.fields(NodeSettings)}[name]
+    return inspect.signature(TARGETS[target].__init__).parameters[name].default
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.props and s.queue is None], ids=lambda s: s.key)
+def test_a_settings_default_is_its_constructs_default(setting: Setting) -> None:
+    for prop in setting.props:
+        if prop in DIFFERS:
+            continue
+        expected = setting.to_prop(setting.default) if setting.to_prop and setting.default is not None else setting.default
+        actual = _construct_default(prop)
+        assert actual == expected or (actual in ((), None) and expected in ((), None)), (setting.key, prop, actual, expected)
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.queue is not None], ids=lambda s: s.key)
+def test_a_queue_settings_default_is_the_queues_own(setting: Setting) -> None:
+    field = setting.props[0].partition(".")[2]
+    if setting.queue == 0:
+        compute = inspect.signature(BatchCompute.__init__).parameters[field].default
+        assert setting.default == (DEFAULT_INSTANCE_TYPES if field == "instance_types" else compute), setting.key
+    else:
+        assert setting.default == getattr(DEFAULT_QUEUES[setting.queue - 1], field), setting.key
+
+
+def test_the_multi_queue_defaults_are_the_seeds_three_families() -> None:
+    assert [s.default[0] for s in SETTINGS if s.key.endswith("InstanceTypes") and s.queue] == ["c7i.large", "m7i.large", "r7i.large"]

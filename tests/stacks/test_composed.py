@@ -1,0 +1,59 @@
+"""The one stack class, composed from the settings: what reaches every queue, what the user accepted, and errors a
+construct raises while being built from the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from mmbatch_cdk import application, stacks
+from mmbatch_cdk.application import build, main
+from mmbatch_cdk.config import ConfigError
+
+from ..conftest import CDK_JSON_CONTEXT, Synth, synthesize
+
+
+def test_on_demand_reaches_every_queue(tmp_path: Path) -> None:
+    s = synthesize({"multiQueue": "true", "spot": "false"}, tmp_path)
+    resources = [ce["Properties"]["ComputeResources"] for ce in s.resources("AWS::Batch::ComputeEnvironment").values()]
+    assert [(r["Type"], r["AllocationStrategy"]) for r in resources] == [("EC2", "BEST_FIT_PROGRESSIVE")] * 3
+
+
+def _warnings(s: Synth) -> set[str]:
+    return {v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]}
+
+
+def test_an_acknowledged_construct_warning_is_silenced(synth) -> None:
+    assert "Annotation::mmbatch:mmabSourceMissing" in _warnings(synth("juicefs"))
+    assert "Annotation::mmbatch:mmabSourceMissing" not in _warnings(synth("juicefs-multiqueue"))  # acknowledge=mmabSourceMissing
+
+
+def test_a_construct_error_names_the_settings_it_was_built_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Error: Malformed instance type identifier\n    at new InstanceType (/tmp/jsii/...)")
+
+    monkeypatch.setattr(stacks, "ManagementServer", broken)
+    app = cdk.App(context={**CDK_JSON_CONTEXT, "keyName": "ops", "adminCidr": "203.0.113.0/24"}, outdir=str(tmp_path))
+    with pytest.raises(ConfigError) as caught:
+        build(app)
+    assert caught.value.problems == [
+        "keyName, adminCidr: rejected while building server: Error: Malformed instance type identifier"
+    ]
+
+
+def test_main_reports_a_construct_error_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("mmbatch-efs/Network: something a setting caused")
+
+    monkeypatch.setattr(stacks, "Network", broken)
+    app = cdk.App(context={**CDK_JSON_CONTEXT, "privateOnly": True}, outdir=str(tmp_path))
+    monkeypatch.setattr(application.cdk, "App", lambda: app)  # the CLI would pass this context through the environment
+    monkeypatch.setenv("CDK_VALIDATION", "false")
+    assert main() == 1
+    err = capsys.readouterr().err
+    assert "privateOnly: rejected while building network: mmbatch-efs/Network: something a setting caused" in err
+    assert "Traceback" not in err
