@@ -204,3 +204,10 @@ def test_bad_per_queue_settings_are_named(context: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as caught:
         MmBatchConfig.from_mapping({"multiQueue": True, **context})
     assert any(p.startswith(fragment) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_setting_reaches_the_construct_prop_it_declares() -> None:
+    config = MmBatchConfig.from_mapping({"managementRootVolumeGib": "64", "rootVolumeGib": 40, "privateOnly": True})
+    assert config.props("server")["root_volume_gib"] == 64
+    assert config.props("nodes")["root_volume_gib"] == 40
+    assert config.props("network")["private_only"] is True
