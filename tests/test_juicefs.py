@@ -164,13 +164,13 @@ def test_server_formats_and_nodes_mount_without_waiting_on_memorydb(jfs: Synth) 
             assert not any(c in json.dumps(resource["Properties"]) for c in clusters)
 
 
-def test_juicefs_stack_outputs(jfs: Synth) -> None:
+def test_juicefs_outputs_name_buckets_endpoints_secret_and_mount_points(jfs: Synth) -> None:
     for key in ("CheckpointBucketName", "ScratchBucketName", "CheckpointMetadataEndpoint", "ScratchMetadataEndpoint",
                 "MetadataPasswordSecretArn", "CheckpointMountPoint", "ScratchMountPoint", "JobQueueArn", "ManagementServerUrl"):
         assert key in jfs.template["Outputs"]
 
 
-def test_redis_node_type_is_passed_through(tmp_path) -> None:
+def test_redis_node_type_and_prefix_reach_the_clusters(tmp_path) -> None:
     s = synthesize({"backend": "juicefs", "redisNodeType": "db.r7g.large", "prefix": "team-a"}, tmp_path)
     clusters = s.resources("AWS::MemoryDB::Cluster").values()
     assert {c["Properties"]["NodeType"] for c in clusters} == {"db.r7g.large"}

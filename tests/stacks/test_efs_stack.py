@@ -252,19 +252,19 @@ def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> N
     assert "FILE_SYSTEM_ID=" in parts[0] and "MMAB_ADDRESS='10.64.7.21'" in parts[1]
 
 
-def test_nodes_have_no_ingress_and_reach_the_server_on_8080(efs: Synth) -> None:
+def test_node_security_group_admits_nothing(efs: Synth) -> None:
     group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ComputeSecurityGroup"))
     assert "SecurityGroupIngress" not in group["Properties"]
 
 
-def test_job_queue_and_log_group(efs: Synth) -> None:
+def test_the_single_queue_has_priority_1_and_keeps_job_logs_a_month(efs: Synth) -> None:
     queue = efs.one("AWS::Batch::JobQueue")["Properties"]
     assert queue["Priority"] == 1 and len(queue["ComputeEnvironmentOrder"]) == 1
     logs = [r for k, r in efs.resources("AWS::Logs::LogGroup").items() if k.startswith("ComputeJobLogs")]
     assert logs[0]["Properties"]["RetentionInDays"] == 30
 
 
-def test_outputs_tell_the_user_how_to_reach_everything(efs: Synth) -> None:
+def test_outputs_name_the_server_the_queue_the_job_logs_and_the_storage(efs: Synth) -> None:
     outputs = efs.template["Outputs"]
     for key in ("ManagementServerUrl", "ManagementServerInstanceId", "ManagementPortForwardCommand", "JobQueueArn",
                 "JobLogGroupName", "FileSystemId", "AccessPointId", "CheckpointMountPoint"):
