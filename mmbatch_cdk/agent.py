@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
+
+from constructs import IDependable
 
 __all__ = ["AgentInstaller", "MMAB_PORT"]
 
@@ -17,8 +20,10 @@ class AgentInstaller:
     :param address: the server's address inside the VPC (a token at synth time). Required.
     :param mmab_version: the MMAB release the server runs; nodes record which agent they installed. Required.
     :param port: the MMAB port. Default: 8080.
+    :param available: what must exist before a node can reach ``address`` (its DNS record). Default: none.
     """
 
     address: str
     mmab_version: str
     port: int = MMAB_PORT
+    available: Optional[IDependable] = field(default=None, compare=False)

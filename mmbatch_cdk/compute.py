@@ -19,6 +19,7 @@ from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
+from .subnets import select_subnets
 from .user_data import render
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ class BatchCompute(Construct):
         """The node instance role."""
 
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
-            self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH
+            self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         """Log group for job logs (name it in job definitions' awslogs options)."""
 
@@ -164,6 +166,9 @@ class BatchCompute(Construct):
             self,
             "LaunchTemplate",
             require_imdsv2=True,
+            # One hop: containers in bridge mode cannot get an IMDSv2 token, so a job cannot take the node's
+            # credentials; jobs that call AWS need a job role (README "Jobs and credentials").
+            http_put_response_hop_limit=1,
             user_data=user_data,
             block_devices=[
                 ec2.BlockDevice(
@@ -224,6 +229,11 @@ class BatchCompute(Construct):
         )
         if sized != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
+        # Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
+        # looked up too early is cached as missing. On the environment alone, so its instance profile need not wait.
+        cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
+        if agent.available is not None:
+            cfn_environment.node.add_dependency(agent.available)
 
         self.job_queue = batch.JobQueue(
             self,

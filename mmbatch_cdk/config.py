@@ -287,7 +287,7 @@ class Setting:
 
 _THROUGHPUT = {"elastic": efs.ThroughputMode.ELASTIC, "bursting": efs.ThroughputMode.BURSTING,
                "provisioned": efs.ThroughputMode.PROVISIONED}
-_REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+_REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
 def _one_or_per_arch(value: dict[str, str]) -> Any:
@@ -368,8 +368,9 @@ _GLOBAL: tuple[Setting, ...] = (
             "Address range allowed to reach the dashboard (8080) and, with `keyName`, SSH. Unset: no such ingress.",
             props=("server.admin_cidr",)),
     Setting("removalPolicy", "removal_policy", _choice("retain", "destroy"), "retain",
-            "What happens to checkpoint storage when the stack is deleted. Log groups (job logs, VPC flow "
-            "logs) are always retained and expire after one month.",
+            "What happens to checkpoint storage when the stack is deleted: `retain` keeps it (and, for JuiceFS, what "
+            "its clusters use) on update and deletion but not when the first create fails; `destroy` deletes it, "
+            "buckets emptied first. Log groups are always kept, except after a failed first create.",
             props=("efs.removal_policy", "juicefs.removal_policy"), to_prop=_REMOVAL.__getitem__),
     Setting("ckptInterval", "ckpt_interval", _duration(180, 24 * 3600), "15m",
             "Checkpoint interval set on the management server (longer than the 2-minute Spot notice).",

@@ -10,10 +10,12 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
+from .subnets import select_subnets
 from .user_data import render
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ class ManagementServer(Construct):
         public_ip: Optional[bool] = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         ckpt_interval: str = "15m",
+        private_zone_name: Optional[str] = None,
     ) -> None:
         """
         :param vpc: the VPC of the instance.
@@ -75,6 +78,9 @@ class ManagementServer(Construct):
         :param public_ip: give the instance a public IP. Default: the subnet's setting.
         :param security_groups: extra security groups for the instance. Default: none.
         :param ckpt_interval: checkpoint interval set through the MMAB API after install. Default: ``15m``.
+        :param private_zone_name: the Route 53 private hosted zone (associated with ``vpc``) that names the server
+            ``mmab.<zone>`` for the nodes; the VPC needs DNS support and DNS hostnames. Default:
+            ``<stack name>.mmbatch.internal``.
         """
         super().__init__(scope, id)
         self.mmab_version = mmab_version
@@ -107,7 +113,11 @@ class ManagementServer(Construct):
             self._grant_installer_read(mmab_source.replace("{version}", mmab_version))
 
         arch = "arm64" if architecture(instance_type) == "arm64" else "amd64"
-        image = ec2.MachineImage.from_ssm_parameter(UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX)
+        # Resolved by EC2 when the instance launches ("resolve:ssm:" in ImageId), not on every deploy: a new
+        # Canonical image never replaces a running server; a server replaced for another reason gets it.
+        image = ec2.MachineImage.resolve_ssm_parameter_at_launch(
+            UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX
+        )
         self._user_data = ec2.MultipartUserData()
         mmab_install = render(
             "management_server.sh",
@@ -150,9 +160,34 @@ class ManagementServer(Construct):
         instance_resource = self.instance.node.default_child
         assert isinstance(instance_resource, ec2.CfnInstance)
         instance_resource.add_property_deletion_override("AvailabilityZone")
+        # cfn-lint's format check knows AMI ids only; EC2 takes "resolve:ssm:<parameter>" as ImageId at launch
+        # (EC2 user guide, "Launch an instance using a Systems Manager parameter"; aws-cdk#26273 for instances).
+        instance_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E1152"]}})
+        cdk.Validations.of(instance_resource).acknowledge(
+            cdk.Acknowledgment(
+                id="CloudFormation-Validate::E1152",
+                reason="ImageId is resolve:ssm:<Canonical's Ubuntu parameter>, which EC2 resolves when the instance "
+                "launches; the format check knows only literal AMI ids.",
+            )
+        )
         for group in security_groups:
             self.instance.add_security_group(group)
         cdk.Tags.of(self.instance).add("Name", f"Management-Server-{cdk.Stack.of(self).stack_name}")
+        # In private subnets the installer download needs the NAT route (F9 of the pre-deploy review).
+        instance_resource.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
+
+        zone_name = private_zone_name or f"{cdk.Stack.of(self).stack_name.lower()}.mmbatch.internal"
+        self.private_zone = route53.PrivateHostedZone(self, "PrivateZone", zone_name=zone_name, vpc=vpc)
+        """The private hosted zone holding the server's name."""
+        # Nodes find the server by this name, so a replaced server (new address) changes no node launch template.
+        record = route53.ARecord(
+            self, "Name", zone=self.private_zone, record_name="mmab",
+            target=route53.RecordTarget.from_ip_addresses(self.instance.instance_private_ip),
+            ttl=cdk.Duration.seconds(60),
+        )
+        self.private_name = f"mmab.{zone_name}"
+        """The server's stable private DNS name, ``mmab.<zone>``."""
+        self._record = record
 
         if not mmab_source:
             cdk.Annotations.of(self).add_warning_v2(
@@ -191,7 +226,8 @@ class ManagementServer(Construct):
     @property
     def agent_installer(self) -> AgentInstaller:
         """Where compute nodes fetch the MMBatch agent from: this server's private address, port and MMAB version."""
-        return AgentInstaller(address=self.private_ip, mmab_version=self.mmab_version, port=MMAB_PORT)
+        return AgentInstaller(address=self.private_name, mmab_version=self.mmab_version, port=MMAB_PORT,
+                              available=self._record)
 
     @property
     def private_ip(self) -> str:
@@ -200,8 +236,8 @@ class ManagementServer(Construct):
 
     @property
     def url(self) -> str:
-        """``https://<private-ip>:8080``, the dashboard and API inside the VPC."""
-        return f"https://{self.private_ip}:{MMAB_PORT}"
+        """``https://mmab.<zone>:8080``, the dashboard and API inside the VPC."""
+        return f"https://{self.private_name}:{MMAB_PORT}"
 
     @property
     def instance_id(self) -> str:

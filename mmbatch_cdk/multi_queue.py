@@ -6,6 +6,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -107,7 +108,7 @@ class MultiQueue(Construct):
                 stacklevel=3,  # the caller, past jsii's metaclass
             )
             agent = management_server.agent_installer
-        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""
         self.queues: dict[str, BatchCompute] = {
             spec.name: BatchCompute(

@@ -108,7 +108,7 @@ class Network(Construct):
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
         # Retained on stack deletion, like the job logs: rejected-traffic records are audit evidence.
-        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH)
+        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         vpc.add_flow_log(
             "RejectedTraffic",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),

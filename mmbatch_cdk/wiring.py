@@ -20,9 +20,15 @@ __all__ = ["connect_compute", "mount_storage", "prepare_storage", "serve_agent"]
 
 
 def mount_storage(storage: "CheckpointStorage", compute: "BatchCompute") -> iam.Grant:
-    """Let ``compute``'s nodes reach and mount ``storage``; returns the grant."""
+    """Let ``compute``'s nodes reach and mount ``storage``, and start none before they can; returns the grant."""
     storage.connections.allow_default_port_from(compute.connections, "checkpoint storage from compute nodes")
-    return storage.grant_node(compute)
+    grant = storage.grant_node(compute)
+    environment = compute.compute_environment.node.default_child
+    assert environment is not None
+    grant.apply_before(environment)  # the node role's policy exists before the first node boots
+    if storage.available is not None:
+        environment.node.add_dependency(storage.available)
+    return grant
 
 
 def prepare_storage(storage: "CheckpointStorage", server: "ManagementServer") -> None:

@@ -42,7 +42,7 @@ def test_two_buckets_encrypted_private_tls_only_and_retained(jfs: Synth) -> None
         assert props["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
         }
-        assert bucket["DeletionPolicy"] == "Retain"
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
         assert {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}, "Id": "AbortIncompleteUploads", "Status": "Enabled"} in props["LifecycleConfiguration"]["Rules"]
         assert not any("ExpirationInDays" in r for r in props["LifecycleConfiguration"]["Rules"]), "S3 must never expire JuiceFS blocks"
         policy = next(p for p in jfs.resources("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": logical_id})
@@ -69,7 +69,7 @@ def test_two_tls_clusters_with_a_replica_and_snapshots(jfs: Synth) -> None:
         assert props["NodeType"] == "db.t4g.small"
         assert props["SnapshotRetentionLimit"] == 7
         assert props["ACLName"] == {"Ref": next(iter(jfs.resources("AWS::MemoryDB::ACL")))}
-        assert cluster["DeletionPolicy"] == "Retain"
+        assert cluster["DeletionPolicy"] == "RetainExceptOnCreate"
         assert "DependsOn" not in cluster or all("Metadata" not in d for d in cluster["DependsOn"]), "clusters are created in parallel"
 
 

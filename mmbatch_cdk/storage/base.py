@@ -6,7 +6,7 @@ from typing import Mapping, Optional
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IDependable
 
 __all__ = ["CheckpointStorage", "CHECKPOINT_MOUNT_POINT"]
 
@@ -50,6 +50,11 @@ class CheckpointStorage(Construct):
     def description(self) -> str:
         """A few words naming the storage and its throughput setting, for messages."""
         return type(self).__name__
+
+    @property
+    def available(self) -> Optional[IDependable]:
+        """What must exist before a node can mount the storage (EFS mount targets); None when nodes wait by themselves."""
+        return None
 
     @property
     def outputs(self) -> Mapping[str, tuple[str, str]]:

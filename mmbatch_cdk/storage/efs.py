@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from ..user_data import render
 from .base import CheckpointStorage
@@ -43,7 +43,7 @@ class CheckpointStorageEfs(CheckpointStorage):
         provisioned_throughput_mibps: Optional[int] = None,
         performance_mode: efs.PerformanceMode = efs.PerformanceMode.GENERAL_PURPOSE,
         transition_to_ia: Optional[efs.LifecyclePolicy] = efs.LifecyclePolicy.AFTER_7_DAYS,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         file_system: Optional[efs.IFileSystem] = None,
     ) -> None:
         """
@@ -54,7 +54,8 @@ class CheckpointStorageEfs(CheckpointStorage):
         :param provisioned_throughput_mibps: with PROVISIONED, the throughput in MiB/s. Default: none.
         :param performance_mode: EFS performance mode. Default: GENERAL_PURPOSE.
         :param transition_to_ia: lifecycle to Infrequent Access; None keeps all files in Standard. Default: AFTER_7_DAYS.
-        :param removal_policy: what stack deletion does to the file system. Default: RETAIN.
+        :param removal_policy: what stack deletion does to the file system. Default: RETAIN_ON_UPDATE_OR_DELETE (kept
+            on update and deletion, removed when the stack's first create fails, so a retry starts clean).
         :param file_system: use this existing file system instead of creating one (its security groups
             must be reachable through ``file_system.connections``). Default: a new file system.
         """
@@ -96,6 +97,12 @@ class CheckpointStorageEfs(CheckpointStorage):
             create_acl=efs.Acl(owner_uid="1000", owner_gid="1000", permissions="755"),
         )
         """The access point nodes mount; its root directory is owned by ec2-user."""
+
+    @property
+    def available(self) -> Optional[IDependable]:
+        """The mount targets (a node boots without one in its zone otherwise); None for an imported file system."""
+        file_system = self.file_system
+        return file_system.mount_targets_available if isinstance(file_system, efs.FileSystem) else None
 
     @property
     def connections(self) -> ec2.Connections:

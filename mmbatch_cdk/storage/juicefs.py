@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping, Optional, Union
+from typing import Mapping, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
+from ..subnets import select_subnets
 from ..user_data import render
 from .base import CheckpointStorage
 
@@ -77,7 +78,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         vpc: ec2.IVpc,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         redis_node_type: str = "db.t4g.small",
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         cache_size_gib: int = 50,
         juicefs_version: str = "1.3.1",
         juicefs_url: str = JUICEFS_RELEASE_URL,
@@ -93,7 +94,10 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         :param vpc_subnets: subnets of the clusters, in at least two availability zones. Default: the VPC's
             private subnets, or its public subnets when it has none.
         :param redis_node_type: MemoryDB node type. Default: ``db.t4g.small``.
-        :param removal_policy: what stack deletion does to buckets, clusters and secret. Default: RETAIN.
+        :param removal_policy: what stack deletion does to buckets, clusters and secret, and so to what the
+            clusters use (ACL, user, subnet group, security group, and subnets and VPC created in the same stack).
+            DESTROY also empties the buckets. Default: RETAIN_ON_UPDATE_OR_DELETE (kept on update and deletion,
+            removed when the stack's first create fails, so a retry with the same names succeeds).
         :param cache_size_gib: local cache per volume on each node (added to its root volume). Default: 50.
         :param juicefs_version: JuiceFS client release. Default: ``1.3.1``.
         :param juicefs_url: where the client tarball comes from (``{version}``, ``{arch}``). Default: JuiceFS's releases.
@@ -156,7 +160,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             self,
             "SubnetGroup",
             subnet_group_name=f"{prefix}-juicefs",
-            subnet_ids=vpc.select_subnets(**_selection(vpc_subnets)).subnet_ids,
+            subnet_ids=select_subnets(vpc, vpc_subnets).subnet_ids,
             description="JuiceFS metadata clusters",
         )
         self.user_name = f"{prefix}-juicefs"
@@ -193,6 +197,13 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             )
             cluster.apply_removal_policy(removal_policy)
             self.clusters[volume] = cluster
+        if removal_policy != cdk.RemovalPolicy.DESTROY:
+            # MemoryDB refuses to delete an ACL, user or subnet group a cluster still uses, and a retained
+            # cluster keeps its network interfaces in its subnets: keep all of it with the clusters.
+            for resource in (user, acl, subnet_group, self._security_group.node.default_child):
+                assert isinstance(resource, cdk.CfnResource)
+                resource.apply_removal_policy(removal_policy)
+            _retain_created_network(vpc, select_subnets(vpc, vpc_subnets).subnets, removal_policy)
         self._volumes = {
             "checkpoint": (self.clusters["checkpoint"].cluster_name, self.checkpoint_bucket, self.mount_point),
             "scratch": (self.clusters["scratch"].cluster_name, self.scratch_bucket, SCRATCH_MOUNT_POINT),
@@ -319,6 +330,8 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             removal_policy=removal_policy,
+            # CloudFormation cannot delete a bucket that holds objects; with DESTROY, empty it first.
+            auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
             lifecycle_rules=rules,
         )
         cdk.Validations.of(bucket).acknowledge(
@@ -345,15 +358,11 @@ def _checksum_settings(juicefs_sha256: Optional[Union[str, Mapping[str, str]]]) 
     }
 
 
-def _selection(vpc_subnets: Optional[ec2.SubnetSelection]) -> dict[str, Any]:
-    return {} if vpc_subnets is None else {
-        "subnets": vpc_subnets.subnets,
-        "subnet_type": vpc_subnets.subnet_type,
-        "subnet_group_name": vpc_subnets.subnet_group_name,
-        "one_per_az": vpc_subnets.one_per_az,
-        "availability_zones": vpc_subnets.availability_zones,
-        "subnet_filters": vpc_subnets.subnet_filters,
-    }
+def _retain_created_network(vpc: ec2.IVpc, subnets: list[ec2.ISubnet], removal_policy: cdk.RemovalPolicy) -> None:
+    """Keep the subnets (and their VPC) that retained clusters sit in, when this stack created them."""
+    for resource in [vpc.node.default_child, *(subnet.node.default_child for subnet in subnets)]:
+        if isinstance(resource, (ec2.CfnVPC, ec2.CfnSubnet)):
+            resource.apply_removal_policy(removal_policy)
 
 
 def _memorydb_name(text: str) -> str:

@@ -91,13 +91,21 @@ def test_deployment_wires_storage_and_server_to_the_nodes(templates: dict[str, d
     assert any("logs:GetLogEvents" in st["Action"] for st in statements), "the server reads the job logs"
 
 
-def test_storage_is_retained_by_default(templates: dict[str, dict[str, Any]]) -> None:
-    efs_fs = _of_type(templates["CheckpointStorageEfs"], "AWS::EFS::FileSystem")
-    juicefs = templates["CheckpointStorageJuiceFs"]["Resources"]
-    stateful = [r for r in juicefs.values() if r["Type"] in ("AWS::S3::Bucket", "AWS::MemoryDB::Cluster", "AWS::SecretsManager::Secret")]
-    assert len(stateful) == 5 and len(efs_fs) == 1
-    for resource in [*efs_fs.values(), *stateful]:
-        assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain", resource["Type"]
+def test_storage_is_kept_on_update_and_delete_but_not_after_a_failed_create(templates: dict[str, dict[str, Any]]) -> None:
+    def kept(template: dict[str, Any]) -> list[str]:
+        resources = template["Resources"].values()
+        assert all(r.get("UpdateReplacePolicy", "Retain") == "Retain" for r in resources if "DeletionPolicy" in r)
+        return sorted(r["Type"] for r in resources if r.get("DeletionPolicy") == "RetainExceptOnCreate")
+
+    # EFS mount targets are deleted with the stack, so nothing else need stay with the file system.
+    assert kept(templates["CheckpointStorageEfs"]) == ["AWS::EFS::FileSystem"]
+    # MemoryDB refuses to delete what a cluster uses, and a cluster keeps interfaces in its subnets (the VPC's
+    # two default subnets it sits in; not the public ones).
+    assert kept(templates["CheckpointStorageJuiceFs"]) == sorted([
+        "AWS::S3::Bucket", "AWS::S3::Bucket", "AWS::MemoryDB::Cluster", "AWS::MemoryDB::Cluster",
+        "AWS::SecretsManager::Secret", "AWS::MemoryDB::ACL", "AWS::MemoryDB::User", "AWS::MemoryDB::SubnetGroup",
+        "AWS::EC2::SecurityGroup", "AWS::EC2::Subnet", "AWS::EC2::Subnet", "AWS::EC2::VPC",
+    ])
 
 
 def test_admin_cidr_without_a_key_opens_only_the_dashboard(templates: dict[str, dict[str, Any]]) -> None:

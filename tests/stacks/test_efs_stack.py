@@ -34,9 +34,9 @@ def test_new_vpc_spans_two_azs_with_public_subnets_and_no_nat(efs: Synth) -> Non
         "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "ServiceName": Match.object_like({})}
     )
     efs.assertions.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
-    # Rejected-traffic records outlive the stack, like every other log group.
+    # Rejected-traffic records outlive the stack, like every other log group (but not a failed first create).
     for log_group in efs.resources("AWS::Logs::LogGroup").values():
-        assert log_group["DeletionPolicy"] == "Retain" and log_group["UpdateReplacePolicy"] == "Retain"
+        assert log_group["DeletionPolicy"] == "RetainExceptOnCreate" and log_group["UpdateReplacePolicy"] == "Retain"
 
 
 def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
@@ -80,12 +80,8 @@ def test_efs_is_encrypted_elastic_retained_with_lifecycle(efs: Synth) -> None:
     assert fs["Properties"]["Encrypted"] is True
     assert fs["Properties"]["ThroughputMode"] == "elastic"
     assert {"TransitionToIA": "AFTER_7_DAYS"} in fs["Properties"]["LifecyclePolicies"]
-    assert fs["DeletionPolicy"] == "Retain" and fs["UpdateReplacePolicy"] == "Retain"
+    assert fs["DeletionPolicy"] == "RetainExceptOnCreate" and fs["UpdateReplacePolicy"] == "Retain"
 
-
-def test_removal_policy_destroy_is_honoured(tmp_path) -> None:
-    fs = synthesize({"removalPolicy": "destroy"}, tmp_path).one("AWS::EFS::FileSystem")
-    assert fs["DeletionPolicy"] == "Delete"
 
 
 def test_efs_admits_nfs_only_from_compute_nodes(efs: Synth) -> None:
@@ -129,9 +125,9 @@ def test_nodes_get_efs_mount_write_and_root_on_this_file_system_only(efs: Synth)
 
 def test_management_server_is_ubuntu_imdsv2_encrypted_and_session_manager_only(efs: Synth) -> None:
     instance = efs.one("AWS::EC2::Instance")["Properties"]
-    assert instance["ImageId"]["Ref"] in efs.template["Parameters"]
-    parameter = efs.template["Parameters"][instance["ImageId"]["Ref"]]
-    assert parameter["Default"] == "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    # Resolved when the instance launches, so a new Canonical image never replaces a running server (F2).
+    assert instance["ImageId"] == "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    assert not any("ami-id" in json.dumps(p) for p in efs.template.get("Parameters", {}).values())
     assert instance["BlockDeviceMappings"] == [
         {"DeviceName": "/dev/sda1", "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 30, "VolumeType": "gp3"}}
     ]
@@ -228,28 +224,34 @@ def test_compute_environment_follows_the_launch_templates_latest_version(efs: Sy
     assert lt_ref == {"LaunchTemplateId": {"Ref": logical_id}, "Version": {"Fn::GetAtt": [logical_id, "LatestVersionNumber"]}}
 
 
-def test_new_mmab_version_reaches_new_nodes(efs: Synth, tmp_path) -> None:
+def test_replacing_the_server_leaves_the_node_launch_templates_alone(efs: Synth, tmp_path) -> None:
+    other = synthesize({"ckptInterval": "20m"}, tmp_path)  # changes only the server's user data
+    assert set(efs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance")), "the server is replaced"
+    assert _node_launch_template(efs) == _node_launch_template(other)
+    record = efs.one("AWS::Route53::RecordSet")["Properties"]
+    assert record["Name"] == "mmab.mmbatch-efs.mmbatch.internal." and record["TTL"] == "60"
+    assert record["ResourceRecords"] == [{"Fn::GetAtt": [next(iter(efs.resources("AWS::EC2::Instance"))), "PrivateIp"]}]
+    zone = efs.one("AWS::Route53::HostedZone")["Properties"]
+    assert zone["Name"] == "mmbatch-efs.mmbatch.internal." and zone["VPCs"][0]["VPCId"] == {"Ref": "NetworkVpc7FB7348F"}
+
+
+def test_a_new_mmab_version_rolls_the_nodes_onto_the_new_agent(efs: Synth, tmp_path) -> None:
     other = synthesize({"mmabVersion": "1.5.0-release"}, tmp_path)
-    old_server = next(iter(efs.resources("AWS::EC2::Instance")))
-    new_server = next(iter(other.resources("AWS::EC2::Instance")))
-    assert old_server != new_server, "a new MMAB version must replace the management server"
-    old_data = json.dumps(_node_launch_template(efs)[1]["Properties"]["LaunchTemplateData"]["UserData"])
-    new_data = json.dumps(_node_launch_template(other)[1]["Properties"]["LaunchTemplateData"]["UserData"])
-    assert old_data != new_data, "the node launch template must change, so its latest version changes"
-    assert json.dumps({"Fn::GetAtt": [new_server, "PrivateIp"]}) in new_data, "nodes must reach the new server"
+    assert set(efs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance"))
     bootstrap = shell_parts(user_data_document(_node_launch_template(other)[1]["Properties"]["LaunchTemplateData"]["UserData"]))[1]
-    assert "export MMAB_VERSION=1.5.0-release" in bootstrap
+    assert "export MMAB_VERSION=1.5.0-release" in bootstrap, "nodes install the agent of the server's release"
 
 
 def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> None:
     data = _node_launch_template(efs)[1]["Properties"]["LaunchTemplateData"]
-    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    # One hop: bridge-mode job containers cannot get an IMDSv2 token, so jobs cannot take the node's credentials (F8).
+    assert data["MetadataOptions"] == {"HttpPutResponseHopLimit": 1, "HttpTokens": "required"}
     assert data["BlockDeviceMappings"] == [
         {"DeviceName": "/dev/xvda", "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 30, "VolumeType": "gp3"}}
     ]
     parts = shell_parts(user_data_document(data["UserData"]))
     assert [p.splitlines()[0] for p in parts] == ["#!/bin/bash", "#!/bin/bash"]
-    assert "FILE_SYSTEM_ID=" in parts[0] and "MMAB_ADDRESS='10.64.7.21'" in parts[1]
+    assert "FILE_SYSTEM_ID=" in parts[0] and "MMAB_ADDRESS=mmab.mmbatch-efs.mmbatch.internal" in parts[1]
 
 
 def test_node_security_group_admits_nothing(efs: Synth) -> None:
