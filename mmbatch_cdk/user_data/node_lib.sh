@@ -1,0 +1,66 @@
+#!/bin/bash
+# Compute-node helpers, sourced after lib.sh by every node script; render() inlines this file too.
+#
+# A node fails closed. cloud-init runs every user-data part even after one fails (it only records the
+# failure), and the ECS agent's unit starts after cloud-final regardless of how the parts ended
+# (aws/amazon-ecs-agent, packaging/amazon-linux-ami-integrated/ecs.service: "After=cloud-final.service").
+# So every node script first installs a gate, an ecs.service drop-in whose ExecStartPre runs
+# /usr/local/sbin/mmbatch-gate, and ECS, and with it every AWS Batch job, starts only once the gate
+# passes: /mmc-checkpoint is a mount point, the agent is installed (or not required: AGENT_MODE=absent),
+# and no fatal boot error was recorded. A failed ExecStartPre fails the start; that unit's
+# Restart=on-failure with RestartSec=10s retries it every 10 s (systemd.service(5): Restart= also covers
+# ExecStartPre= processes), too slowly to reach systemd's default start limit of 5 starts in 10 s, so
+# ECS starts by itself once the gate opens. ExecStartPre= lines in a drop-in are appended to the unit's.
+#
+# Any non-zero exit of a node script (mmb_fail, a failed command under set -e, a missing setting) is fatal:
+# one "mmbatch: FATAL ..." line goes to the boot log, stderr (cloud-init's log) and /dev/console (the EC2
+# console output), the gate records it, and the node asks to shut down in FATAL_SHUTDOWN_MINUTES
+# ("never" keeps it, still gated, for debugging). AWS Batch runs its nodes in an Auto Scaling group,
+# whose default EC2 health check counts any instance that is not running as unhealthy and replaces it.
+MMB_STATE="$MMB_ROOT/var/lib/mmbatch"
+
+mmb_fail() {
+  MMB_FATAL="$*"
+  exit 1
+}
+
+mmb_node_exit() {
+  local status=$? line minutes="${FATAL_SHUTDOWN_MINUTES:-0}"
+  ((status != 0)) || return 0
+  line="mmbatch: FATAL $MMB_STEP: ${MMB_FATAL:-exit status $status, see $MMB_LOG}; shutting down so AWS Batch replaces this node"
+  mkdir -p "$MMB_STATE"
+  printf '%s\n' "$line" >>"$MMB_STATE/boot-failed"
+  printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$line" >>"$MMB_ROOT$MMB_LOG"
+  printf '%s\n' "$line" >&2
+  { printf '%s\n' "$line" >"$MMB_ROOT/dev/console"; } 2>/dev/null || true
+  if [ "$minutes" = never ]; then
+    mmb_log "FATAL_SHUTDOWN_MINUTES=never: this node stays up, and ECS stays gated off"
+  else
+    shutdown -h "+$minutes" "$line" || mmb_log "ERROR: shutdown -h +$minutes failed"
+  fi
+}
+trap mmb_node_exit EXIT
+
+# mmb_gate_install: the ECS gate; the same files on every run, so a second run changes nothing.
+mmb_gate_install() {
+  local gate="$MMB_ROOT/usr/local/sbin/mmbatch-gate" dropin="$MMB_ROOT/etc/systemd/system/ecs.service.d/mmbatch.conf"
+  mkdir -p "$(dirname "$gate")" "$(dirname "$dropin")"
+  cat >"$gate.mmbatch" <<'GATE'
+#!/bin/bash
+# mmbatch-cdk: ecs.service runs this first; ECS (and every AWS Batch job) stays off this node until it passes.
+state="${MMB_ROOT:-}/var/lib/mmbatch"
+if [ -s "$state/boot-failed" ]; then echo "mmbatch-gate: closed: $(tail -n 1 "$state/boot-failed")"; exit 1; fi
+if ! mountpoint -q /mmc-checkpoint; then echo "mmbatch-gate: closed: /mmc-checkpoint is not mounted"; exit 1; fi
+if [ ! -s "$state/agent-ready" ]; then echo "mmbatch-gate: closed: the MMBatch agent is not installed"; exit 1; fi
+echo "mmbatch-gate: open: /mmc-checkpoint mounted; agent: $(cat "$state/agent-ready")"
+GATE
+  chmod 0755 "$gate.mmbatch"
+  mv "$gate.mmbatch" "$gate"
+  cat >"$dropin.mmbatch" <<'DROPIN'
+# mmbatch-cdk: no ECS (so no job) on a node without checkpoint storage or the MMBatch agent.
+[Service]
+ExecStartPre=/usr/local/sbin/mmbatch-gate
+DROPIN
+  mv "$dropin.mmbatch" "$dropin"
+  systemctl daemon-reload
+}
