@@ -3,7 +3,7 @@
 Each script reads its settings from environment variables (and checks them with ``${VAR:?}``) and
 sources ``lib.sh`` (and ``juicefs_lib.sh``) beside it, so the files run as they are. Rendering puts
 ``export VAR='value'`` lines after the shebang, inlines the sourced helpers and drops comment and
-blank lines (EC2 user data is capped at 16 KiB); values may be CDK tokens, which CloudFormation
+blank lines and indentation (EC2 user data is capped at 16 KiB); values may be CDK tokens, which CloudFormation
 fills in at deploy time.
 """
 
@@ -57,7 +57,7 @@ def render(name: str, settings: Mapping[str, Union[str, int, bool]], *, compact:
 
 
 def _without_comments(script: str) -> str:
-    """``script`` without comment-only and blank lines, keeping here-document bodies and continued lines.
+    """``script`` without comment-only and blank lines or indentation, keeping here-document bodies and continued lines.
 
     A line-based filter, not a shell parser: a test checks that bash parses every shipped script the
     same with and without it.
@@ -75,7 +75,7 @@ def _without_comments(script: str) -> str:
         stripped = line.strip()
         if not continued and (not stripped or stripped.startswith("#")):
             continue
-        kept.append(line)
+        kept.append(line if continued else line.lstrip())
         match = _HEREDOC.search(line)
         if match:
             heredoc = (match.group(3), match.group(1) == "-")

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Compute node, first user-data part: installs the ECS gate (node_lib.sh), then mounts the EFS checkpoint
+# Compute node, first user-data part: installs the ECS gate (gate_lib.sh), then mounts the EFS checkpoint
 # file system through its access point, TLS and IAM on.
 set -Eeuo pipefail
 MMB_STEP=efs-mount
@@ -8,6 +8,8 @@ MMB_LOG=/var/log/mmbatch/boot.log
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=node_lib.sh
 . "$(dirname "$0")/node_lib.sh"
+# shellcheck source=gate_lib.sh
+. "$(dirname "$0")/gate_lib.sh"
 mmb_gate_install
 : "${FILE_SYSTEM_ID:?}" "${ACCESS_POINT_ID:?}" "${MOUNT_POINT:?}" "${FATAL_SHUTDOWN_MINUTES:?}"
 

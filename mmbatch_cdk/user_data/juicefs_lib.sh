@@ -1,6 +1,15 @@
 #!/bin/bash
 # JuiceFS helpers for the JuiceFS boot scripts, which source lib.sh first; render() inlines this file too.
 
+# mmb_fetch URL FILE: download an https:// or s3:// URL (s3:// needs the AWS CLI), with retries.
+mmb_fetch() {
+  case "$1" in
+    s3://*) mmb_retry 5 30 aws s3 cp --only-show-errors "$1" "$2" ;;
+    https://*) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$2" "$1" ;;
+    *) mmb_fail "unsupported source $1 (expected https:// or s3://)" ;;
+  esac
+}
+
 # mmb_install_juicefs: the pinned JuiceFS client into /usr/local/bin. JUICEFS_SOURCE is an https:// or s3:// URL
 # template ({version}, {arch}: amd64 or arm64); s3:// (fetched with the AWS CLI, so install that first) serves
 # subnets without internet. JUICEFS_SHA256 is "amd64=<sha256>,arm64=<sha256>" (or one bare digest); for an

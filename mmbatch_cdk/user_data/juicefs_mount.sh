@@ -1,5 +1,5 @@
 #!/bin/bash
-# Compute node, first user-data part: installs the ECS gate (node_lib.sh), then mounts the JuiceFS volumes as
+# Compute node, first user-data part: installs the ECS gate (gate_lib.sh), then mounts the JuiceFS volumes as
 # systemd services that start before Docker and the ECS agent (and so before any job and the MMBatch agent).
 # No --writeback: a write returns only once its blocks are in S3, so a checkpoint never sits only in the
 # local cache of a Spot instance that is about to vanish.
@@ -10,6 +10,8 @@ MMB_LOG=/var/log/mmbatch/boot.log
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=node_lib.sh
 . "$(dirname "$0")/node_lib.sh"
+# shellcheck source=gate_lib.sh
+. "$(dirname "$0")/gate_lib.sh"
 # shellcheck source=juicefs_lib.sh
 . "$(dirname "$0")/juicefs_lib.sh"
 mmb_gate_install

@@ -33,30 +33,4 @@ mmb_retry() {
   done
 }
 
-# mmb_retry_until DEADLINE MAX_DELAY COMMAND...: like mmb_retry, but bounded by a clock: gives up once the next
-# try would start after DEADLINE (seconds since the epoch), however many tries that allowed.
-mmb_retry_until() {
-  local deadline=$1 max_delay=$2 delay=2 attempt=1
-  shift 2
-  until "$@"; do
-    if (($(date +%s) + delay > deadline)); then
-      mmb_log "giving up after $attempt attempts: $*"
-      return 1
-    fi
-    mmb_log "attempt $attempt failed: $*; next try in ${delay}s"
-    sleep "$delay"
-    attempt=$((attempt + 1))
-    delay=$((delay * 2 > max_delay ? max_delay : delay * 2))
-  done
-}
-
-# mmb_fetch URL FILE: download an https:// or s3:// URL (s3:// needs the AWS CLI), with retries.
-mmb_fetch() {
-  case "$1" in
-    s3://*) mmb_retry 5 30 aws s3 cp --only-show-errors "$1" "$2" ;;
-    https://*) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$2" "$1" ;;
-    *) mmb_fail "unsupported source $1 (expected https:// or s3://)" ;;
-  esac
-}
-
 trap 'mmb_log "ERROR: command at line $LINENO failed with status $?; see $MMB_LOG"' ERR

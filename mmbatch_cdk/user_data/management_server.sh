@@ -27,10 +27,18 @@ else
   mkdir -p "$workdir"
   artifact="$workdir/${source_url##*/}"
   mmb_log "downloading MMAB $MMAB_VERSION from $source_url"
-  if [[ "$source_url" = s3://* ]] && ! command -v aws >/dev/null 2>&1; then
-    mmb_retry 5 30 snap install aws-cli --classic
-  fi
-  mmb_fetch "$source_url" "$artifact"
+  case "$source_url" in
+    s3://*)
+      if ! command -v aws >/dev/null 2>&1; then
+        mmb_retry 5 30 snap install aws-cli --classic
+      fi
+      mmb_retry 5 30 aws s3 cp --only-show-errors "$source_url" "$artifact"
+      ;;
+    https://*)
+      mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$artifact" "$source_url"
+      ;;
+    *) mmb_fail "unsupported install source $source_url (expected https:// or s3://)" ;;
+  esac
   if [ -n "$MMAB_SHA256" ]; then
     actual="$(sha256sum "$artifact" | cut -d' ' -f1)"
     [ "$actual" = "$MMAB_SHA256" ] || mmb_fail "checksum mismatch for $source_url: expected $MMAB_SHA256, got $actual"

@@ -20,8 +20,8 @@ MMB_LOG=/var/log/mmbatch/boot.log
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=node_lib.sh
 . "$(dirname "$0")/node_lib.sh"
-# The storage part installs the gate first; so does this one, so the gate holds whichever node part runs.
-[ "${1:-}" = install-agent ] || mmb_gate_install
+# The storage part, which runs first, installs the ECS gate before anything else.
+[ -x "$MMB_ROOT/usr/local/sbin/mmbatch-gate" ] || mmb_fail "the ECS gate is missing: the storage part must run first"
 : "${MMAB_VERSION:?}" "${AGENT_MODE:?}" "${FATAL_SHUTDOWN_MINUTES:?}"
 
 marker="$MMB_STATE/pagent-$MMAB_VERSION.installed"
@@ -30,6 +30,26 @@ ready="$MMB_STATE/agent-ready"
 installer_timeout=600
 unit_margin=180
 
+# mmb_retry_until DEADLINE MAX_DELAY COMMAND...: like mmb_retry, but bounded by a clock: gives up once the next
+# try would start after DEADLINE (seconds since the epoch), however many tries that allowed.
+mmb_retry_until() {
+  local deadline=$1 max_delay=$2 delay=2 attempt=1
+  shift 2
+  until "$@"; do
+    if (($(date +%s) + delay > deadline)); then
+      mmb_log "giving up after $attempt attempts: $*"
+      return 1
+    fi
+    mmb_log "attempt $attempt failed: $*; next try in ${delay}s"
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2 > max_delay ? max_delay : delay * 2))
+  done
+}
+
+# The server's certificate is self-signed by default (-k); traffic stays inside the VPC.
+fetch_installer() { curl -fsSk --connect-timeout 5 --max-time 60 -o "$installer" "$url"; }
+
 # install_agent: fetch the installer from the server until AGENT_WAIT_SECONDS have passed, run it, record it.
 install_agent() {
   MMB_STEP=agent-install
@@ -37,11 +57,10 @@ install_agent() {
     mmb_log "pagent for MMAB $MMAB_VERSION already installed"
     return 0
   fi
-  local url="https://$MMAB_ADDRESS:$MMAB_PORT/api/v1/scripts/install-pagent" installer deadline
+  local deadline
+  url="https://$MMAB_ADDRESS:$MMAB_PORT/api/v1/scripts/install-pagent"
   installer="$(mktemp)"
   deadline=$(($(date +%s) + AGENT_WAIT_SECONDS))
-  # The server's certificate is self-signed by default (-k); traffic stays inside the VPC.
-  fetch_installer() { curl -fsSk --connect-timeout 5 --max-time 60 -o "$installer" "$url"; }
   mmb_log "fetching the pagent installer from $url for up to ${AGENT_WAIT_SECONDS}s (the server may still be starting)"
   mmb_retry_until "$deadline" 60 fetch_installer ||
     mmb_fail "management server $MMAB_ADDRESS:$MMAB_PORT did not serve the agent installer within ${AGENT_WAIT_SECONDS}s"

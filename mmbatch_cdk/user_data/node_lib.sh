@@ -4,7 +4,7 @@
 # A node fails closed. cloud-init runs every user-data part even after one fails (it only records the
 # failure), and the ECS agent's unit starts after cloud-final regardless of how the parts ended
 # (aws/amazon-ecs-agent, packaging/amazon-linux-ami-integrated/ecs.service: "After=cloud-final.service").
-# So every node script first installs a gate, an ecs.service drop-in whose ExecStartPre runs
+# So the first node part (the storage mount script) first installs a gate (gate_lib.sh), an ecs.service drop-in whose ExecStartPre runs
 # /usr/local/sbin/mmbatch-gate, and ECS, and with it every AWS Batch job, starts only once the gate
 # passes: /mmc-checkpoint is a mount point, the agent is installed (or not required: AGENT_MODE=absent),
 # and no fatal boot error was recorded. A failed ExecStartPre fails the start; that unit's
@@ -40,27 +40,3 @@ mmb_node_exit() {
   fi
 }
 trap mmb_node_exit EXIT
-
-# mmb_gate_install: the ECS gate; the same files on every run, so a second run changes nothing.
-mmb_gate_install() {
-  local gate="$MMB_ROOT/usr/local/sbin/mmbatch-gate" dropin="$MMB_ROOT/etc/systemd/system/ecs.service.d/mmbatch.conf"
-  mkdir -p "$(dirname "$gate")" "$(dirname "$dropin")"
-  cat >"$gate.mmbatch" <<'GATE'
-#!/bin/bash
-# mmbatch-cdk: ecs.service runs this first; ECS (and every AWS Batch job) stays off this node until it passes.
-state="${MMB_ROOT:-}/var/lib/mmbatch"
-if [ -s "$state/boot-failed" ]; then echo "mmbatch-gate: closed: $(tail -n 1 "$state/boot-failed")"; exit 1; fi
-if ! mountpoint -q /mmc-checkpoint; then echo "mmbatch-gate: closed: /mmc-checkpoint is not mounted"; exit 1; fi
-if [ ! -s "$state/agent-ready" ]; then echo "mmbatch-gate: closed: the MMBatch agent is not installed"; exit 1; fi
-echo "mmbatch-gate: open: /mmc-checkpoint mounted; agent: $(cat "$state/agent-ready")"
-GATE
-  chmod 0755 "$gate.mmbatch"
-  mv "$gate.mmbatch" "$gate"
-  cat >"$dropin.mmbatch" <<'DROPIN'
-# mmbatch-cdk: no ECS (so no job) on a node without checkpoint storage or the MMBatch agent.
-[Service]
-ExecStartPre=/usr/local/sbin/mmbatch-gate
-DROPIN
-  mv "$dropin.mmbatch" "$dropin"
-  systemctl daemon-reload
-}

@@ -8,7 +8,8 @@ from pathlib import Path
 from mmbatch_cdk.user_data import render
 
 from ..standins import run_script
-from .values import BOOT_LOG, EFS, FATAL, INSTALLER, NODE, NODE_ABSENT, SHUTDOWN, run_gate, run_installed_agent_unit, snapshot
+from .values import (BOOT_LOG, EFS, FATAL, INSTALLER, NODE, NODE_ABSENT, SHUTDOWN, run_gate, run_installed_agent_unit,
+                     snapshot, storage_root)
 
 UNIT = "/etc/systemd/system/mmbatch-agent-install.service"
 URL = "https://mmab.mmbatch.internal:8080/api/v1/scripts/install-pagent"
@@ -16,7 +17,7 @@ MOUNTED = {"STANDIN_MOUNTED": "/mmc-checkpoint"}
 
 
 def test_node_bootstrap_writes_ecs_config(tmp_path: Path) -> None:
-    run = run_script(render("node_bootstrap.sh", NODE), tmp_path)
+    run = run_script(render("node_bootstrap.sh", NODE), tmp_path, root=storage_root(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.file("/etc/ecs/ecs.config").splitlines() == [
         "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",
@@ -28,7 +29,8 @@ def test_node_bootstrap_writes_ecs_config(tmp_path: Path) -> None:
 
 
 def test_user_data_only_queues_the_agent_install(tmp_path: Path) -> None:
-    run = run_script(render("node_bootstrap.sh", NODE), tmp_path, {"STANDIN_CURL_BODY": INSTALLER})
+    run = run_script(render("node_bootstrap.sh", NODE), tmp_path, {"STANDIN_CURL_BODY": INSTALLER},
+                     root=storage_root(tmp_path))
     assert run.returncode == 0, run.stderr
     assert not any(c.startswith("curl") for c in run.calls), "user data never contacts the server itself"
     assert run.calls[-3:] == [
@@ -41,7 +43,7 @@ def test_user_data_only_queues_the_agent_install(tmp_path: Path) -> None:
 
 
 def test_agent_install_unit_runs_after_docker_outside_cloud_init_with_a_bounded_start(tmp_path: Path) -> None:
-    run = run_script(render("node_bootstrap.sh", NODE), tmp_path)
+    run = run_script(render("node_bootstrap.sh", NODE), tmp_path, root=storage_root(tmp_path))
     unit = run.file(UNIT).splitlines()
     assert "After=network-online.target docker.service" in unit
     # Not ordered against ecs.service (an installer restarting ECS would wait on its own unit) nor cloud-init.
@@ -53,7 +55,7 @@ def test_agent_install_unit_runs_after_docker_outside_cloud_init_with_a_bounded_
 
 
 def test_the_unit_installs_the_agent_and_opens_the_gate(tmp_path: Path) -> None:
-    boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot")
+    boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot", root=storage_root(tmp_path))
     assert run_gate(tmp_path / "before", boot.root).returncode == 1, "gated while the install is pending"
     unit = run_installed_agent_unit(tmp_path / "unit", boot.root, {"STANDIN_CURL_BODY": INSTALLER, "STANDIN_CURL_FAILS": "3"})
     assert unit.returncode == 0, unit.stderr
@@ -67,7 +69,7 @@ def test_the_unit_installs_the_agent_and_opens_the_gate(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_server_ends_in_bounded_time_and_fails_closed(tmp_path: Path) -> None:
-    boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot")
+    boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot", root=storage_root(tmp_path))
     unit = run_installed_agent_unit(tmp_path / "unit", boot.root, {"STANDIN_CURL_FAILS": "9999"})
     assert unit.returncode == 1
     assert 840 <= unit.waited <= 900, "gives up within AGENT_WAIT_SECONDS, not after a count of tries"
@@ -81,7 +83,8 @@ def test_an_unreachable_server_ends_in_bounded_time_and_fails_closed(tmp_path: P
 
 
 def test_the_wait_for_the_server_is_a_setting(tmp_path: Path) -> None:
-    boot = run_script(render("node_bootstrap.sh", {**NODE, "AGENT_WAIT_SECONDS": 120}), tmp_path / "boot")
+    boot = run_script(render("node_bootstrap.sh", {**NODE, "AGENT_WAIT_SECONDS": 120}), tmp_path / "boot",
+                      root=storage_root(tmp_path))
     assert "TimeoutStartSec=900" in boot.file(UNIT)
     unit = run_installed_agent_unit(tmp_path / "unit", boot.root, {"STANDIN_CURL_FAILS": "9999"})
     assert unit.returncode == 1 and unit.waited <= 120
@@ -89,7 +92,7 @@ def test_the_wait_for_the_server_is_a_setting(tmp_path: Path) -> None:
 
 
 def test_a_failing_installer_fails_closed(tmp_path: Path) -> None:
-    boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot")
+    boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot", root=storage_root(tmp_path))
     unit = run_installed_agent_unit(tmp_path / "unit", boot.root, {"STANDIN_CURL_BODY": "exit 3\n"})
     assert unit.returncode == 1
     assert f"{FATAL}agent-install: the pagent installer from {URL} failed (or ran over 600s){SHUTDOWN}" in unit.stderr
@@ -98,7 +101,8 @@ def test_a_failing_installer_fails_closed(tmp_path: Path) -> None:
 
 
 def test_without_an_install_source_jobs_run_unprotected_at_once(tmp_path: Path) -> None:
-    run = run_script(render("node_bootstrap.sh", NODE_ABSENT), tmp_path / "boot", {"STANDIN_CURL_FAILS": "9999"})
+    run = run_script(render("node_bootstrap.sh", NODE_ABSENT), tmp_path / "boot", {"STANDIN_CURL_FAILS": "9999"},
+                     root=storage_root(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.waited == 0, "no wait for a server that is not there"
     assert not any(c.startswith(("curl", "shutdown", "systemctl enable", "systemctl start")) for c in run.calls)
@@ -111,12 +115,12 @@ def test_without_an_install_source_jobs_run_unprotected_at_once(tmp_path: Path) 
 
 def test_absent_mode_needs_no_server_settings(tmp_path: Path) -> None:
     settings = {k: v for k, v in NODE_ABSENT.items() if k not in ("MMAB_ADDRESS", "MMAB_PORT", "AGENT_WAIT_SECONDS")}
-    run = run_script(render("node_bootstrap.sh", settings), tmp_path)
+    run = run_script(render("node_bootstrap.sh", settings), tmp_path, root=storage_root(tmp_path))
     assert run.returncode == 0, run.stderr
 
 
 def test_an_unknown_agent_mode_is_fatal(tmp_path: Path) -> None:
-    run = run_script(render("node_bootstrap.sh", {**NODE, "AGENT_MODE": "optional"}), tmp_path)
+    run = run_script(render("node_bootstrap.sh", {**NODE, "AGENT_MODE": "optional"}), tmp_path, root=storage_root(tmp_path))
     assert run.returncode == 1
     assert f"{FATAL}node-bootstrap: AGENT_MODE is 'optional'; expected required or absent{SHUTDOWN}" in run.stderr
 
@@ -142,7 +146,7 @@ def test_a_whole_node_boot_then_a_second_run_after_a_reboot_changes_nothing(tmp_
 
 
 def test_node_bootstrap_keeps_batch_settings(tmp_path: Path) -> None:
-    root = tmp_path / "root"
+    root = storage_root(tmp_path)
     (root / "etc/ecs").mkdir(parents=True)
     (root / "etc/ecs/ecs.config").write_text("ECS_CLUSTER=AWSBatch-abc\nECS_CONTAINER_STOP_TIMEOUT=30s\n")
     run = run_script(render("node_bootstrap.sh", NODE), tmp_path, root=root)

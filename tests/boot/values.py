@@ -99,3 +99,12 @@ def juicefs_release(tmp: Path, version: str = "1.3.1") -> tuple[Path, dict[str, 
     )
     return directory, digests
 
+
+
+def storage_root(tmp: Path) -> Path:
+    """A root where the storage part (EFS) has run: the gate is installed and /mmc-checkpoint mounted."""
+    from mmbatch_cdk.user_data import render
+
+    run = run_script(render("efs_mount.sh", EFS), tmp / "storage")
+    assert run.returncode == 0, run.stderr
+    return run.root
