@@ -15,8 +15,9 @@ from importlib import resources
 from typing import Mapping, Optional, Union
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 
-__all__ = ["render", "script_path", "script_text"]
+__all__ = ["render", "script_path", "script_text", "shell_part"]
 
 _HEADER = "# Settings rendered by mmbatch-cdk at synth time.\n"
 _SOURCE_LIB = re.compile(r'^\. "\$\(dirname "\$0"\)/([a-z_]+\.sh)"\n', re.M)
@@ -54,6 +55,15 @@ def render(name: str, settings: Mapping[str, Union[str, int, bool]], *, compact:
     rest = _SOURCE_LIB.sub(lambda match: script_text(match.group(1)).partition("\n")[2], rest)
     exports = "".join(f"export {key}={_quote(value)}\n" for key, value in settings.items())
     return f"{shebang}\n{_HEADER}{exports}{_without_comments(rest) if compact else rest}"
+
+
+def shell_part(script: str) -> ec2.MultipartBody:
+    """A MIME part of multipart user data that carries ``script`` as plain text.
+
+    ``ec2.MultipartBody.from_user_data`` base64-encodes its part, a third larger; EC2 caps the whole user data
+    at 16 KiB, and AWS Batch adds a part of its own. Scripts are ASCII text, which MIME carries unencoded.
+    """
+    return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)
 
 
 def _without_comments(script: str) -> str:

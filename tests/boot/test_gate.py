@@ -52,7 +52,7 @@ def test_gate_stays_closed_after_a_fatal_boot_error(tmp_path: Path) -> None:
 def test_gate_is_an_ecs_drop_in_exec_start_pre(tmp_path: Path) -> None:
     run = run_script(render("efs_mount.sh", EFS), tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.file(DROPIN).splitlines()[1:] == ["[Service]", "ExecStartPre=/usr/local/sbin/mmbatch-gate"]
+    assert run.file(DROPIN).splitlines() == ["[Service]", "ExecStartPre=/usr/local/sbin/mmbatch-gate"]
     assert (run.root / "usr/local/sbin/mmbatch-gate").stat().st_mode & 0o777 == 0o755
     assert run.calls.index("systemctl daemon-reload") < run.calls.index("mount /mmc-checkpoint"), "gate first, then mount"
 
