@@ -67,8 +67,10 @@ STANDINS: dict[str, str] = {
         '    if [ -f "$served" ]; then cp "$served" "${@: -1}"; else printf \'%s\' "${STANDIN_CURL_BODY:-}" >"${@: -1}"; fi ;;\n'
         'esac\n'
     ),
-    # juicefs: "status" fails $STANDIN_JUICEFS_UNFORMATTED times; records META_PASSWORD's presence.
+    # juicefs: "status" fails $STANDIN_JUICEFS_UNFORMATTED times; records META_PASSWORD's presence;
+    # "--version" prints $STANDIN_JUICEFS_VERSION.
     "juicefs": (
+        'if [ "$1" = "--version" ]; then echo "${STANDIN_JUICEFS_VERSION:-}"; exit 0; fi\n'
         'printf \'%s META_PASSWORD=%s\\n\' "$1" "${META_PASSWORD:+set}" >>"$STANDIN_LOG.env"\n'
         'if [ "$1" = "status" ]; then c="$STANDIN_LOG.status"; n=$(cat "$c" 2>/dev/null || echo 0); echo $((n + 1)) >"$c"\n'
         '  [ "$n" -ge "${STANDIN_JUICEFS_UNFORMATTED:-0}" ] || exit 1; fi\n'

@@ -17,10 +17,11 @@ from typing import Mapping, Optional, Union
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
-__all__ = ["render", "script_path", "script_text", "shell_part"]
+__all__ = ["render", "required_settings", "script_path", "script_text", "shell_part"]
 
 _HEADER = "# Settings rendered by mmbatch-cdk at synth time.\n"
 _SOURCE_LIB = re.compile(r'^\. "\$\(dirname "\$0"\)/([a-z_]+\.sh)"\n', re.M)
+_REQUIRED = re.compile(r'"\$\{([A-Z][A-Z0-9_]*):\?\}"')
 _HEREDOC = re.compile(r"""(?<!<)<<(?!<)(-?)\s*\\?(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2""")
 
 
@@ -55,6 +56,14 @@ def render(name: str, settings: Mapping[str, Union[str, int, bool]], *, compact:
     rest = _SOURCE_LIB.sub(lambda match: script_text(match.group(1)).partition("\n")[2], rest)
     exports = "".join(f"export {key}={_quote(value)}\n" for key, value in settings.items())
     return f"{shebang}\n{_HEADER}{exports}{_without_comments(rest) if compact else rest}"
+
+
+def required_settings(name: str) -> frozenset[str]:
+    """The settings script ``name`` (with its helpers) checks with ``${VAR:?}``: what ``render`` must be given.
+
+    Some are required only in a mode (for example ``MMAB_ADDRESS`` with ``AGENT_MODE=required``).
+    """
+    return frozenset(_REQUIRED.findall(render(name, {}, compact=False)))
 
 
 def shell_part(script: str) -> ec2.MultipartBody:

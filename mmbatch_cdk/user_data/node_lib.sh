@@ -18,11 +18,8 @@
 # ("never" keeps it, still gated, for debugging). AWS Batch runs its nodes in an Auto Scaling group,
 # whose default EC2 health check counts any instance that is not running as unhealthy and replaces it.
 MMB_STATE="$MMB_ROOT/var/lib/mmbatch"
-
-mmb_fail() {
-  MMB_FATAL="$*"
-  exit 1
-}
+# shellcheck disable=SC2034 # read by lib.sh's mmb_fail
+MMB_NODE=1
 
 mmb_node_exit() {
   local status=$? line minutes="${FATAL_SHUTDOWN_MINUTES:-0}"

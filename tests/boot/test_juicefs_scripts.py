@@ -9,7 +9,7 @@ import pytest
 from mmbatch_cdk.user_data import render
 
 from ..standins import run_script
-from .values import BOOT_LOG, FATAL, JUICEFS_FORMAT, JUICEFS_MOUNT, SECRET, SHUTDOWN, juicefs_release, run_gate
+from .values import BOOT_LOG, FATAL, JUICEFS_FORMAT, JUICEFS_MOUNT, SECRET, SHUTDOWN, juicefs_release, run_gate, snapshot
 
 ENDPOINT = "clustercfg.mmbatch-checkpoint.abc123.memorydb.eu-west-1.amazonaws.com"
 UNIT = "/etc/systemd/system/juicefs-checkpoint.service"
@@ -156,3 +156,17 @@ def test_nodes_give_up_when_never_formatted_and_fail_closed(tmp_path: Path) -> N
 def test_mount_script_needs_its_settings(tmp_path: Path) -> None:
     run = run_script(render("juicefs_mount.sh", {}), tmp_path)
     assert run.returncode != 0 and "JUICEFS_VERSION" in run.stderr
+
+
+def test_a_second_mount_run_after_a_reboot_changes_nothing(tmp_path: Path) -> None:
+    release, _ = juicefs_release(tmp_path)
+    script = render("juicefs_mount.sh", JUICEFS_MOUNT)
+    first = run_script(script, tmp_path / "a", _env(release))
+    assert first.returncode == 0, first.stderr
+    before = snapshot(first.root)
+    # The client is installed now: the stand-in reports its version, so nothing is downloaded again.
+    again = run_script(script, tmp_path / "b", _env(release, STANDIN_JUICEFS_VERSION="juicefs version 1.3.1+2025-01-01"),
+                       root=first.root)
+    assert again.returncode == 0, again.stderr
+    assert snapshot(first.root) == before
+    assert not any(c.startswith(("curl", "aws s3", "shutdown")) for c in again.calls)
