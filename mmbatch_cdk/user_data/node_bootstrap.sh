@@ -121,6 +121,8 @@ if [ -f "$marker" ]; then
   exit 0
 fi
 
+# Type=oneshot with RemainAfterExit=yes, like cloud-final.service itself: the unit stays active after the
+# installer returns, so systemd does not stop it and end whatever the installer left running in its cgroup.
 unit=mmbatch-agent-install.service
 mkdir -p "$MMB_ROOT/usr/local/sbin" "$MMB_ROOT/etc/systemd/system"
 install -m 0700 "$0" "$MMB_ROOT/usr/local/sbin/mmbatch-node-bootstrap"
