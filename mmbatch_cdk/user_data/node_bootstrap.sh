@@ -7,7 +7,8 @@
 # Docker units wait for cloud-init to finish; AWS warns that starting them from user data "may cause a
 # deadlock" (ECS developer guide, installing the container agent; aws/amazon-ecs-agent#1707). MemVerge's
 # installer is closed, so whether it (re)starts Docker or needs it running is unknown. The unit runs it
-# After=docker.service (so after cloud-final) and is started with --no-block, so user data never waits on it.
+# After=docker.service (which, AWS says, itself waits for cloud-init) and is started with --no-block, so
+# user data never waits on it.
 # It is deliberately NOT ordered Before=ecs.service: an installer that ran `systemctl restart ecs` would
 # then wait for the unit that runs it until the unit's start timeout. The ECS gate (node_lib.sh) keeps ECS
 # off the node until the install has succeeded instead.

@@ -4,13 +4,14 @@
 # A node fails closed. cloud-init runs every user-data part even after one fails (it only records the
 # failure), and the ECS agent's unit starts after cloud-final regardless of how the parts ended
 # (aws/amazon-ecs-agent, packaging/amazon-linux-ami-integrated/ecs.service: "After=cloud-final.service").
-# So the first node part (the storage mount script) first installs a gate (gate_lib.sh), an ecs.service drop-in whose ExecStartPre runs
-# /usr/local/sbin/mmbatch-gate, and ECS, and with it every AWS Batch job, starts only once the gate
-# passes: /mmc-checkpoint is a mount point, the agent is installed (or not required: AGENT_MODE=absent),
-# and no fatal boot error was recorded. A failed ExecStartPre fails the start; that unit's
-# Restart=on-failure with RestartSec=10s retries it every 10 s (systemd.service(5): Restart= also covers
-# ExecStartPre= processes), too slowly to reach systemd's default start limit of 5 starts in 10 s, so
-# ECS starts by itself once the gate opens. ExecStartPre= lines in a drop-in are appended to the unit's.
+# So the first node part (the storage mount script) first installs a gate (gate_lib.sh): an ecs.service
+# drop-in whose ExecStartPre runs /usr/local/sbin/mmbatch-gate. ECS, and with it every AWS Batch job,
+# starts only once the gate passes: /mmc-checkpoint is a mount point, the agent is installed (or not
+# required: AGENT_MODE=absent), and no fatal boot error was recorded. ExecStartPre= lines in a drop-in are
+# added to the unit's own. A failed ExecStartPre fails the start, and the unit's Restart=on-failure with
+# RestartSec=10s tries again every 10 s (systemd.service(5): Restart= also covers ExecStartPre= processes),
+# too slowly to reach systemd's default start limit (5 starts within 10 s), so ECS starts by itself once
+# the gate opens.
 #
 # Any non-zero exit of a node script (mmb_fail, a failed command under set -e, a missing setting) is fatal:
 # one "mmbatch: FATAL ..." line goes to the boot log, stderr (cloud-init's log) and /dev/console (the EC2
