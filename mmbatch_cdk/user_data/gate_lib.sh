@@ -3,6 +3,10 @@
 # which run mmb_gate_install before anything else; render() inlines this file too.
 
 # mmb_gate_install: the ECS gate; the same files on every run, so a second run changes nothing.
+# The drop-in's ExecStartPre runs after the unit's own two: the Docker-active check and `amazon-ecs-init
+# pre-start`, which only prepares the host (GPU setup, loopback routing, the credentials iptables route,
+# loading the agent image: amazon-ecs-agent ecs-init/engine/engine.go PreStart). The instance registers
+# with the cluster, and so gets jobs, only once the agent itself runs (ExecStart), after the gate passed.
 mmb_gate_install() {
   local gate="$MMB_ROOT/usr/local/sbin/mmbatch-gate" dropin="$MMB_ROOT/etc/systemd/system/ecs.service.d/mmbatch.conf"
   mkdir -p "$(dirname "$gate")" "$(dirname "$dropin")"
