@@ -21,9 +21,12 @@ class AgentInstaller:
     :param mmab_version: the MMAB release the server runs; nodes record which agent they installed. Required.
     :param port: the MMAB port. Default: 8080.
     :param available: what must exist before a node can reach ``address`` (its DNS record). Default: none.
+    :param enabled: False when the server installs no MMAB (no install source): nodes then run jobs at once,
+        without the agent, and log that checkpointing is off. Default: True.
     """
 
     address: str
     mmab_version: str
     port: int = MMAB_PORT
     available: Optional[IDependable] = field(default=None, compare=False)
+    enabled: bool = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import aws_cdk as cdk
 import jsii
@@ -20,7 +20,7 @@ from .instance_types import architecture, is_gpu
 from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
 from .subnets import select_subnets
-from .user_data import render
+from .user_data import render, shell_part
 
 if TYPE_CHECKING:
     from .management_server import ManagementServer
@@ -40,9 +40,6 @@ DEFAULT_INSTANCE_TYPES: tuple[str, ...] = (
 
 CHECKPOINT_TIME_WARNING = "mmbatch:checkpointTime"
 """Id of the warning that names instance types whose checkpoint may not fit the Spot notice."""
-
-_AGENT_INSTALL_ATTEMPTS = 30
-"""Tries to fetch the agent installer; with the pause capped at 60 s this waits about 25 minutes."""
 
 
 @jsii.implements(iam.IGrantable, ec2.IConnectable)
@@ -146,21 +143,27 @@ class BatchCompute(Construct):
         )
         """Log group for job logs (name it in job definitions' awslogs options)."""
 
+        # The storage part runs first and installs the ECS gate before anything else; see README "Compute node boot".
         user_data = ec2.MultipartUserData()
-        user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(storage.node_mount_script())))
+        user_data.add_part(shell_part(storage.node_mount_script(node.boot_settings)))
+        agent_settings: dict[str, Union[str, int]] = (
+            {"AGENT_MODE": "required", "MMAB_ADDRESS": agent.address, "MMAB_PORT": agent.port,
+             "AGENT_WAIT_SECONDS": node.agent_wait_seconds}
+            if agent.enabled
+            else {"AGENT_MODE": "absent"}
+        )
         bootstrap = render(
             "node_bootstrap.sh",
             {
-                "MMAB_ADDRESS": agent.address,
-                "MMAB_PORT": agent.port,
+                **node.boot_settings,
+                **agent_settings,
                 "MMAB_VERSION": agent.mmab_version,
-                "AGENT_INSTALL_ATTEMPTS": _AGENT_INSTALL_ATTEMPTS,
                 "ECS_STOP_TIMEOUT": node.ecs_stop_timeout,
                 "ECS_START_TIMEOUT": node.ecs_start_timeout,
                 "ECS_CREATE_TIMEOUT": node.ecs_create_timeout,
             },
         )
-        user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(bootstrap)))
+        user_data.add_part(shell_part(bootstrap))
 
         self.launch_template = ec2.LaunchTemplate(
             self,
@@ -319,4 +322,6 @@ def _node_settings(
         ecs_start_timeout=ecs_start_timeout or node.ecs_start_timeout,
         ecs_create_timeout=ecs_create_timeout or node.ecs_create_timeout,
         spot=node.spot,
+        agent_wait_seconds=node.agent_wait_seconds,
+        fatal_shutdown_minutes=node.fatal_shutdown_minutes,
     )

@@ -28,7 +28,7 @@ from .durations import duration_seconds
 from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
-from .storage.juicefs import MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
+from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 
 __all__ = [
     "ConfigError",
@@ -244,6 +244,25 @@ def _checksums(value: Any) -> dict[str, str]:
     return found
 
 
+def _minutes_or_never(value: Any) -> Optional[int]:
+    if isinstance(value, str) and value.strip().lower() == "never":
+        return None
+    try:
+        return _integer(0, 60)(value)
+    except _Invalid:
+        raise _Invalid(f"{value!r} is not accepted; expected whole minutes from 0 to 60, or never") from None
+
+
+def _client_source(value: Any) -> str:
+    text = _text(value)
+    if re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
+        return text
+    raise _Invalid(
+        f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of the JuiceFS tarball, "
+        "optionally containing {version} and {arch} (amd64 or arm64)"
+    )
+
+
 def _memorydb_node_type(value: Any) -> str:
     text = _text(value)
     if text in MEMORYDB_NODE_TYPES:
@@ -336,6 +355,10 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("juicefsVersion", "juicefs_version", _pattern(re.compile(r"^1\.[0-9]+\.[0-9]+$"), "a JuiceFS 1.x release such as 1.3.1"),
             "1.3.1", "JuiceFS client release installed on nodes and the server.", backend="juicefs",
             props=("juicefs.juicefs_version",)),
+    Setting("juicefsSource", "juicefs_source", _client_source, JUICEFS_RELEASE_URL,
+            "Where nodes and the server get the JuiceFS client: `https://...` or, for subnets without internet, "
+            "`s3://bucket/key` (read access is granted); `{version}` and `{arch}` (amd64, arm64) are filled in.",
+            backend="juicefs", props=("juicefs.juicefs_source",)),
     Setting("juicefsSha256", "juicefs_sha256", _checksums, None,
             "SHA-256 of the JuiceFS tarball: one value when the server and every queue share a CPU architecture, "
             "else one per architecture (`amd64:<sha256>,arm64:<sha256>`). Unset: checked against the release's checksums.txt.",
@@ -382,6 +405,12 @@ _GLOBAL: tuple[Setting, ...] = (
             "ECS_CONTAINER_START_TIMEOUT: a restore runs at container start.", props=("nodes.ecs_start_timeout",)),
     Setting("ecsCreateTimeout", "ecs_create_timeout", _duration(180, 4 * 3600), "15m",
             "ECS_CONTAINER_CREATE_TIMEOUT: a restore may pull a large image first.", props=("nodes.ecs_create_timeout",)),
+    Setting("agentWaitSeconds", "agent_wait_seconds", _integer(60, 3600), 900,
+            "How long a node waits for the management server to serve the MMBatch agent before it logs one FATAL line "
+            "and shuts down (AWS Batch replaces it).", props=("nodes.agent_wait_seconds",)),
+    Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,
+            "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
+            "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
     Setting("rootVolumeGib", "root_volume_gib", _integer(30, rules.GP3_MAX_GIB), 30,
             "Root volume (gp3, encrypted) of each compute node, before any storage cache.", props=("nodes.root_volume_gib",)),
 )

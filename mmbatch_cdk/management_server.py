@@ -16,7 +16,7 @@ from constructs import Construct
 from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
 from .subnets import select_subnets
-from .user_data import render
+from .user_data import render, shell_part
 
 if TYPE_CHECKING:
     from .storage.base import CheckpointStorage
@@ -85,6 +85,8 @@ class ManagementServer(Construct):
         super().__init__(scope, id)
         self.mmab_version = mmab_version
         """The MMAB release this server installs."""
+        self.installs_mmab = bool(mmab_source)
+        """False without an install source: the server boots without MMAB, and nodes run jobs without the agent."""
 
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description="MMAB management server", allow_all_outbound=True
@@ -129,7 +131,7 @@ class ManagementServer(Construct):
                 "CKPT_INTERVAL": ckpt_interval,
             },
         )
-        self._user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(mmab_install)))
+        self._user_data.add_part(shell_part(mmab_install))
         self._boot_scripts: list[str] = [mmab_install]
         self.instance = ec2.Instance(
             self,
@@ -192,8 +194,9 @@ class ManagementServer(Construct):
         if not mmab_source:
             cdk.Annotations.of(self).add_warning_v2(
                 MMAB_SOURCE_WARNING,
-                "No MMAB install source (context key mmabSource): the management server will boot without MMAB, "
-                "and compute nodes cannot install their agent. See README 'Installing MMAB'.",
+                "No MMAB install source (context key mmabSource): checkpointing is OFF. The management server boots "
+                "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
+                "job's progress. See README 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
             )
         self._acknowledge_findings()
 
@@ -205,7 +208,7 @@ class ManagementServer(Construct):
         if script in self._boot_scripts:
             return
         self._boot_scripts.append(script)
-        self._user_data.add_part(ec2.MultipartBody.from_user_data(ec2.UserData.custom(script)))
+        self._user_data.add_part(shell_part(script))
 
     def use_storage(self, storage: "CheckpointStorage") -> None:
         """Deprecated: compose with :class:`MmBatchDeployment` or :func:`mmbatch_cdk.wiring.prepare_storage`."""
@@ -227,7 +230,7 @@ class ManagementServer(Construct):
     def agent_installer(self) -> AgentInstaller:
         """Where compute nodes fetch the MMBatch agent from: this server's private address, port and MMAB version."""
         return AgentInstaller(address=self.private_name, mmab_version=self.mmab_version, port=MMAB_PORT,
-                              available=self._record)
+                              available=self._record, enabled=self.installs_mmab)
 
     @property
     def private_ip(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional, Union
 
 __all__ = ["ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE", "NodeSettings"]
 
@@ -24,6 +25,10 @@ class NodeSettings:
     :param ecs_start_timeout: ECS_CONTAINER_START_TIMEOUT; a restore runs at container start. Default: ``16m``.
     :param ecs_create_timeout: ECS_CONTAINER_CREATE_TIMEOUT. Default: ``15m``.
     :param spot: Spot capacity (price-capacity-optimized); False for On-Demand. A queue may override it. Default: True.
+    :param agent_wait_seconds: how long a node waits for the management server to serve the agent installer
+        before it gives up, logs one FATAL line and shuts down. Default: 900.
+    :param fatal_shutdown_minutes: minutes from a fatal boot error to the node's shutdown (AWS Batch then replaces
+        it); None keeps the node up, with ECS still gated off, for debugging. Default: 1.
     """
 
     root_volume_gib: int = 30
@@ -31,3 +36,11 @@ class NodeSettings:
     ecs_start_timeout: str = "16m"
     ecs_create_timeout: str = "15m"
     spot: bool = True
+    agent_wait_seconds: int = 900
+    fatal_shutdown_minutes: Optional[int] = 1
+
+    @property
+    def boot_settings(self) -> dict[str, Union[str, int]]:
+        """The settings every node boot script takes (``FATAL_SHUTDOWN_MINUTES``)."""
+        minutes = self.fatal_shutdown_minutes
+        return {"FATAL_SHUTDOWN_MINUTES": "never" if minutes is None else minutes}

@@ -96,6 +96,10 @@ class MmBatchStack(cdk.Stack):
                 for name, compute in self.queues.items()
             },
             "JobLogGroupName": (self.deployment.job_log_group_name, "Log group for job logs"),
+            "Checkpointing": (
+                "on" if server.installs_mmab else "OFF: no mmabSource, so nodes run jobs without the MMBatch agent",
+                "Whether jobs are checkpointed (README 'Installing MMAB')",
+            ),
             **self.storage.outputs,
         }
         for key, (value, description) in outputs.items():

@@ -1,23 +1,14 @@
-"""The JuiceFS deployment: S3 + MemoryDB storage, its scoped access, and its boot scripts run for real."""
+"""The JuiceFS deployment: S3 + MemoryDB storage and its scoped access (its boot scripts run in tests/boot/)."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import re
-import tarfile
-from pathlib import Path
 
 import pytest
 
-from mmbatch_cdk.user_data import render
-
 from .cfn import shell_parts, user_data_document
 from .conftest import CONFIGS, Synth, synthesize
-from .standins import run_script
-
-SECRET = "s3cr3t-Password-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -175,114 +166,6 @@ def test_redis_node_type_and_prefix_reach_the_clusters(tmp_path) -> None:
     clusters = s.resources("AWS::MemoryDB::Cluster").values()
     assert {c["Properties"]["NodeType"] for c in clusters} == {"db.r7g.large"}
     assert sorted(c["Properties"]["ClusterName"] for c in clusters) == ["team-a-checkpoint", "team-a-scratch"]
-
-
-# ------------------------------------------------------------------ boot scripts, run
-
-
-def _release(tmp_path: Path, version: str = "1.3.1") -> tuple[Path, str]:
-    """A stand-in JuiceFS release: a tarball with a 'juicefs' file and its checksums.txt."""
-    directory = tmp_path / "release"
-    directory.mkdir()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        data = b"#!/bin/sh\necho juicefs\n"
-        info = tarfile.TarInfo("juicefs")
-        info.size, info.mode = len(data), 0o755
-        tar.addfile(info, io.BytesIO(data))
-    name = f"juicefs-{version}-linux-amd64.tar.gz"
-    (directory / name).write_bytes(buffer.getvalue())
-    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
-    (directory / "checksums.txt").write_text(f"{'0' * 64}  juicefs-{version}-linux-arm64.tar.gz\n{digest}  {name}\n")
-    return directory, digest
-
-
-def _scripts(jfs: Synth) -> tuple[str, str]:
-    lt = next(v for k, v in jfs.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
-    mount = shell_parts(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"]))[0]
-    fmt = shell_parts(user_data_document(jfs.one("AWS::EC2::Instance")["Properties"]["UserData"]))[1]
-    return mount, fmt
-
-
-def _env(release: Path, **extra: str) -> dict[str, str]:
-    return {"STANDIN_CURL_DIR": str(release), "STANDIN_SECRET": SECRET, **extra}
-
-
-def test_format_waits_for_clusters_then_formats_both_volumes_once(jfs: Synth, tmp_path: Path) -> None:
-    release, _ = _release(tmp_path)
-    run = run_script(_scripts(jfs)[1], tmp_path / "run", _env(release, STANDIN_MEMORYDB_PENDING="2"))
-    assert run.returncode == 0, run.stderr
-    formats = [c for c in run.calls if c.startswith("juicefs format")]
-    assert len(formats) == 2
-    assert formats[0].startswith("juicefs format --storage s3 --bucket https://CheckpointStorageCheckpointBucket")
-    assert "--trash-days 0 --block-size 4096 --no-update" in formats[0]
-    assert formats[0].endswith("rediss://mmbatch-juicefs@clustercfg.mmbatch-checkpoint.abc123.memorydb.eu-west-1.amazonaws.com:6379/1 checkpoint")
-    assert formats[1].endswith(":6379/1 scratch")
-    assert (run.root / "usr/local/bin/juicefs").exists(), "the verified client is installed"
-    assert sum(c.startswith("aws memorydb") for c in run.calls) == 4, "two 'creating' answers, then one per cluster"
-    assert SECRET not in "\n".join(run.calls) + run.stderr + run.file("/var/log/mmab/juicefs-format.log")
-    seen = Path(str(tmp_path / "run" / "calls.log") + ".env").read_text().splitlines()
-    assert [line for line in seen if line.startswith("format")] == ["format META_PASSWORD=set"] * 2
-
-
-def test_format_failure_is_loud(jfs: Synth, tmp_path: Path) -> None:
-    release, _ = _release(tmp_path)
-    run = run_script(_scripts(jfs)[1], tmp_path / "run", _env(release, STANDIN_FORMAT_FAILS="1"))
-    assert run.returncode == 1
-    assert "ERROR: juicefs format of volume checkpoint failed" in run.stderr
-
-
-def test_client_with_a_wrong_checksum_is_rejected(jfs: Synth, tmp_path: Path) -> None:
-    release, _ = _release(tmp_path)
-    script = _scripts(jfs)[1].replace("export JUICEFS_SHA256=''", f"export JUICEFS_SHA256={'f' * 64}")
-    run = run_script(script, tmp_path / "run", _env(release))
-    assert run.returncode == 1
-    assert "ERROR: checksum mismatch for https://github.com/juicedata/juicefs/releases/download/v1.3.1/" in run.stderr
-    assert not (run.root / "usr/local/bin/juicefs").exists()
-
-
-def test_client_pinned_checksum_is_used_when_given(jfs: Synth, tmp_path: Path) -> None:
-    release, digest = _release(tmp_path)
-    (release / "checksums.txt").unlink()
-    script = _scripts(jfs)[1].replace("export JUICEFS_SHA256=''", f"export JUICEFS_SHA256={digest}")
-    run = run_script(script, tmp_path / "run", _env(release))
-    assert run.returncode == 0, run.stderr
-
-
-def test_nodes_wait_for_format_then_write_units_that_start_before_ecs(jfs: Synth, tmp_path: Path) -> None:
-    release, _ = _release(tmp_path)
-    run = run_script(_scripts(jfs)[0], tmp_path / "run", _env(release, STANDIN_JUICEFS_UNFORMATTED="2"))
-    assert run.returncode == 0, run.stderr
-    assert sum(c.startswith("juicefs status rediss://mmbatch-juicefs@") for c in run.calls) == 4
-    unit = run.file("/etc/systemd/system/juicefs-checkpoint.service")
-    assert "Before=docker.service ecs.service" in unit and "RequiredBy=ecs.service" in unit
-    assert "EnvironmentFile=/etc/juicefs/meta.env" in unit
-    start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
-    assert start.endswith("rediss://mmbatch-juicefs@clustercfg.mmbatch-checkpoint.abc123.memorydb.eu-west-1.amazonaws.com:6379/1 /mmc-checkpoint")
-    assert "--writeback" not in start, "checkpoints must reach S3 before a write returns"
-    assert "--cache-dir /var/jfsCache/checkpoint --cache-size 51200" in start
-    assert "--no-usage-report" in start
-    assert "/mmc-scratch" in run.file("/etc/systemd/system/juicefs-scratch.service")
-    assert run.calls[-2:] == ["systemctl daemon-reload", "systemctl enable --now juicefs-checkpoint.service juicefs-scratch.service"]
-    env_file = run.root / "etc/juicefs/meta.env"
-    assert env_file.read_text() == f"META_PASSWORD={SECRET}\n"
-    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
-    assert SECRET not in unit + "\n".join(run.calls) + run.file("/var/log/mmbatch/boot.log")
-
-
-def test_nodes_give_up_loudly_when_never_formatted(jfs: Synth, tmp_path: Path) -> None:
-    release, _ = _release(tmp_path)
-    script = _scripts(jfs)[0].replace("export FORMAT_WAIT_ATTEMPTS=40", "export FORMAT_WAIT_ATTEMPTS=3")
-    run = run_script(script, tmp_path / "run", _env(release, STANDIN_JUICEFS_UNFORMATTED="99"))
-    assert run.returncode == 1
-    assert "ERROR: volume checkpoint was never formatted" in run.stderr
-    assert not (run.root / "etc/systemd/system/juicefs-checkpoint.service").exists()
-
-
-def test_mount_script_renders_from_the_construct(tmp_path: Path) -> None:
-    script = render("juicefs_mount.sh", {})
-    run = run_script(script, tmp_path)
-    assert run.returncode != 0 and "JUICEFS_VERSION" in run.stderr
 
 
 def test_formatter_changes_replace_the_server_rather_than_stop_it(jfs: Synth, tmp_path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from .conftest import REPO
 
-SCRIPTS = {"lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"}
+SCRIPTS = {"lib.sh", "node_lib.sh", "gate_lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"}
 NOT_SOURCE = (".venv", "node_modules", "cdk.out", ".git", ".mypy_cache", ".pytest_cache", "__pycache__", "dist", "build", "*.egg-info")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -72,6 +72,10 @@ class CheckpointStorage(Construct):
         """
         return None
 
-    def node_mount_script(self) -> str:
-        """A complete boot script (bash, shebang included) that mounts the storage, idempotently."""
+    def node_mount_script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:
+        """A complete boot script (bash, shebang included) that mounts the storage, idempotently.
+
+        It runs first on a node and installs the ECS gate before anything else (``gate_lib.sh``);
+        ``node_settings`` are the settings every node script takes (``NodeSettings.boot_settings``).
+        """
         raise NotImplementedError

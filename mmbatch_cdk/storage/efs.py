@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -145,11 +145,13 @@ class CheckpointStorageEfs(CheckpointStorage):
         """Allow IAM-authorized mounts with write and root access, through the access point."""
         return self.file_system.grant_root_access(grantee)
 
-    def node_mount_script(self) -> str:
-        """Mount at ``/mmc-checkpoint`` with ``tls,iam`` through the access point, recorded in fstab."""
+    def node_mount_script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:
+        """Install the ECS gate, then mount at ``/mmc-checkpoint`` with ``tls,iam`` through the access point, in fstab."""
         return render(
             "efs_mount.sh",
             {
+                "FATAL_SHUTDOWN_MINUTES": 1,
+                **(node_settings or {}),
                 "FILE_SYSTEM_ID": self.file_system.file_system_id,
                 "ACCESS_POINT_ID": self.access_point.access_point_id,
                 "MOUNT_POINT": self.mount_point,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Mapping, Optional, Union
 
 import aws_cdk as cdk
@@ -48,6 +49,8 @@ def juicefs_node_disk_gib(cache_size_gib: int) -> int:
     return math.ceil(2 * cache_size_gib * 11 / 10)
 
 
+_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
+
 _META_DB = 1  # JuiceFS turns the db number into a {1} hash-tag key prefix on a cluster-mode server.
 _CACHE_DIR = "/var/jfsCache"
 _S3_CONNECTION_MIBPS = 85e6 / 2**20
@@ -81,7 +84,8 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         cache_size_gib: int = 50,
         juicefs_version: str = "1.3.1",
-        juicefs_url: str = JUICEFS_RELEASE_URL,
+        juicefs_source: str = JUICEFS_RELEASE_URL,
+        juicefs_url: Optional[str] = None,
         juicefs_sha256: Optional[Union[str, Mapping[str, str]]] = None,
         block_size_mib: int = 4,
         max_uploads: int = 40,
@@ -100,7 +104,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             removed when the stack's first create fails, so a retry with the same names succeeds).
         :param cache_size_gib: local cache per volume on each node (added to its root volume). Default: 50.
         :param juicefs_version: JuiceFS client release. Default: ``1.3.1``.
-        :param juicefs_url: where the client tarball comes from (``{version}``, ``{arch}``). Default: JuiceFS's releases.
+        :param juicefs_source: where the client tarball comes from: an ``https://`` URL or, for subnets without
+            internet, an ``s3://bucket/key`` (nodes and server get read access to it); ``{version}`` and ``{arch}``
+            (amd64/arm64) are filled in at boot. Without a checksum, ``checksums.txt`` beside it is used.
+            Default: JuiceFS's GitHub releases.
+        :param juicefs_url: deprecated, use ``juicefs_source``. Default: none.
         :param juicefs_sha256: SHA-256 of the tarball: one value for every machine, or one per architecture
             (``{"x86_64": ..., "arm64": ...}``) when the server and nodes differ. Default: checked against the
             release's ``checksums.txt``.
@@ -113,12 +121,19 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             Default: derived from the construct path.
         """
         super().__init__(scope, id)
+        if juicefs_url is not None:
+            warnings.warn("CheckpointStorageJuiceFs(juicefs_url=...) is deprecated: use juicefs_source",
+                          DeprecationWarning, stacklevel=3)
+            juicefs_source = juicefs_url
+        self.juicefs_source = juicefs_source
+        """Where nodes and server get the JuiceFS client (``{version}``, ``{arch}`` filled in at boot)."""
+        self._client_checksums = juicefs_sha256
         prefix = _memorydb_name(name_prefix or cdk.Names.unique_resource_name(self, max_length=18, separator="-"))
         self.cache_size_gib = cache_size_gib
         """Local cache per volume, in GiB."""
         self._settings: dict[str, Union[str, int]] = {
             "JUICEFS_VERSION": juicefs_version,
-            "JUICEFS_URL": juicefs_url,
+            "JUICEFS_SOURCE": juicefs_source,
             **_checksum_settings(juicefs_sha256),
             "AWS_REGION": cdk.Aws.REGION,
             "META_DB": _META_DB,
@@ -237,6 +252,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Object read/write on the two buckets, read of the one secret, describe of the two clusters."""
         grants = []
+        stack = cdk.Stack.of(self)
         for bucket in (self.checkpoint_bucket, self.scratch_bucket):
             grants.append(iam.Grant.add_to_principal(
                 grantee=grantee,
@@ -245,7 +261,18 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             ))
             grants.append(iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]))
         grants.append(self.secret.grant_read(grantee))
-        stack = cdk.Stack.of(self)
+        source = _S3_URI.match(self.juicefs_source)
+        if source:
+            # The client tarball for either architecture, and checksums.txt beside it when no checksum is pinned.
+            bucket_name, key = source.groups()
+            key = key.replace("{version}", self._settings["JUICEFS_VERSION"].__str__()).replace("{arch}", "*")
+            keys = [key] + ([] if self._client_checksums else [key.rsplit("/", 1)[0] + "/checksums.txt" if "/" in key else "checksums.txt"])
+            grants.append(iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:GetObject"],
+                resource_arns=[stack.format_arn(service="s3", region="", account="", resource=bucket_name, resource_name=k)
+                               for k in keys],
+            ))
         grants.append(iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["memorydb:DescribeClusters"],
@@ -279,12 +306,15 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         """``JuiceFS on S3 (40 uploads)`` and the like."""
         return f"JuiceFS on S3 ({self.max_uploads} uploads)"
 
-    def node_mount_script(self) -> str:
-        """Install the pinned client, wait for the volumes to be formatted, mount both as systemd services."""
+    def node_mount_script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:
+        """Install the ECS gate and the pinned client, wait for the volumes to be formatted, mount both as systemd
+        services."""
         volumes = " ".join(f"{name}:{cluster}:{mount}" for name, (cluster, _, mount) in self._volumes.items())
         return render(
             "juicefs_mount.sh",
             {
+                "FATAL_SHUTDOWN_MINUTES": 1,
+                **(node_settings or {}),
                 **self._script_settings(volumes),
                 "CACHE_DIR": _CACHE_DIR,
                 "CACHE_SIZE_MIB": self.cache_size_gib * 1024,
@@ -302,6 +332,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             {
                 **self._script_settings(volumes),
                 "BLOCK_SIZE_KIB": self.block_size_mib * 1024,
+                "AWS_URL_SUFFIX": cdk.Aws.URL_SUFFIX,
                 "CLUSTER_WAIT_ATTEMPTS": 45,
             },
         )
@@ -345,17 +376,14 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
 
 
 def _checksum_settings(juicefs_sha256: Optional[Union[str, Mapping[str, str]]]) -> dict[str, str]:
-    """One checksum for every architecture, or one per architecture (x86_64 -> amd64, arm64)."""
+    """``JUICEFS_SHA256``: one digest for every architecture, or ``amd64=<sha256>,arm64=<sha256>``."""
     if juicefs_sha256 is None or isinstance(juicefs_sha256, str):
         return {"JUICEFS_SHA256": juicefs_sha256 or ""}
     unknown = set(juicefs_sha256) - {"x86_64", "arm64"}
     if unknown:
         raise ValueError(f"juicefs_sha256: architectures {sorted(unknown)} not accepted; expected x86_64 and arm64")
-    return {
-        "JUICEFS_SHA256": "",
-        "JUICEFS_SHA256_AMD64": juicefs_sha256.get("x86_64", ""),
-        "JUICEFS_SHA256_ARM64": juicefs_sha256.get("arm64", ""),
-    }
+    names = {"x86_64": "amd64", "arm64": "arm64"}
+    return {"JUICEFS_SHA256": ",".join(f"{names[arch]}={digest}" for arch, digest in sorted(juicefs_sha256.items()))}
 
 
 def _retain_created_network(vpc: ec2.IVpc, subnets: list[ec2.ISubnet], removal_policy: cdk.RemovalPolicy) -> None:

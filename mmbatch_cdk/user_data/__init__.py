@@ -3,7 +3,7 @@
 Each script reads its settings from environment variables (and checks them with ``${VAR:?}``) and
 sources ``lib.sh`` (and ``juicefs_lib.sh``) beside it, so the files run as they are. Rendering puts
 ``export VAR='value'`` lines after the shebang, inlines the sourced helpers and drops comment and
-blank lines (EC2 user data is capped at 16 KiB); values may be CDK tokens, which CloudFormation
+blank lines and indentation (EC2 user data is capped at 16 KiB); values may be CDK tokens, which CloudFormation
 fills in at deploy time.
 """
 
@@ -15,11 +15,13 @@ from importlib import resources
 from typing import Mapping, Optional, Union
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 
-__all__ = ["render", "script_path", "script_text"]
+__all__ = ["render", "required_settings", "script_path", "script_text", "shell_part"]
 
 _HEADER = "# Settings rendered by mmbatch-cdk at synth time.\n"
 _SOURCE_LIB = re.compile(r'^\. "\$\(dirname "\$0"\)/([a-z_]+\.sh)"\n', re.M)
+_REQUIRED = re.compile(r'"\$\{([A-Z][A-Z0-9_]*):\?\}"')
 _HEREDOC = re.compile(r"""(?<!<)<<(?!<)(-?)\s*\\?(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2""")
 
 
@@ -56,8 +58,25 @@ def render(name: str, settings: Mapping[str, Union[str, int, bool]], *, compact:
     return f"{shebang}\n{_HEADER}{exports}{_without_comments(rest) if compact else rest}"
 
 
+def required_settings(name: str) -> frozenset[str]:
+    """The settings script ``name`` (with its helpers) checks with ``${VAR:?}``: what ``render`` must be given.
+
+    Some are required only in a mode (for example ``MMAB_ADDRESS`` with ``AGENT_MODE=required``).
+    """
+    return frozenset(_REQUIRED.findall(render(name, {}, compact=False)))
+
+
+def shell_part(script: str) -> ec2.MultipartBody:
+    """A MIME part of multipart user data that carries ``script`` as plain text.
+
+    ``ec2.MultipartBody.from_user_data`` base64-encodes its part, a third larger; EC2 caps the whole user data
+    at 16 KiB, and AWS Batch adds a part of its own. Scripts are ASCII text, which MIME carries unencoded.
+    """
+    return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)
+
+
 def _without_comments(script: str) -> str:
-    """``script`` without comment-only and blank lines, keeping here-document bodies and continued lines.
+    """``script`` without comment-only and blank lines or indentation, keeping here-document bodies and continued lines.
 
     A line-based filter, not a shell parser: a test checks that bash parses every shipped script the
     same with and without it.
@@ -75,7 +94,7 @@ def _without_comments(script: str) -> str:
         stripped = line.strip()
         if not continued and (not stripped or stripped.startswith("#")):
             continue
-        kept.append(line)
+        kept.append(line if continued else line.lstrip())
         match = _HEREDOC.search(line)
         if match:
             heredoc = (match.group(3), match.group(1) == "-")

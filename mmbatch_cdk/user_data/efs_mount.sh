@@ -1,11 +1,17 @@
 #!/bin/bash
-# Compute node: mounts the EFS checkpoint file system through its access point, TLS and IAM on.
+# Compute node, first user-data part: installs the ECS gate (gate_lib.sh), then mounts the EFS checkpoint
+# file system through its access point, TLS and IAM on.
 set -Eeuo pipefail
 MMB_STEP=efs-mount
 MMB_LOG=/var/log/mmbatch/boot.log
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-: "${FILE_SYSTEM_ID:?}" "${ACCESS_POINT_ID:?}" "${MOUNT_POINT:?}"
+# shellcheck source=node_lib.sh
+. "$(dirname "$0")/node_lib.sh"
+# shellcheck source=gate_lib.sh
+. "$(dirname "$0")/gate_lib.sh"
+mmb_gate_install
+: "${FILE_SYSTEM_ID:?}" "${ACCESS_POINT_ID:?}" "${MOUNT_POINT:?}" "${FATAL_SHUTDOWN_MINUTES:?}"
 
 if ! command -v mount.efs >/dev/null 2>&1; then
   mmb_log "installing amazon-efs-utils (the TLS mount helper)"

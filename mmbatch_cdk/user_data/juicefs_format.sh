@@ -8,11 +8,12 @@ MMB_LOG=/var/log/mmab/juicefs-format.log
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=juicefs_lib.sh
 . "$(dirname "$0")/juicefs_lib.sh"
-: "${JUICEFS_VERSION:?}" "${JUICEFS_URL:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
-: "${VOLUMES:?}" "${BLOCK_SIZE_KIB:?}" "${CLUSTER_WAIT_ATTEMPTS:?}"
+: "${JUICEFS_VERSION:?}" "${JUICEFS_SOURCE:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
+: "${VOLUMES:?}" "${BLOCK_SIZE_KIB:?}" "${CLUSTER_WAIT_ATTEMPTS:?}" "${AWS_URL_SUFFIX:?}"
 
-mmb_install_juicefs
+# The AWS CLI first: it reads the secret and MemoryDB, and fetches an s3:// JUICEFS_SOURCE.
 mmb_install_aws_cli
+mmb_install_juicefs
 META_PASSWORD="$(mmb_retry 5 30 mmb_meta_password)" || mmb_fail "cannot read the MemoryDB password from $SECRET_ARN"
 export META_PASSWORD
 
@@ -22,7 +23,7 @@ for spec in $VOLUMES; do
   mmb_log "waiting for MemoryDB cluster $cluster (creation takes about 15 minutes)"
   host="$(mmb_retry "$CLUSTER_WAIT_ATTEMPTS" 60 mmb_memorydb_endpoint "$cluster")" ||
     mmb_fail "MemoryDB cluster $cluster never became available"
-  mmb_retry 5 30 juicefs format --storage s3 --bucket "https://$bucket.s3.$AWS_REGION.amazonaws.com" \
+  mmb_retry 5 30 juicefs format --storage s3 --bucket "https://$bucket.s3.$AWS_REGION.$AWS_URL_SUFFIX" \
     --trash-days 0 --block-size "$BLOCK_SIZE_KIB" --no-update \
     "rediss://$META_USER@$host:6379/$META_DB" "$name" ||
     mmb_fail "juicefs format of volume $name failed"

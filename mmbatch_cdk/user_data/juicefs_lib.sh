@@ -1,10 +1,21 @@
 #!/bin/bash
 # JuiceFS helpers for the JuiceFS boot scripts, which source lib.sh first; render() inlines this file too.
 
-# mmb_install_juicefs: the pinned JuiceFS client into /usr/local/bin, verified against JUICEFS_SHA256 when set,
-# otherwise against the checksums.txt published beside the release.
+# mmb_fetch URL FILE: download an https:// or s3:// URL (s3:// needs the AWS CLI), with retries.
+mmb_fetch() {
+  case "$1" in
+    s3://*) mmb_retry 5 30 aws s3 cp --only-show-errors "$1" "$2" ;;
+    https://*) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$2" "$1" ;;
+    *) mmb_fail "unsupported source $1 (expected https:// or s3://)" ;;
+  esac
+}
+
+# mmb_install_juicefs: the pinned JuiceFS client into /usr/local/bin. JUICEFS_SOURCE is an https:// or s3:// URL
+# template ({version}, {arch}: amd64 or arm64); s3:// (fetched with the AWS CLI, so install that first) serves
+# subnets without internet. JUICEFS_SHA256 is "amd64=<sha256>,arm64=<sha256>" (or one bare digest); for an
+# architecture it does not name, the checksums.txt published beside the tarball is used.
 mmb_install_juicefs() {
-  local arch url dir tarball expected actual
+  local arch url dir tarball expected="" entry actual sums="${JUICEFS_SHA256:-}"
   if command -v juicefs >/dev/null 2>&1 && juicefs --version 2>/dev/null | grep -qF "version $JUICEFS_VERSION"; then
     return 0
   fi
@@ -13,16 +24,21 @@ mmb_install_juicefs() {
     aarch64) arch=arm64 ;;
     *) mmb_fail "no JuiceFS build for $(uname -m)" ;;
   esac
-  url="${JUICEFS_URL//\{version\}/$JUICEFS_VERSION}"
+  url="${JUICEFS_SOURCE//\{version\}/$JUICEFS_VERSION}"
   url="${url//\{arch\}/$arch}"
   dir="$(mktemp -d)"
   tarball="$dir/${url##*/}"
   mmb_log "downloading JuiceFS $JUICEFS_VERSION from $url"
-  mmb_retry 5 30 curl -fsSL --proto '=https' -o "$tarball" "$url"
-  if [ -n "${JUICEFS_SHA256:-}" ]; then
-    expected="$JUICEFS_SHA256"
-  else
-    mmb_retry 5 30 curl -fsSL --proto '=https' -o "$dir/checksums.txt" "${url%/*}/checksums.txt"
+  mmb_fetch "$url" "$tarball"
+  for entry in ${sums//,/ }; do
+    case "$entry" in
+      "$arch="*) expected="${entry#*=}" ;;
+      *=*) ;;
+      *) expected="$entry" ;;
+    esac
+  done
+  if [ -z "$expected" ]; then
+    mmb_fetch "${url%/*}/checksums.txt" "$dir/checksums.txt"
     expected="$(awk -v f="${url##*/}" '$2 == f {print $1}' "$dir/checksums.txt")"
     [ -n "$expected" ] || mmb_fail "checksums.txt of the JuiceFS release does not list ${url##*/}"
   fi

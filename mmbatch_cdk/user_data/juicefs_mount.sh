@@ -1,19 +1,30 @@
 #!/bin/bash
-# Compute node: mounts the JuiceFS volumes as systemd services that start before the ECS agent (and so
-# before any job and the MMBatch agent). No --writeback: a write returns only once its blocks are in S3,
-# so a checkpoint never sits only in the local cache of a Spot instance that is about to vanish.
+# Compute node, first user-data part: installs the ECS gate (gate_lib.sh), then mounts the JuiceFS volumes as
+# systemd services that start before Docker and the ECS agent (and so before any job and the MMBatch agent).
+# No --writeback: a write returns only once its blocks are in S3, so a checkpoint never sits only in the
+# local cache of a Spot instance that is about to vanish.
 set -Eeuo pipefail
 MMB_STEP=juicefs-mount
 MMB_LOG=/var/log/mmbatch/boot.log
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=node_lib.sh
+. "$(dirname "$0")/node_lib.sh"
+# shellcheck source=gate_lib.sh
+. "$(dirname "$0")/gate_lib.sh"
 # shellcheck source=juicefs_lib.sh
 . "$(dirname "$0")/juicefs_lib.sh"
-: "${JUICEFS_VERSION:?}" "${JUICEFS_URL:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
+mmb_gate_install
+: "${JUICEFS_VERSION:?}" "${JUICEFS_SOURCE:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
 : "${VOLUMES:?}" "${CACHE_DIR:?}" "${CACHE_SIZE_MIB:?}" "${MAX_UPLOADS:?}" "${BUFFER_SIZE_MIB:?}" "${FORMAT_WAIT_ATTEMPTS:?}"
+: "${FATAL_SHUTDOWN_MINUTES:?}"
+# How long a mount service waits for its mount point; its start timeout must be longer (systemd's default,
+# DefaultTimeoutStartSec=90s, would kill a slow mount first).
+mount_wait=120
 
-mmb_install_juicefs
+# The AWS CLI first: it reads the secret and MemoryDB, and fetches an s3:// JUICEFS_SOURCE.
 mmb_install_aws_cli
+mmb_install_juicefs
 META_PASSWORD="$(mmb_retry 5 30 mmb_meta_password)" || mmb_fail "cannot read the MemoryDB password from $SECRET_ARN"
 export META_PASSWORD
 
@@ -46,8 +57,9 @@ Type=simple
 EnvironmentFile=/etc/juicefs/meta.env
 ExecStartPre=/usr/bin/mkdir -p $mount_point $CACHE_DIR/$name
 ExecStart=/usr/local/bin/juicefs mount --no-usage-report --cache-dir $CACHE_DIR/$name --cache-size $CACHE_SIZE_MIB --buffer-size $BUFFER_SIZE_MIB --max-uploads $MAX_UPLOADS $meta_url $mount_point
-ExecStartPost=/usr/bin/bash -c 'for _ in \$(seq 120); do mountpoint -q $mount_point && exit 0; sleep 1; done; exit 1'
+ExecStartPost=/usr/bin/bash -c 'for _ in \$(seq $mount_wait); do mountpoint -q $mount_point && exit 0; sleep 1; done; exit 1'
 ExecStop=/usr/local/bin/juicefs umount --flush $mount_point
+TimeoutStartSec=$((mount_wait + 60))
 TimeoutStopSec=300
 Restart=on-failure
 

@@ -12,8 +12,11 @@ mmb_log() {
   printf '%s\n' "$line" >&2
 }
 
+# mmb_fail REASON: stop the script. On a compute node (node_lib.sh), its exit handler logs the reason as the
+# one FATAL line and shuts the node down; elsewhere the reason is logged here.
 mmb_fail() {
-  mmb_log "ERROR: $*"
+  export MMB_FATAL="$*"
+  [ -n "${MMB_NODE:-}" ] || mmb_log "ERROR: $*"
   exit 1
 }
 

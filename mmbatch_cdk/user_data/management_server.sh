@@ -47,7 +47,14 @@ else
     mmb_log "WARNING: mmabSha256 is not set; the installer is not verified"
   fi
   case "$artifact" in
-    *.deb) DEBIAN_FRONTEND=noninteractive mmb_retry 3 30 apt-get install -y "$artifact" ;;
+    *.deb)
+      # cloud-init does not refresh the package lists (package_update defaults to false), and on first boot
+      # Ubuntu's apt-daily/unattended-upgrades jobs hold apt's locks, possibly for many minutes. The lists
+      # lock: about 7 minutes of retries; the dpkg lock: apt waits up to 10 minutes per attempt, 3 attempts.
+      export DEBIAN_FRONTEND=noninteractive
+      mmb_retry 10 60 apt-get update
+      mmb_retry 3 60 apt-get install -y -o DPkg::Lock::Timeout=600 "$artifact"
+      ;;
     *) MMAB_VERSION="$MMAB_VERSION" bash "$artifact" ;;
   esac
   date -u >"$marker"
@@ -57,14 +64,25 @@ fi
 ckpt_marker="$state/ckpt-config.done"
 if [ ! -f "$ckpt_marker" ]; then
   body="{\"ckptMode\":\"iterative\",\"ckptInterval\":\"$CKPT_INTERVAL\",\"diagnosisMode\":false}"
+  api="https://127.0.0.1:$MMAB_PORT/api/v1/ckptConfig"
+  # put_ckpt_config: sets $code to the HTTP status (000: no answer); done on 2xx, and on 401/403 (retrying
+  # cannot log in); fails otherwise (MMAB still starting, a server error), so mmb_retry tries again.
   put_ckpt_config() {
-    curl -fsSk --connect-timeout 5 --max-time 30 -X PUT -H 'Content-Type: application/json' \
-      --data "$body" "https://127.0.0.1:$MMAB_PORT/api/v1/ckptConfig"
+    code="$(curl -sSk -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 30 -X PUT \
+      -H 'Content-Type: application/json' --data "$body" "$api")" || true
+    code="${code:-000}"
+    case "$code" in
+      2?? | 401 | 403) return 0 ;;
+    esac
+    mmb_log "PUT $api answered HTTP $code"
+    return 1
   }
-  if mmb_retry 20 30 put_ckpt_config; then
+  if ! mmb_retry 20 30 put_ckpt_config; then
+    mmb_log "WARNING: could not set the checkpoint configuration (last HTTP status $code); set it in the dashboard"
+  elif [[ "$code" = 2?? ]]; then
     date -u >"$ckpt_marker"
-    mmb_log "checkpointing on: iterative, every $CKPT_INTERVAL"
+    mmb_log "checkpointing on: iterative, every $CKPT_INTERVAL (HTTP $code)"
   else
-    mmb_log "WARNING: could not set the checkpoint configuration through the API; set it in the dashboard"
+    mmb_log "WARNING: PUT $api answered HTTP $code: API requires login: set checkpointing in the dashboard"
   fi
 fi

@@ -251,7 +251,16 @@ def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> N
     ]
     parts = shell_parts(user_data_document(data["UserData"]))
     assert [p.splitlines()[0] for p in parts] == ["#!/bin/bash", "#!/bin/bash"]
-    assert "FILE_SYSTEM_ID=" in parts[0] and "MMAB_ADDRESS=mmab.mmbatch-efs.mmbatch.internal" in parts[1]
+    assert "FILE_SYSTEM_ID=" in parts[0]
+    # No mmabSource by default: checkpointing is off, and nodes say so rather than wait for an agent (F7).
+    assert "export AGENT_MODE=absent\n" in parts[1] and "MMAB_ADDRESS" not in parts[1].split("\n#", 1)[0]
+
+
+def test_nodes_of_a_server_with_mmab_install_from_its_stable_name(existing: Synth) -> None:
+    data = _node_launch_template(existing)[1]["Properties"]["LaunchTemplateData"]
+    bootstrap = shell_parts(user_data_document(data["UserData"]))[1]
+    assert "export AGENT_MODE=required\n" in bootstrap and "export AGENT_WAIT_SECONDS=900\n" in bootstrap
+    assert "export MMAB_ADDRESS=mmab.mmbatch-efs.mmbatch.internal\n" in bootstrap
 
 
 def test_node_security_group_admits_nothing(efs: Synth) -> None:
@@ -272,3 +281,8 @@ def test_outputs_name_the_server_the_queue_the_job_logs_and_the_storage(efs: Syn
                 "JobLogGroupName", "FileSystemId", "AccessPointId", "CheckpointMountPoint"):
         assert key in outputs
     assert "AWS-StartPortForwardingSession" in json.dumps(outputs["ManagementPortForwardCommand"]["Value"])
+
+
+def test_an_output_says_whether_checkpointing_is_on(efs: Synth, existing: Synth) -> None:
+    assert efs.template["Outputs"]["Checkpointing"]["Value"].startswith("OFF: no mmabSource")
+    assert existing.template["Outputs"]["Checkpointing"]["Value"] == "on"

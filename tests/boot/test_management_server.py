@@ -1,0 +1,97 @@
+"""management_server.sh run for real: download, verify, install (apt with its locks), switch checkpointing on."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from mmbatch_cdk.user_data import render
+
+from ..standins import run_script
+from .values import SERVER
+
+MMAB_INSTALLER = 'echo "mmab $MMAB_VERSION installed" >>"$MMB_ROOT/mmab.log"\n'
+LOG = "/var/log/mmab/bootstrap.log"
+HTTPS_SOURCE = "https://downloads.example.com/mmab/{version}/install.sh"
+
+
+def test_server_without_source_boots_and_says_mmab_is_missing(tmp_path: Path) -> None:
+    run = run_script(render("management_server.sh", {**SERVER, "MMAB_SOURCE": ""}), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "MMAB 1.4.0-release is NOT installed" in run.file(LOG)
+    assert run.calls == []
+
+
+def test_server_downloads_verifies_installs_and_enables_checkpointing(tmp_path: Path) -> None:
+    digest = hashlib.sha256(MMAB_INSTALLER.encode()).hexdigest()
+    settings = {**SERVER, "MMAB_SOURCE": HTTPS_SOURCE, "MMAB_SHA256": digest}
+    run = run_script(render("management_server.sh", settings), tmp_path, {"STANDIN_CURL_BODY": MMAB_INSTALLER})
+    assert run.returncode == 0, run.stderr
+    assert run.calls[0].endswith("https://downloads.example.com/mmab/1.4.0-release/install.sh")
+    assert run.file("mmab.log") == "mmab 1.4.0-release installed\n"
+    put = [c for c in run.calls if " -X PUT " in c]
+    assert len(put) == 1 and put[0].endswith("https://127.0.0.1:8080/api/v1/ckptConfig")
+    assert "-w %{http_code}" in put[0]
+    assert '{"ckptMode":"iterative","ckptInterval":"15m","diagnosisMode":false}' in put[0]
+    assert "sha256 verified" in run.file(LOG)
+    assert "checkpointing on: iterative, every 15m (HTTP 200)" in run.file(LOG)
+
+
+def test_server_rejects_an_installer_with_the_wrong_checksum(tmp_path: Path) -> None:
+    settings = {**SERVER, "MMAB_SOURCE": "https://downloads.example.com/mmab.sh", "MMAB_SHA256": "0" * 64}
+    run = run_script(render("management_server.sh", settings), tmp_path, {"STANDIN_CURL_BODY": MMAB_INSTALLER})
+    assert run.returncode == 1
+    assert "ERROR: checksum mismatch for https://downloads.example.com/mmab.sh" in run.stderr
+    assert not (run.root / "mmab.log").exists(), "a rejected installer never runs"
+
+
+def test_server_installs_a_deb_from_s3_after_refreshing_apt_and_waits_for_its_lock(tmp_path: Path) -> None:
+    settings = {**SERVER, "MMAB_SOURCE": "s3://artifacts/mmab-{version}.deb"}
+    run = run_script(render("management_server.sh", settings), tmp_path, {"STANDIN_CURL_BODY": "deb"})
+    assert run.returncode == 0, run.stderr
+    assert run.calls[0].startswith("aws s3 cp --only-show-errors s3://artifacts/mmab-1.4.0-release.deb ")
+    apt = [c for c in run.calls if c.startswith("apt-get")]
+    assert apt[0] == "apt-get update"
+    assert apt[1].startswith("apt-get install -y -o DPkg::Lock::Timeout=600 ")
+    assert apt[1].endswith("/opt/mmab/download/mmab-1.4.0-release.deb")
+
+
+def test_server_install_is_not_repeated_on_reboot(tmp_path: Path) -> None:
+    settings = {**SERVER, "MMAB_SOURCE": "https://downloads.example.com/mmab.sh"}
+    script = render("management_server.sh", settings)
+    first = run_script(script, tmp_path / "a", {"STANDIN_CURL_BODY": MMAB_INSTALLER})
+    second = run_script(script, tmp_path / "b", {"STANDIN_CURL_BODY": MMAB_INSTALLER}, root=first.root)
+    assert second.returncode == 0
+    assert second.file("mmab.log") == "mmab 1.4.0-release installed\n"
+    assert second.calls == []
+
+
+def _ckpt(tmp_path: Path, codes: str) -> tuple[list[str], str, bool]:
+    settings = {**SERVER, "MMAB_SOURCE": "https://downloads.example.com/mmab.sh"}
+    run = run_script(render("management_server.sh", settings), tmp_path,
+                     {"STANDIN_CURL_BODY": MMAB_INSTALLER, "STANDIN_HTTP_CODES": codes})
+    assert run.returncode == 0, run.stderr
+    puts = [c for c in run.calls if " -X PUT " in c]
+    return puts, run.file(LOG), (run.root / "var/lib/mmbatch/ckpt-config.done").exists()
+
+
+def test_ckpt_config_retries_while_mmab_starts_then_records_success(tmp_path: Path) -> None:
+    puts, log, done = _ckpt(tmp_path, "000 503 204")
+    assert len(puts) == 3 and done
+    assert "answered HTTP 000" in log and "answered HTTP 503" in log
+    assert "checkpointing on: iterative, every 15m (HTTP 204)" in log
+
+
+@pytest.mark.parametrize("code", ["401", "403"])
+def test_ckpt_config_behind_a_login_is_reported_not_retried(tmp_path: Path, code: str) -> None:
+    puts, log, done = _ckpt(tmp_path, code)
+    assert len(puts) == 1 and not done
+    assert f"answered HTTP {code}: API requires login: set checkpointing in the dashboard" in log
+
+
+def test_ckpt_config_gives_up_after_bounded_retries_with_the_last_status(tmp_path: Path) -> None:
+    puts, log, done = _ckpt(tmp_path, "500")
+    assert len(puts) == 20 and not done
+    assert "WARNING: could not set the checkpoint configuration (last HTTP status 500); set it in the dashboard" in log

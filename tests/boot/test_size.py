@@ -1,0 +1,33 @@
+"""The node's user data, the largest (JuiceFS storage part plus the agent part), stays well inside EC2's 16 KiB."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+
+from mmbatch_cdk.user_data import render, shell_part
+
+from ..cfn import shell_parts
+from .values import JUICEFS_MOUNT, NODE
+
+EC2_USER_DATA_LIMIT = 16 * 1024
+"""EC2 rejects user data over 16 KiB (raw, before base64) when it launches an instance."""
+ROOM = 2 * 1024
+"""Room for AWS Batch's own part (merged into ours) and deploy-time values longer than these."""
+
+
+def _document(*scripts: str) -> str:
+    stack = cdk.Stack(cdk.App(), "Size")
+    user_data = ec2.MultipartUserData()
+    for script in scripts:
+        user_data.add_part(shell_part(script))
+    text = stack.resolve(user_data.render())
+    assert isinstance(text, str)
+    return text
+
+
+def test_largest_node_user_data_fits_with_room_to_spare() -> None:
+    scripts = (render("juicefs_mount.sh", JUICEFS_MOUNT), render("node_bootstrap.sh", NODE))
+    document = _document(*scripts)
+    assert shell_parts(document) == list(scripts), "parts travel as plain text, unchanged"
+    assert len(document.encode()) <= EC2_USER_DATA_LIMIT - ROOM, len(document.encode())
