@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
-from .durations import duration_seconds
 from .instance_types import STANDARD_SIZES, family
 
 __all__ = [
@@ -99,26 +98,29 @@ def model_table(instance_types: Sequence[str], storages: Mapping[str, float], bu
 
 
 def checkpoint_time_warning(
-    instance_types: Sequence[str], storage_mibps: Optional[float], storage_description: str, ecs_stop_timeout: str
+    instance_types: Sequence[str], storage_mibps: Optional[float], storage_description: str
 ) -> Optional[str]:
-    """The warning text naming each instance type whose full-memory checkpoint the model finds slower than the time
-    a stopping job gets (the lower of the Spot notice and ``ecs_stop_timeout``); None when every type fits or the
-    storage's limit is unknown. A bare family is checked at every size AWS Batch may launch."""
+    """The warning text naming each instance type whose full-memory checkpoint the model finds slower than the
+    120 s Spot notice; None when every type fits or the storage's limit is unknown. A bare family is checked at
+    every size AWS Batch may launch.
+
+    The budget is the notice alone: ECS Spot draining does not stop Batch jobs (standalone tasks), so
+    ``ECS_CONTAINER_STOP_TIMEOUT`` gives no window after a notice; whether MMBatch's agent takes a final
+    checkpoint within it is not documented (pre-deploy review F4)."""
     if storage_mibps is None:
         return None
-    budget = min(SPOT_NOTICE_SECONDS, duration_seconds(ecs_stop_timeout))
     slow = []
     for name in instance_types:
         for instance_type in [name] if "." in name else family_sizes(name):
             seconds = checkpoint_seconds(instance_type, storage_mibps)
-            if seconds is not None and seconds > budget:
+            if seconds is not None and seconds > SPOT_NOTICE_SECONDS:
                 slow.append(f"{instance_type} (~{seconds:.0f} s)")
     if not slow:
         return None
     return (
-        f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {budget:g} s a "
-        f"stopping job gets (Spot notice {SPOT_NOTICE_SECONDS} s, ecsStopTimeout {ecs_stop_timeout}) on "
-        f"{storage_description}, at the instance's baseline network bandwidth. Jobs that dirty most of "
-        "their memory between checkpoints may lose the work since the last one; see README "
-        "'Performance and cost'."
+        f"{', '.join(slow)}: a checkpoint of the whole memory would take longer than the {SPOT_NOTICE_SECONDS} s "
+        f"Spot interruption notice on {storage_description}, at the instance's baseline network bandwidth. A restore "
+        "can count on the last periodic checkpoint (ckptInterval); a final one within the notice, if MMBatch takes "
+        "one, may not finish, so jobs that dirty most of their memory may lose the work since the last checkpoint. "
+        "See README 'Performance and cost'; to accept this, pass -c acknowledge=checkpointTime."
     )

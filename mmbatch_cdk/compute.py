@@ -246,7 +246,7 @@ class BatchCompute(Construct):
         )
         """The job queue that feeds the compute environment."""
 
-        warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description, node.ecs_stop_timeout)
+        warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description)
         if warning:
             cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
 

@@ -399,7 +399,8 @@ _GLOBAL: tuple[Setting, ...] = (
             "Checkpoint interval set on the management server (longer than the 2-minute Spot notice).",
             props=("server.ckpt_interval",)),
     Setting("ecsStopTimeout", "ecs_stop_timeout", _duration(30, 3600), "110s",
-            "ECS_CONTAINER_STOP_TIMEOUT: time a stopping job gets for its final checkpoint (just under the Spot notice).",
+            "ECS_CONTAINER_STOP_TIMEOUT: the grace a job's container gets when ECS stops it (a terminated job, an agent "
+            "stop). ECS Spot draining does not stop Batch jobs, so this is not a window after a Spot notice.",
             props=("nodes.ecs_stop_timeout",)),
     Setting("ecsStartTimeout", "ecs_start_timeout", _duration(180, 4 * 3600), "16m",
             "ECS_CONTAINER_START_TIMEOUT: a restore runs at container start.", props=("nodes.ecs_start_timeout",)),

@@ -21,7 +21,8 @@ class NodeSettings:
 
     :param root_volume_gib: root volume (gp3, encrypted) before the storage client's cache is added. Default: 30.
     :param ecs_stop_timeout: ECS_CONTAINER_STOP_TIMEOUT, a Go duration such as ``110s``: how long ECS waits for a
-        container it stops before it kills it. Default: ``110s``.
+        container it stops before it kills it (ECS Spot draining does not stop Batch jobs, so it is no window after a
+        Spot notice). Default: ``110s``.
     :param ecs_start_timeout: ECS_CONTAINER_START_TIMEOUT; a restore runs at container start. Default: ``16m``.
     :param ecs_create_timeout: ECS_CONTAINER_CREATE_TIMEOUT. Default: ``15m``.
     :param spot: Spot capacity (price-capacity-optimized); False for On-Demand. A queue may override it. Default: True.

@@ -52,6 +52,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "juicefsMaxUploads": 80,
         "juicefsBlockSizeMib": 8,
         "juicefsBufferSizeMib": 600,
+        # Subnets without internet: the JuiceFS client from S3, pinned for the one architecture in use.
+        "juicefsSource": "s3://example-artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz",
+        "juicefsSha256": "amd64:" + "c" * 64,
     },
     "efs-multiqueue": {"multiQueue": "true"},
     "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,

@@ -172,3 +172,15 @@ def test_formatter_changes_replace_the_server_rather_than_stop_it(jfs: Synth, tm
     # The format part is added after the instance exists; the replacement hash must still cover it.
     other = synthesize({"backend": "juicefs", "juicefsVersion": "1.3.3"}, tmp_path)
     assert set(jfs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance"))
+
+
+@pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
+def test_a_client_from_s3_is_readable_by_nodes_and_server_and_pinned(jfs_existing: Synth, role: str) -> None:
+    statements = [st for st in _statements(jfs_existing, role) if st["Action"] == "s3:GetObject"]
+    assert [st["Resource"] for st in statements] == [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::example-artifacts/juicefs/juicefs-1.3.1-linux-*.tar.gz"]]}
+    ], "the tarball of either architecture, and no checksums.txt: the checksum is pinned"
+    lt = next(v for k, v in jfs_existing.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+    mount = shell_parts(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"]))[0]
+    assert "export JUICEFS_SOURCE='s3://example-artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz'\n" in mount
+    assert f"export JUICEFS_SHA256=amd64={'c' * 64}\n" in mount

@@ -262,11 +262,13 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             grants.append(iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]))
         grants.append(self.secret.grant_read(grantee))
         source = _S3_URI.match(self.juicefs_source)
+        client_keys: list[str] = []
         if source:
             # The client tarball for either architecture, and checksums.txt beside it when no checksum is pinned.
             bucket_name, key = source.groups()
             key = key.replace("{version}", self._settings["JUICEFS_VERSION"].__str__()).replace("{arch}", "*")
             keys = [key] + ([] if self._client_checksums else [key.rsplit("/", 1)[0] + "/checksums.txt" if "/" in key else "checksums.txt"])
+            client_keys = [f"{bucket_name}/{key}"] if "*" in key else []
             grants.append(iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["s3:GetObject"],
@@ -289,6 +291,14 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
                         id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(bucket)}.Arn>/*]",
                         reason=f"JuiceFS stores the {bucket_id.replace('Bucket', '').lower()} volume as block objects "
                         "under keys it generates; access is limited to objects of this one bucket.",
+                    )
+                )
+            for key in client_keys:
+                cdk.Validations.of(policy).acknowledge(
+                    cdk.Acknowledgment(
+                        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{key}]",
+                        reason="The JuiceFS client tarball of the pinned version, one object per CPU architecture "
+                        "({arch} is amd64 or arm64 at boot): read-only, in the bucket juicefsSource names.",
                     )
                 )
         combined = grants[0]
