@@ -81,7 +81,7 @@ def checkpoint_seconds(instance_type: str, storage_mibps: float) -> Optional[flo
     return profile.memory_gib * 1024 / min(profile.network_mibps, storage_mibps)
 
 
-def model_table(instance_types: Sequence[str], storages: Mapping[str, float], budget_seconds: int = 110) -> str:
+def model_table(instance_types: Sequence[str], storages: Mapping[str, float], budget_seconds: int = SPOT_NOTICE_SECONDS) -> str:
     """A Markdown table of modelled full-memory checkpoint seconds per instance type and storage (README)."""
     header = ["Instance type", "Memory GiB", "Baseline network MiB/s", *storages]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
