@@ -2,6 +2,7 @@
 
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
+from .job_definition import CheckpointedJobDefinition
 from .management_server import ManagementServer
 from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
@@ -14,6 +15,7 @@ __all__ = [
     "CheckpointStorage",
     "CheckpointStorageEfs",
     "CheckpointStorageJuiceFs",
+    "CheckpointedJobDefinition",
     "ConfigError",
     "DEFAULT_QUEUES",
     "ManagementServer",
