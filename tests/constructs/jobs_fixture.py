@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import aws_cdk as cdk
 from aws_cdk import assertions
@@ -30,11 +30,13 @@ class Parts:
         return dict(self.template().find_resources(type_))
 
 
-def build_parts(instance_types: tuple[str, ...] = ("m6i.large", "m6i.xlarge")) -> Parts:
+def build_parts(instance_types: tuple[str, ...] = ("m6i.large", "m6i.xlarge"), outdir: Optional[str] = None) -> Parts:
     """A new app and stack with one BatchCompute (the lead's stacks wire the rest)."""
-    app = cdk.App(context={"aws:cdk:disable-stack-trace": True})
+    app = cdk.App(context={"aws:cdk:disable-stack-trace": True}, outdir=outdir)
     stack = cdk.Stack(app, "Jobs")
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
+    cdk.Validations.of(vpc).acknowledge(cdk.Acknowledgment(
+        id="AwsSolutions::AwsSolutions-VPC7", reason="Test fixture only: the product's Network construct adds the flow log."))
     storage = CheckpointStorageEfs(stack, "Storage", vpc=vpc)
     server = ManagementServer(stack, "Server", vpc=vpc)
     compute = BatchCompute(stack, "Compute", vpc=vpc, storage=storage, management_server=server,
