@@ -36,6 +36,7 @@ AWS_CLI_PGP_FINGERPRINT = "FB5DB77FD5C118B80511ADA8A6310ACC4672475C"
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
+_URL = re.compile(r"^(https://|s3://)[^\s'\"]+$")
 
 
 def aws_cli_install_script(
@@ -43,24 +44,26 @@ def aws_cli_install_script(
     source: str = AWS_CLI_DEFAULT_SOURCE,
     sha256_x86_64: Optional[str] = None,
     sha256_aarch64: Optional[str] = None,
-    pgp_key: Optional[str] = None,
+    pgp_key_source: Optional[str] = None,
     pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT,
 ) -> str:
     """The rendered boot script installing the AWS CLI at :data:`AWS_CLI_PATH`, for a node's user data.
 
     At least one way to verify the download is required: a sha256 per architecture the queue uses
     (pin a versioned zip, e.g. ``awscli-exe-linux-{arch}-2.22.0.zip``, whose checksum you took once),
-    or the AWS CLI Team's public key (ASCII-armored, from AWS's install guide), checked against
-    ``pgp_fingerprint`` through the ``.sig`` file beside the zip (for ``s3://`` sources, copy it there too).
+    or AWS's PGP signature (the ``.sig`` file beside the zip; for ``s3://`` sources copy it there too) by
+    the key with primary fingerprint ``pgp_fingerprint``. The key file (the AWS CLI Team key block from
+    AWS's install guide, saved to your bucket or any https URL) is fetched at boot rather than written
+    into the user data, which EC2 caps at 16 KiB; the pinned fingerprint is what is trusted.
 
     :param source: ``https://`` URL or ``s3://bucket/key`` of the zip; ``{arch}`` is replaced on the node.
         Default: :data:`AWS_CLI_DEFAULT_SOURCE`.
     :param sha256_x86_64: sha256 of the x86_64 zip. Default: none.
     :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
-    :param pgp_key: the AWS CLI Team public key block. Default: none.
+    :param pgp_key_source: ``https://`` URL or ``s3://bucket/key`` of the AWS CLI Team public key. Default: none.
     :param pgp_fingerprint: the fingerprint the signature's key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
     """
-    if not (source.startswith("https://") or source.startswith("s3://")):
+    if not _URL.match(source):
         raise ValueError(f"awsCliSource {source!r} is not accepted; expected an https:// URL or s3://bucket/key")
     for name, value in (("awsCliSha256X86_64", sha256_x86_64), ("awsCliSha256Aarch64", sha256_aarch64)):
         if value is not None and not _SHA256.match(value):
@@ -68,12 +71,12 @@ def aws_cli_install_script(
     fingerprint = pgp_fingerprint.replace(" ", "").upper()
     if not _FINGERPRINT.match(fingerprint):
         raise ValueError(f"awsCliPgpFingerprint {pgp_fingerprint!r} is not accepted; expected 40 hex digits")
-    if pgp_key is not None and "BEGIN PGP PUBLIC KEY BLOCK" not in pgp_key:
-        raise ValueError("awsCliPgpKey is not accepted; expected an ASCII-armored PGP public key block")
-    if not (sha256_x86_64 or sha256_aarch64 or pgp_key):
+    if pgp_key_source is not None and not _URL.match(pgp_key_source):
+        raise ValueError(f"awsCliPgpKeySource {pgp_key_source!r} is not accepted; expected an https:// URL or s3://bucket/key")
+    if not (sha256_x86_64 or sha256_aarch64 or pgp_key_source):
         raise ValueError(
             "the AWS CLI install needs a way to verify the download: set awsCliSha256X86_64 / awsCliSha256Aarch64 "
-            "(pin a versioned zip) or awsCliPgpKey (the AWS CLI Team key from AWS's install guide)"
+            "(pin a versioned zip) or awsCliPgpKeySource (where the AWS CLI Team key from AWS's install guide is kept)"
         )
     return render(
         "aws_cli_install.sh",
@@ -82,7 +85,7 @@ def aws_cli_install_script(
             "AWS_CLI_DIR": AWS_CLI_DIR,
             "AWS_CLI_SHA256_X86_64": sha256_x86_64 or "",
             "AWS_CLI_SHA256_AARCH64": sha256_aarch64 or "",
-            "AWS_CLI_PGP_KEY": pgp_key or "",
+            "AWS_CLI_PGP_KEY_SOURCE": pgp_key_source or "",
             "AWS_CLI_PGP_FINGERPRINT": fingerprint,
         },
     )

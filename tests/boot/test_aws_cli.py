@@ -137,6 +137,13 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"home": str(home), "fingerprint": fingerprint, "public": public}
 
 
+KEY_URL = "https://keys.example.com/aws-cli-team.asc"
+
+
+def serve_key(served: dict[str, str], signing_key: dict[str, str]) -> None:
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text(signing_key["public"])
+
+
 def sign(signing_key: dict[str, str], path: Path) -> None:
     subprocess.run(["gpg", "--batch", "--yes", "--detach-sign", "-o", f"{path}.sig", str(path)],
                    env={**os.environ, "GNUPGHOME": signing_key["home"]}, check=True, capture_output=True)
@@ -144,24 +151,34 @@ def sign(signing_key: dict[str, str], path: Path) -> None:
 
 def test_a_valid_signature_by_the_expected_key_installs(tmp_path: Path, served, signing_key) -> None:
     sign(signing_key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
-    script = aws_cli_install_script(pgp_key=signing_key["public"], pgp_fingerprint=signing_key["fingerprint"])
+    serve_key(served, signing_key)
+    script = aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=signing_key["fingerprint"])
     run = run_script(script, tmp_path / "a", env(served))
     assert run.returncode == 0, run.stderr
     assert f"PGP signature verified (key {signing_key['fingerprint']})" in run.stderr
     assert any(c.endswith("awscli-exe-linux-x86_64.zip.sig") for c in run.calls if c.startswith("curl"))
+    assert any(c.endswith(KEY_URL) for c in run.calls if c.startswith("curl"))
+
+
+def test_a_key_file_that_is_not_a_key_is_refused(tmp_path: Path, served, signing_key) -> None:
+    sign(signing_key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text("<html>not a key</html>")
+    run = run_script(aws_cli_install_script(pgp_key_source=KEY_URL), tmp_path, env(served))
+    assert run.returncode != 0 and f"{KEY_URL} is not a PGP public key" in run.stderr
 
 
 def test_a_signature_by_another_key_or_of_another_file_is_refused(tmp_path: Path, served, signing_key) -> None:
     zip_path = Path(served["dir"]) / "awscli-exe-linux-x86_64.zip"
     sign(signing_key, zip_path)
-    # The default fingerprint is AWS's: a signature by any other key does not count.
-    other = run_script(aws_cli_install_script(pgp_key=signing_key["public"]), tmp_path / "a", env(served))
+    serve_key(served, signing_key)
+    # The default fingerprint is AWS's: a signature by any other key does not count, wherever the key came from.
+    other = run_script(aws_cli_install_script(pgp_key_source=KEY_URL), tmp_path / "a", env(served))
     assert other.returncode != 0
     assert f"is not a valid signature by FB5DB77FD5C118B80511ADA8A6310ACC4672475C (signed by {signing_key['fingerprint']})" in other.stderr
     # The right key, but the zip changed after signing.
     with zipfile.ZipFile(zip_path, "a") as z:
         z.writestr("aws/extra", "tampered")
-    tampered = run_script(aws_cli_install_script(pgp_key=signing_key["public"], pgp_fingerprint=signing_key["fingerprint"]),
+    tampered = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=signing_key["fingerprint"]),
                           tmp_path / "b", env(served))
     assert tampered.returncode != 0 and "is not a valid signature by" in tampered.stderr
     assert not (tampered.root / "opt/aws-cli").exists()
@@ -174,7 +191,7 @@ def test_a_signature_by_another_key_or_of_another_file_is_refused(tmp_path: Path
     ({}, "the AWS CLI install needs a way to verify the download"),
     ({"sha256_x86_64": "ABC"}, "awsCliSha256X86_64 'ABC' is not accepted; expected 64 lowercase hex digits"),
     ({"sha256_x86_64": "a" * 64, "source": "ftp://x/y.zip"}, "awsCliSource 'ftp://x/y.zip' is not accepted"),
-    ({"pgp_key": "not a key"}, "awsCliPgpKey is not accepted; expected an ASCII-armored PGP public key block"),
+    ({"pgp_key_source": "/etc/key.asc"}, "awsCliPgpKeySource '/etc/key.asc' is not accepted; expected an https:// URL"),
     ({"sha256_x86_64": "a" * 64, "pgp_fingerprint": "1234"}, "awsCliPgpFingerprint '1234' is not accepted"),
 ])
 def test_settings_are_checked_at_synth(kwargs: dict[str, str], message: str) -> None:
@@ -201,3 +218,10 @@ def test_bash_parses_the_script_the_same_with_and_without_comments(tmp_path: Pat
     compact, full = render("aws_cli_install.sh", {"X": "1"}), render("aws_cli_install.sh", {"X": "1"}, compact=False)
     assert len(compact) < len(full)
     assert parsed(compact) == parsed(full)
+
+
+def test_an_s3_source_installs_the_distributions_cli_first_when_there_is_none(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli-exe-linux-{arch}.zip", sha256_x86_64=served["x86_64"])
+    run = run_script(script, tmp_path, env(served), omit=("aws",))
+    # Without an aws command the dnf stand-in installs nothing, so the copy fails; what matters is the attempt.
+    assert "dnf install -y awscli-2" in run.calls and run.returncode != 0
