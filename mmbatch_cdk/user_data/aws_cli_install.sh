@@ -29,26 +29,21 @@ case "$arch" in
   *) mmb_fail "no AWS CLI build for architecture $arch" ;;
 esac
 if [ -z "$sha256" ] && [ -z "$AWS_CLI_PGP_KEY_SOURCE" ]; then
-  mmb_fail "refusing to install an unverified AWS CLI: set a sha256 for $arch or the AWS CLI PGP key"
+  mmb_fail "refusing to install an unverified AWS CLI: no sha256 for $arch and no PGP key"
 fi
 url="${AWS_CLI_SOURCE//\{arch\}/$arch}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# fetch SOURCE DEST: one try of an https:// or s3:// download.
+# fetch SOURCE DEST: one try of an https:// or s3:// download (aws_cli.py accepts no other scheme).
 fetch() {
   case "$1" in
     s3://*) aws s3 cp --only-show-errors "$1" "$2" ;;
     https://*) curl -fsSL --proto '=https' --connect-timeout 10 --max-time 600 -o "$2" "$1" ;;
+    *) return 2 ;;
   esac
 }
-for source in "$url" $AWS_CLI_PGP_KEY_SOURCE; do
-  case "$source" in
-    s3://* | https://*) ;;
-    *) mmb_fail "unsupported source $source (expected https:// or s3://)" ;;
-  esac
-done
 
 # s3:// sources need the distribution's AWS CLI (package awscli-2 on Amazon Linux 2023) to fetch this one.
 case "$url $AWS_CLI_PGP_KEY_SOURCE" in

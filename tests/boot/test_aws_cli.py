@@ -97,7 +97,7 @@ def test_arm_nodes_fetch_and_check_the_aarch64_zip(tmp_path: Path, served) -> No
     x86_only = aws_cli_install_script(sha256_x86_64=served["x86_64"])
     refused = run_script(x86_only, tmp_path / "b", env(served, STANDIN_ARCH="aarch64"))
     assert refused.returncode != 0
-    assert "refusing to install an unverified AWS CLI: set a sha256 for aarch64 or the AWS CLI PGP key" in refused.stderr
+    assert "refusing to install an unverified AWS CLI: no sha256 for aarch64 and no PGP key" in refused.stderr
 
 
 def test_an_s3_source_for_subnets_without_internet(tmp_path: Path, served) -> None:
@@ -225,3 +225,11 @@ def test_an_s3_source_installs_the_distributions_cli_first_when_there_is_none(tm
     run = run_script(script, tmp_path, env(served), omit=("aws",))
     # Without an aws command the dnf stand-in installs nothing, so the copy fails; what matters is the attempt.
     assert "dnf install -y awscli-2" in run.calls and run.returncode != 0
+
+
+def test_the_rendered_part_stays_small() -> None:
+    """EC2 caps user data at 16 KiB; a JuiceFS node's parts already take 8.4 KB of script (11.5 KB as base64
+    MIME parts). This part must stay small enough to fit beside them (see the lead's wiring notes)."""
+    script = aws_cli_install_script(sha256_x86_64="a" * 64, sha256_aarch64="b" * 64,
+                                    pgp_key_source="s3://my-artifacts-bucket/keys/aws-cli-team.asc")
+    assert len(script.encode()) <= 4400
