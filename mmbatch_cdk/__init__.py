@@ -4,6 +4,7 @@ from .agent import AgentInstaller
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
 from .deployment import MmBatchDeployment
+from .job_definition import CheckpointedJobDefinition
 from .management_server import ManagementServer
 from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
@@ -18,6 +19,7 @@ __all__ = [
     "CheckpointStorage",
     "CheckpointStorageEfs",
     "CheckpointStorageJuiceFs",
+    "CheckpointedJobDefinition",
     "ConfigError",
     "DEFAULT_QUEUES",
     "ManagementServer",

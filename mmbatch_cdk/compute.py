@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Union
 
 import aws_cdk as cdk
 import jsii
@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import rules
 from .agent import AgentInstaller
+from .aws_cli import AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
@@ -81,6 +82,7 @@ class BatchCompute(Construct):
         ecs_start_timeout: Optional[str] = None,
         ecs_create_timeout: Optional[str] = None,
         job_log_group: Optional[logs.ILogGroup] = None,
+        instance_tags: Optional[Mapping[str, str]] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
@@ -103,6 +105,8 @@ class BatchCompute(Construct):
         :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
         :param job_log_group: log group for job logs. Default: a new one, kept for a month.
+        :param instance_tags: tags AWS Batch puts on the instances it launches (``ComputeResources.Tags``), for
+            example the queue a drill or a cost report selects by. Default: none.
         """
         super().__init__(scope, id)
         node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
@@ -164,6 +168,9 @@ class BatchCompute(Construct):
             },
         )
         user_data.add_part(shell_part(bootstrap))
+        if node.aws_cli is not None:
+            user_data.add_part(shell_part(node.aws_cli.script()))
+            self._grant_aws_cli_read(node.aws_cli)
 
         self.launch_template = ec2.LaunchTemplate(
             self,
@@ -232,6 +239,10 @@ class BatchCompute(Construct):
         )
         if sized != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
+        if instance_tags:
+            # ComputeResources.Tags reach the instances Batch launches; the resource's own Tags do not (and
+            # replace the environment when they change).
+            cfn_environment.add_property_override("ComputeResources.Tags", dict(instance_tags))
         # Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
         # looked up too early is cached as missing. On the environment alone, so its instance profile need not wait.
         cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
@@ -264,6 +275,27 @@ class BatchCompute(Construct):
             from .wiring import connect_compute  # the deprecated form wires itself, as it always did
 
             connect_compute(self, storage=storage, management_server=management_server)
+
+    def _grant_aws_cli_read(self, aws_cli: AwsCliInstall) -> None:
+        objects = aws_cli.s3_objects()
+        if not objects:
+            return
+        stack = cdk.Stack.of(self)
+        bucket_object = [o.split("/", 1) for o in objects]
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="ReadAwsCliInstaller",
+            actions=["s3:GetObject"],
+            resources=[stack.format_arn(service="s3", region="", account="", resource=b, resource_name=k) for b, k in bucket_object],
+        ))
+        policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        assert policy is not None
+        for obj in objects:
+            if "*" in obj:
+                cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{obj}]",
+                    reason="The AWS CLI zip (and its signature) for either CPU architecture ({arch} is x86_64 or aarch64 "
+                    "at boot): read-only objects the awsCliSource setting names.",
+                ))
 
     @property
     def connections(self) -> ec2.Connections:
@@ -324,4 +356,5 @@ def _node_settings(
         spot=node.spot,
         agent_wait_seconds=node.agent_wait_seconds,
         fatal_shutdown_minutes=node.fatal_shutdown_minutes,
+        aws_cli=node.aws_cli,
     )

@@ -28,6 +28,7 @@ from .durations import duration_seconds
 from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
+from .aws_cli import AWS_CLI_DEFAULT_SOURCE
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 
 __all__ = [
@@ -253,14 +254,18 @@ def _minutes_or_never(value: Any) -> Optional[int]:
         raise _Invalid(f"{value!r} is not accepted; expected whole minutes from 0 to 60, or never") from None
 
 
-def _client_source(value: Any) -> str:
-    text = _text(value)
-    if re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
-        return text
-    raise _Invalid(
-        f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of the JuiceFS tarball, "
-        "optionally containing {version} and {arch} (amd64 or arm64)"
-    )
+def _client_source_of(what: str, placeholders: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _text(value)
+        if re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
+            return text
+        raise _Invalid(f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of {what}"
+                       + (f", optionally containing {placeholders}" if placeholders else ""))
+
+    return parse
+
+
+_client_source = _client_source_of("the JuiceFS tarball", "{version} and {arch} (amd64 or arm64)")
 
 
 def _memorydb_node_type(value: Any) -> str:
@@ -412,6 +417,31 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,
             "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
             "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
+    Setting("spotAttempts", "spot_attempts", _integer(2, 10), 5,
+            "Attempts per job in the smoke test and the engine configurations: a Spot reclaim is retried (the retry is "
+            "what MMBatch restores into) until this many attempts.", props=("quickstart.spot_attempts",)),
+    Setting("drill", "drill", _boolean, False,
+            "Add an AWS FIS experiment template per queue that sends a real Spot interruption notice to one running "
+            "node (README 'Prove it'); nothing runs until you start it.", props=("quickstart.drill",)),
+    Setting("workBucket", "work_bucket", _pattern(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name"),
+            None, "Your S3 bucket for Nextflow's work directory and Cromwell's executions, named in their configurations.",
+            props=("quickstart.work_bucket",)),
+    Setting("miniwdlEfsFileSystemId", "miniwdl_efs_file_system_id", _pattern(re.compile(r"^fs-[0-9a-f]{8,17}$"), "fs-0123456789abcdef0"),
+            None, "Your EFS file system for miniwdl-aws's working files, named in its configuration.",
+            props=("quickstart.efs_file_system_id",)),
+    Setting("miniwdlEfsAccessPointId", "miniwdl_efs_access_point_id", _pattern(re.compile(r"^fsap-[0-9a-f]{8,17}$"), "fsap-0123456789abcdef0"),
+            None, "An access point of that file system for miniwdl-aws.", props=("quickstart.efs_access_point_id",)),
+    Setting("awsCliSource", "aws_cli_source", _client_source_of("the AWS CLI v2 zip", "{arch} (x86_64, aarch64)"),
+            AWS_CLI_DEFAULT_SOURCE, "Where nodes get the AWS CLI v2 that Nextflow runs in job containers: `https://...` or "
+            "`s3://bucket/key`; installed only with a checksum or the signing key below.", props=("awscli.source",)),
+    Setting("awsCliSha256X86", "aws_cli_sha256_x86_64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
+            "SHA-256 of the x86_64 zip (pin a versioned zip): with it, nodes install the AWS CLI at /opt/aws-cli/bin/aws.",
+            props=("awscli.sha256_x86_64",)),
+    Setting("awsCliSha256Arm64", "aws_cli_sha256_aarch64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
+            "SHA-256 of the aarch64 zip.", props=("awscli.sha256_aarch64",)),
+    Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _client_source_of("the AWS CLI Team public key", ""), None,
+            "Where the AWS CLI Team public key (AWS's install guide) is kept: nodes then check the zip's signature "
+            "against AWS's published fingerprint.", props=("awscli.pgp_key_source",)),
     Setting("rootVolumeGib", "root_volume_gib", _integer(30, rules.GP3_MAX_GIB), 30,
             "Root volume (gp3, encrypted) of each compute node, before any storage cache.", props=("nodes.root_volume_gib",)),
 )
@@ -535,7 +565,8 @@ class MmBatchConfig:
         return True
 
     def props(self, target: str) -> dict[str, Any]:
-        """Keyword arguments for ``target`` (``network``, ``efs``, ``juicefs``, ``server``, ``nodes``): one per
+        """Keyword arguments for ``target`` (``network``, ``efs``, ``juicefs``, ``server``, ``nodes``, ``awscli``,
+        ``quickstart``): one per
         prop that a setting applying here sets; props no setting sets keep the construct's own defaults."""
         found: dict[str, Any] = {}
         for setting in SETTINGS:
@@ -559,6 +590,11 @@ class MmBatchConfig:
             dataclasses.replace(spec, **{s.props[0].partition(".")[2]: self.values[s.key] for s in SETTINGS if s.queue == n})
             for spec, n in zip(specs, index)
         )
+
+    @property
+    def installs_aws_cli(self) -> bool:
+        """True when a checksum or the signing key lets nodes verify the AWS CLI they install."""
+        return any(self.values[k] for k in ("awsCliSha256X86", "awsCliSha256Arm64", "awsCliPgpKeySource"))
 
     @property
     def uses_existing_vpc(self) -> bool:
@@ -614,6 +650,11 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     if "mmabSha256" in given and "mmabSource" not in given:
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
     problems += _queue_checks(config)
+    if "awsCliSource" in given and not config.installs_aws_cli:
+        problems.append("awsCliSource: nodes verify the AWS CLI they install; set awsCliSha256X86 / awsCliSha256Arm64 "
+                        "(a versioned zip's checksum) or awsCliPgpKeySource too")
+    if "miniwdlEfsAccessPointId" in given and "miniwdlEfsFileSystemId" not in given:
+        problems.append("miniwdlEfsFileSystemId: required with miniwdlEfsAccessPointId; give the access point's file system")
     cache = juicefs_node_disk_gib(v["juicefsCacheGib"]) if v["backend"] == "juicefs" else 0
     problem = rules.root_volume_problem(v["rootVolumeGib"], cache)
     if problem:

@@ -10,7 +10,7 @@ from constructs import Construct
 from . import wiring
 from .compute import BatchCompute
 from .management_server import ManagementServer
-from .multi_queue import MultiQueue, QueueSpec
+from .multi_queue import QUEUE_TAG, MultiQueue, QueueSpec
 from .node_settings import NodeSettings
 from .storage.base import CheckpointStorage
 
@@ -57,6 +57,7 @@ class MmBatchDeployment(Construct):
                 self, "Compute", vpc=vpc, storage=storage, agent=agent, instance_types=spec.instance_types or None,
                 min_vcpus=spec.min_vcpus, max_vcpus=spec.max_vcpus, spot=spec.spot, priority=spec.priority,
                 vpc_subnets=vpc_subnets, security_groups=security_groups, node_settings=node_settings,
+                instance_tags={QUEUE_TAG: "default"},
             )
             self.queues: dict[str, BatchCompute] = {"": compute}
             """Each queue's compute by name: ``{"": ...}`` for a single queue, else by :attr:`QueueSpec.name`."""

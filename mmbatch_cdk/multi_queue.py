@@ -20,7 +20,10 @@ from .storage.base import CheckpointStorage
 if TYPE_CHECKING:
     from .management_server import ManagementServer
 
-__all__ = ["DEFAULT_QUEUES", "MultiQueue", "QueueSpec"]
+__all__ = ["DEFAULT_QUEUES", "MultiQueue", "QUEUE_TAG", "QueueSpec"]
+
+QUEUE_TAG = "mmbatch:queue"
+"""Tag on every instance AWS Batch launches for a queue: its name (``default`` for a single queue)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class MultiQueue(Construct):
                 security_groups=security_groups,
                 node_settings=node,
                 job_log_group=self.job_log_group,
+                instance_tags={QUEUE_TAG: spec.name},
             )
             for spec in specs
         }

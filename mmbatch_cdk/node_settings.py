@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from .aws_cli import AwsCliInstall
+
 __all__ = ["ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE", "NodeSettings"]
 
 ECS_STOP_TIMEOUT_RANGE = (30, 3600)
@@ -28,6 +30,8 @@ class NodeSettings:
     :param spot: Spot capacity (price-capacity-optimized); False for On-Demand. A queue may override it. Default: True.
     :param agent_wait_seconds: how long a node waits for the management server to serve the agent installer
         before it gives up, logs one FATAL line and shuts down. Default: 900.
+    :param aws_cli: a verified AWS CLI every node installs at ``/opt/aws-cli/bin/aws`` (Nextflow's
+        ``aws.batch.cliPath``). Default: none installed.
     :param fatal_shutdown_minutes: minutes from a fatal boot error to the node's shutdown (AWS Batch then replaces
         it); None keeps the node up, with ECS still gated off, for debugging. Default: 1.
     """
@@ -39,6 +43,7 @@ class NodeSettings:
     spot: bool = True
     agent_wait_seconds: int = 900
     fatal_shutdown_minutes: Optional[int] = 1
+    aws_cli: Optional[AwsCliInstall] = None
 
     @property
     def boot_settings(self) -> dict[str, Union[str, int]]:

@@ -10,11 +10,13 @@ from contextlib import contextmanager
 import aws_cdk as cdk
 from constructs import Construct
 
+from .aws_cli import AWS_CLI_PATH, AwsCliInstall
 from .config import SETTINGS, ConfigError, MmBatchConfig
 from .deployment import MmBatchDeployment
 from .management_server import MMAB_PORT, ManagementServer
 from .network import Network
 from .node_settings import NodeSettings
+from .quickstart import QueueQuickstart
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 
 __all__ = ["MmBatchEfsStack", "MmBatchJuiceFsStack", "MmBatchStack", "STORAGE"]
@@ -60,7 +62,8 @@ class MmBatchStack(cdk.Stack):
                 **config.props("server"),
             )
             """The MMAB management server."""
-        with _settings_of(config, "nodes", "queue"):
+        aws_cli = AwsCliInstall(**config.props("awscli")) if config.installs_aws_cli else None
+        with _settings_of(config, "nodes", "queue", "awscli"):
             # "Default" keeps the composite out of logical ids: its resources keep the ids they had before it existed.
             self.deployment = MmBatchDeployment(
                 self,
@@ -69,13 +72,20 @@ class MmBatchStack(cdk.Stack):
                 storage=self.storage,
                 management_server=self.management_server,
                 queues=config.queues,
-                node_settings=NodeSettings(**config.props("nodes")),
+                node_settings=NodeSettings(**config.props("nodes"), aws_cli=aws_cli),
                 vpc_subnets=self.network.compute_subnets,
                 security_groups=self.network.extra_security_groups,
             )
             """Storage, server and queues wired together."""
         self.queues = self.deployment.queues
         """Each job queue's compute, by name: ``{"": ...}`` for the single queue, ``Jq1``... with ``multiQueue``."""
+        with _settings_of(config, "quickstart"):
+            self.quickstarts = {
+                name: QueueQuickstart(self, f"Quickstart{name}", compute=compute, name=name,
+                                      cli_path=AWS_CLI_PATH if aws_cli else None, **config.props("quickstart"))
+                for name, compute in self.queues.items()
+            }
+            """Per queue: the smoke-test job, the engine configurations and (with ``drill``) the FIS drill."""
         self._outputs()
 
     def _outputs(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import gzip
 from typing import Any, Mapping
 
 FAKE_VALUES = {"PrivateIp": "10.64.7.21"}
@@ -35,12 +36,18 @@ def user_data_document(user_data: Mapping[str, Any]) -> str:
 
 
 def shell_parts(document: str) -> list[str]:
-    """The shell scripts of a MIME multipart user-data document, in order."""
+    """The shell scripts of a MIME multipart user-data document, in order, gzip-compressed parts decompressed as
+    cloud-init does (a compressed part's type is then read from its first line)."""
     message = email.message_from_string(document)
     scripts = []
     for part in message.walk():
-        if part.get_content_type() == "text/x-shellscript":
-            payload = part.get_payload(decode=True)
+        payload = part.get_payload(decode=True)
+        if part.get_content_type() == "application/gzip":
             assert isinstance(payload, bytes)
-            scripts.append(payload.decode())
+            payload = gzip.decompress(payload)
+            assert payload.startswith(b"#!"), "cloud-init runs a decompressed part as a script only when it starts with #!"
+        elif part.get_content_type() != "text/x-shellscript":
+            continue
+        assert isinstance(payload, bytes)
+        scripts.append(payload.decode())
     return scripts

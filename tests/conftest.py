@@ -55,8 +55,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
         # Subnets without internet: the JuiceFS client from S3, pinned for the one architecture in use.
         "juicefsSource": "s3://example-artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz",
         "juicefsSha256": "amd64:" + "c" * 64,
+        "awsCliSource": "s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip",
+        "awsCliSha256X86": "d" * 64,
     },
-    "efs-multiqueue": {"multiQueue": "true"},
+    "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines"},
     "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,
                            "acknowledge": "mmabSourceMissing"},
 }

@@ -55,7 +55,8 @@ STANDINS: dict[str, str] = {
         'printf \'%s\' "$status"\n'
     ),
     # aws: memorydb answers "available <endpoint>" after $STANDIN_MEMORYDB_PENDING "creating" answers;
-    # secretsmanager prints $STANDIN_SECRET; s3 cp writes $STANDIN_CURL_BODY to its destination.
+    # secretsmanager prints $STANDIN_SECRET; s3 cp copies the source's file name from $STANDIN_CURL_DIR when there
+    # is one, else writes $STANDIN_CURL_BODY, to its destination.
     "aws": (
         'case "$1" in\n'
         '  memorydb) c="$STANDIN_LOG.memorydb"; n=$(cat "$c" 2>/dev/null || echo 0); echo $((n + 1)) >"$c"\n'
@@ -63,9 +64,22 @@ STANDINS: dict[str, str] = {
         '    while [ $# -gt 0 ]; do [ "$1" = "--cluster-name" ] && name=$2; shift; done\n'
         '    printf \'available\\tclustercfg.%s.abc123.memorydb.eu-west-1.amazonaws.com\\n\' "$name" ;;\n'
         '  secretsmanager) printf \'%s\\n\' "${STANDIN_SECRET:-}" ;;\n'
-        '  s3) served="${STANDIN_CURL_DIR:-/nonexistent}/${4##*/}"\n'
-        '    if [ -f "$served" ]; then cp "$served" "${@: -1}"; else printf \'%s\' "${STANDIN_CURL_BODY:-}" >"${@: -1}"; fi ;;\n'
+        '  s3) src="${@: -2:1}"; served="${STANDIN_CURL_DIR:-/nonexistent}/${src##*/}"\n'
+        '    if [ -f "$served" ]; then cp "$served" "${@: -1}"\n'
+        '    else printf \'%s\' "${STANDIN_CURL_BODY:-}" >"${@: -1}"; fi ;;\n'
         'esac\n'
+    ),
+    # unzip -q ZIP -d DIR: extracts with Python's zipfile, keeping the members' permission bits.
+    "unzip": (
+        'python3 - "$2" "$4" <<\'PY\'\n'
+        'import os, sys, zipfile\n'
+        'with zipfile.ZipFile(sys.argv[1]) as z:\n'
+        '    for info in z.infolist():\n'
+        '        path = z.extract(info, sys.argv[2])\n'
+        '        mode = info.external_attr >> 16\n'
+        '        if mode:\n'
+        '            os.chmod(path, mode & 0o7777)\n'
+        'PY\n'
     ),
     # juicefs: "status" fails $STANDIN_JUICEFS_UNFORMATTED times; records META_PASSWORD's presence;
     # "--version" prints $STANDIN_JUICEFS_VERSION.

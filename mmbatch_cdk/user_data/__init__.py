@@ -9,6 +9,8 @@ fills in at deploy time.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import re
 import shlex
 from importlib import resources
@@ -67,12 +69,22 @@ def required_settings(name: str) -> frozenset[str]:
 
 
 def shell_part(script: str) -> ec2.MultipartBody:
-    """A MIME part of multipart user data that carries ``script`` as plain text.
+    """A MIME part of multipart user data that carries ``script``: gzip-compressed when it holds no CDK token, else
+    plain text.
 
-    ``ec2.MultipartBody.from_user_data`` base64-encodes its part, a third larger; EC2 caps the whole user data
-    at 16 KiB, and AWS Batch adds a part of its own. Scripts are ASCII text, which MIME carries unencoded.
+    EC2 caps the whole user data at 16 KiB, and AWS Batch adds a part of its own. cloud-init decompresses a part of
+    type ``application/gzip`` and then treats it by its first line (``#!``: a shell script), as if it had not
+    been compressed (cloud-init ``user_data.py``, ``_process_msg``: "if ctype_orig in DECOMP_TYPES"). A script
+    with deploy-time values (ids, ARNs) cannot be compressed at synth time, so it goes as ASCII text, which MIME
+    carries unencoded (``ec2.MultipartBody.from_user_data`` would base64-encode it, a third larger).
     """
-    return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)
+    if "${Token[" in script and cdk.Token.is_unresolved(script):
+        return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)
+    # mtime=0: the same script gives the same bytes, so templates change only when a script does.
+    compressed = gzip.compress(script.encode("utf-8"), compresslevel=9, mtime=0)
+    return ec2.MultipartBody.from_raw_body(
+        content_type="application/gzip", transfer_encoding="base64", body=base64.b64encode(compressed).decode("ascii")
+    )
 
 
 def _without_comments(script: str) -> str:

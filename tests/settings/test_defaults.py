@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer, Network, NodeSettings
+from mmbatch_cdk.aws_cli import AwsCliInstall
+from mmbatch_cdk.quickstart import QueueQuickstart
 from mmbatch_cdk.compute import DEFAULT_INSTANCE_TYPES
 from mmbatch_cdk.config import SETTINGS, Setting
 from mmbatch_cdk.multi_queue import DEFAULT_QUEUES
@@ -19,6 +21,7 @@ TARGETS: dict[str, Any] = {
     "efs": CheckpointStorageEfs,
     "juicefs": CheckpointStorageJuiceFs,
     "server": ManagementServer,
+    "quickstart": QueueQuickstart,
 }
 
 # Where the app deliberately differs from a construct's default, and why.
@@ -29,8 +32,8 @@ DIFFERS = {
 
 def _construct_default(prop: str) -> Any:
     target, _, name = prop.partition(".")
-    if target == "nodes":
-        return {f.name: f.default for f in dataclasses.fields(NodeSettings)}[name]
+    if target in ("nodes", "awscli"):
+        return {f.name: f.default for f in dataclasses.fields(NodeSettings if target == "nodes" else AwsCliInstall)}[name]
     return inspect.signature(TARGETS[target].__init__).parameters[name].default
 
 

@@ -1,0 +1,130 @@
+"""A verified, self-contained AWS CLI v2 on compute nodes, for engines that run the host's CLI in job containers.
+
+Nextflow's awsbatch executor mounts the grandparent directory of ``aws.batch.cliPath`` read-only into
+every job container and runs ``aws s3 cp`` from it (nextflow-io/nextflow AwsBatchTaskHandler.groovy,
+configJobDefRequest), so the CLI must not depend on the container's Python: AWS CLI v2's installer
+bundles its own. The install runs from a user-data part rendered from ``user_data/aws_cli_install.sh``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .user_data import render
+
+__all__ = [
+    "AWS_CLI_DEFAULT_SOURCE",
+    "AWS_CLI_DIR",
+    "AWS_CLI_PATH",
+    "AWS_CLI_PGP_FINGERPRINT",
+    "AwsCliInstall",
+    "aws_cli_install_script",
+]
+
+AWS_CLI_DIR = "/opt/aws-cli"
+"""Install directory; Nextflow mounts it into job containers, so it must not exist in job images."""
+
+AWS_CLI_PATH = f"{AWS_CLI_DIR}/bin/aws"
+"""The CLI's fixed path (``aws.batch.cliPath``)."""
+
+AWS_CLI_DEFAULT_SOURCE = "https://awscli.amazonaws.com/awscli-exe-linux-{arch}.zip"
+"""AWS's download of the latest AWS CLI v2; ``{arch}`` becomes ``x86_64`` or ``aarch64`` on the node."""
+
+AWS_CLI_PGP_FINGERPRINT = "FB5DB77FD5C118B80511ADA8A6310ACC4672475C"
+"""Primary key fingerprint of "AWS CLI Team <aws-cli@amazon.com>" as AWS's install guide prints it
+(``FB5D B77F D5C1 18B8 0511 ADA8 A631 0ACC 4672 475C``)."""
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
+_URL = re.compile(r"^(https://|s3://)[^\s'\"]+$")
+
+
+def aws_cli_install_script(
+    *,
+    source: str = AWS_CLI_DEFAULT_SOURCE,
+    sha256_x86_64: Optional[str] = None,
+    sha256_aarch64: Optional[str] = None,
+    pgp_key_source: Optional[str] = None,
+    pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT,
+) -> str:
+    """The rendered boot script installing the AWS CLI at :data:`AWS_CLI_PATH`, for a node's user data.
+
+    At least one way to verify the download is required: a sha256 per architecture the queue uses
+    (pin a versioned zip, e.g. ``awscli-exe-linux-{arch}-2.22.0.zip``, whose checksum you took once),
+    or AWS's PGP signature (the ``.sig`` file beside the zip; for ``s3://`` sources copy it there too) by
+    the key with primary fingerprint ``pgp_fingerprint``. The key file (the AWS CLI Team key block from
+    AWS's install guide, saved to your bucket or any https URL) is fetched at boot rather than written
+    into the user data, which EC2 caps at 16 KiB; the pinned fingerprint is what is trusted.
+
+    :param source: ``https://`` URL or ``s3://bucket/key`` of the zip; ``{arch}`` is replaced on the node.
+        Default: :data:`AWS_CLI_DEFAULT_SOURCE`.
+    :param sha256_x86_64: sha256 of the x86_64 zip. Default: none.
+    :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
+    :param pgp_key_source: ``https://`` URL or ``s3://bucket/key`` of the AWS CLI Team public key. Default: none.
+    :param pgp_fingerprint: the fingerprint the signature's key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
+    """
+    if not _URL.match(source):
+        raise ValueError(f"awsCliSource {source!r} is not accepted; expected an https:// URL or s3://bucket/key")
+    for name, value in (("awsCliSha256X86", sha256_x86_64), ("awsCliSha256Arm64", sha256_aarch64)):
+        if value is not None and not _SHA256.match(value):
+            raise ValueError(f"{name} {value!r} is not accepted; expected 64 lowercase hex digits")
+    fingerprint = pgp_fingerprint.replace(" ", "").upper()
+    if not _FINGERPRINT.match(fingerprint):
+        raise ValueError(f"awsCliPgpFingerprint {pgp_fingerprint!r} is not accepted; expected 40 hex digits")
+    if pgp_key_source is not None and not _URL.match(pgp_key_source):
+        raise ValueError(f"awsCliPgpKeySource {pgp_key_source!r} is not accepted; expected an https:// URL or s3://bucket/key")
+    if not (sha256_x86_64 or sha256_aarch64 or pgp_key_source):
+        raise ValueError(
+            "the AWS CLI install needs a way to verify the download: set awsCliSha256X86 / awsCliSha256Arm64 "
+            "(pin a versioned zip) or awsCliPgpKeySource (where the AWS CLI Team key from AWS's install guide is kept)"
+        )
+    return render(
+        "aws_cli_install.sh",
+        {
+            "AWS_CLI_SOURCE": source,
+            "AWS_CLI_DIR": AWS_CLI_DIR,
+            "AWS_CLI_SHA256_X86_64": sha256_x86_64 or "",
+            "AWS_CLI_SHA256_AARCH64": sha256_aarch64 or "",
+            "AWS_CLI_PGP_KEY_SOURCE": pgp_key_source or "",
+            "AWS_CLI_PGP_FINGERPRINT": fingerprint,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class AwsCliInstall:
+    """The AWS CLI every node installs at :data:`AWS_CLI_PATH` (see :func:`aws_cli_install_script`).
+
+    :param source: ``https://`` URL or ``s3://bucket/key`` of the zip (``{arch}``: x86_64 or aarch64).
+        Default: :data:`AWS_CLI_DEFAULT_SOURCE`.
+    :param sha256_x86_64: sha256 of the x86_64 zip. Default: none.
+    :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
+    :param pgp_key_source: where the AWS CLI Team public key is kept. Default: none.
+    :param pgp_fingerprint: the fingerprint the signing key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
+    """
+
+    source: str = AWS_CLI_DEFAULT_SOURCE
+    sha256_x86_64: Optional[str] = None
+    sha256_aarch64: Optional[str] = None
+    pgp_key_source: Optional[str] = None
+    pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT
+
+    def script(self) -> str:
+        """The rendered install script (a node user-data part); ValueError when nothing verifies the download."""
+        return aws_cli_install_script(
+            source=self.source, sha256_x86_64=self.sha256_x86_64, sha256_aarch64=self.sha256_aarch64,
+            pgp_key_source=self.pgp_key_source, pgp_fingerprint=self.pgp_fingerprint,
+        )
+
+    def s3_objects(self) -> list[str]:
+        """``bucket/key`` of every S3 object a node reads: the zip of either architecture, its signature, the key."""
+        objects = []
+        for uri, signed in ((self.source, True), (self.pgp_key_source, False)):
+            if uri and uri.startswith("s3://"):
+                key = uri[len("s3://"):].replace("{arch}", "*")
+                objects.append(key)
+                if signed and self.pgp_key_source:
+                    objects.append(f"{key}.sig")
+        return objects

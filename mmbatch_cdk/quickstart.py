@@ -1,0 +1,112 @@
+"""QueueQuickstart: per queue, what a user needs from ``cdk deploy`` to a first checkpointed run.
+
+A smoke-test job definition and its submit command, the three engine configurations as SSM
+parameters (each naming this queue), and optionally the Spot interruption drill, all with outputs
+named after the queue like the stack's ``JobQueueArn<name>``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+
+import aws_cdk as cdk
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from .aws_cli import AWS_CLI_PATH
+from .compute import BatchCompute
+from .multi_queue import QUEUE_TAG
+from .drill import SpotInterruptionDrill
+from .engines import engine_configs
+from .smoke_test import SmokeTestJobDefinition
+
+__all__ = ["DRILL_TAG_KEY", "QueueQuickstart"]
+
+DRILL_TAG_KEY = QUEUE_TAG
+"""Tag key the drill selects a queue's instances by (MultiQueue and MmBatchDeployment tag every queue's instances)."""
+
+_NAME = re.compile(r"^[A-Za-z0-9]*$")
+
+
+class QueueQuickstart(Construct):
+    """Smoke test, engine configurations and (optionally) the drill for one queue, with outputs.
+
+    Outputs (``<name>`` is the queue's name, empty for a single queue): ``SmokeTestSubmitCommand<name>``,
+    ``NextflowConfigParameter<name>``, ``MiniwdlConfigParameter<name>``, ``CromwellConfigParameter<name>``
+    and, with the drill, ``SpotDrillTemplateId<name>`` and ``SpotDrillStartCommand<name>``. The drill
+    selects running Spot instances tagged ``mmbatch:queue=<name or "default">``, a tag the compute
+    environment must put on its instances (``ComputeResources.Tags``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        compute: BatchCompute,
+        name: str = "",
+        spot_attempts: int = 5,
+        environment: Optional[Mapping[str, str]] = None,
+        cli_path: Optional[str] = AWS_CLI_PATH,
+        work_bucket: Optional[str] = None,
+        efs_access_point_id: Optional[str] = None,
+        efs_file_system_id: Optional[str] = None,
+        parameter_prefix: Optional[str] = None,
+        drill: bool = False,
+    ) -> None:
+        """
+        :param compute: the queue.
+        :param name: the queue's name, as in the stack's ``JobQueueArn<name>`` output (letters and digits). Default: ``""``.
+        :param spot_attempts: attempts per job for the smoke test and the engines, 2 to 10. Default: 5.
+        :param environment: ``MMC_*`` overrides for the engines (see ``checkpoint_environment``). Default: none.
+        :param cli_path: the AWS CLI on the nodes, for Nextflow; None when nodes carry none. Default: ``/opt/aws-cli/bin/aws``.
+        :param work_bucket: S3 bucket for Nextflow's work directory and Cromwell's executions. Default: none.
+        :param efs_access_point_id: EFS access point for miniwdl-aws. Default: none.
+        :param efs_file_system_id: its file system. Default: none.
+        :param parameter_prefix: SSM parameter path prefix. Default: ``/<stack name>/<name or "default">``.
+        :param drill: add the FIS Spot interruption drill. Default: False.
+        """
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"QueueQuickstart {id}: name {name!r} is not accepted; expected letters and digits only")
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        queue_label = name or "default"
+        prefix = parameter_prefix or f"/{stack.stack_name}/{queue_label}"
+
+        self.smoke_test = SmokeTestJobDefinition(self, "SmokeTest", compute=compute, spot_attempts=spot_attempts)
+        """The smoke-test job definition."""
+        self._output("SmokeTestSubmitCommand", name, self.smoke_test.submit_command(),
+                     f"Submit the smoke-test job to queue {queue_label} (README 'Prove it')")
+
+        configs = engine_configs(
+            compute, spot_attempts=spot_attempts, environment=environment, cli_path=cli_path, work_bucket=work_bucket,
+            efs_access_point_id=efs_access_point_id, efs_file_system_id=efs_file_system_id,
+        )
+        self.parameters: dict[str, ssm.StringParameter] = {}
+        """The engine configuration parameters, by engine (``nextflow``, ``miniwdl``, ``cromwell``)."""
+        for engine, file_name, text in (("Nextflow", "nextflow.config", configs.nextflow),
+                                        ("Miniwdl", "miniwdl.cfg", configs.miniwdl),
+                                        ("Cromwell", "cromwell.conf", configs.cromwell)):
+            parameter = ssm.StringParameter(
+                self, f"{engine}Config",
+                parameter_name=f"{prefix}/{file_name}",
+                string_value=text,
+                description=f"{engine} configuration for MMBatch queue {queue_label}",
+                tier=ssm.ParameterTier.STANDARD,
+            )
+            self.parameters[engine.lower()] = parameter
+            self._output(f"{engine}ConfigParameter", name, parameter.parameter_name,
+                         f"aws ssm get-parameter --name <this> --query Parameter.Value --output text > {file_name}")
+
+        self.drill: Optional[SpotInterruptionDrill] = None
+        """The drill, when enabled."""
+        if drill:
+            self.drill = SpotInterruptionDrill(self, "SpotDrill", tag_key=DRILL_TAG_KEY, tag_value=queue_label)
+            self._output("SpotDrillTemplateId", name, self.drill.experiment_template_id,
+                         f"FIS template interrupting one running Spot node of queue {queue_label}")
+            self._output("SpotDrillStartCommand", name, self.drill.start_command(), "Start the drill (README 'Prove it')")
+
+    def _output(self, key: str, name: str, value: str, description: str) -> None:
+        output = cdk.CfnOutput(self, f"{key}Output", value=value, description=description)
+        output.override_logical_id(f"{key}{name}")

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Compute node: installs AWS CLI v2 (self-contained: its own Python) at a fixed path, for workflow engines
+# that run the host's CLI inside job containers (Nextflow's aws.batch.cliPath mounts its grandparent
+# directory read-only). The zip is verified before it is unpacked: against a pinned sha256 for the node's
+# architecture, and/or against AWS's PGP signature (the .sig beside the zip) by the key whose primary
+# fingerprint is pinned (AWS_CLI_PGP_FINGERPRINT), so the key file itself may come from anywhere.
+# Sources: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html (install -i/-b,
+# "Verify the integrity and authenticity of the downloaded zip files").
+set -Eeuo pipefail
+MMB_STEP=aws-cli
+MMB_LOG=/var/log/mmbatch/boot.log
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+: "${AWS_CLI_SOURCE:?}" "${AWS_CLI_DIR:?}" "${AWS_CLI_PGP_FINGERPRINT:?}"
+AWS_CLI_SHA256_X86_64="${AWS_CLI_SHA256_X86_64:-}"
+AWS_CLI_SHA256_AARCH64="${AWS_CLI_SHA256_AARCH64:-}"
+AWS_CLI_PGP_KEY_SOURCE="${AWS_CLI_PGP_KEY_SOURCE:-}"
+
+bin="$AWS_CLI_DIR/bin/aws"
+if [ -x "$MMB_ROOT$bin" ] && "$MMB_ROOT$bin" --version >/dev/null 2>&1; then
+  mmb_log "AWS CLI already installed at $bin"
+  exit 0
+fi
+
+arch="$(uname -m)"
+case "$arch" in
+  x86_64) sha256="$AWS_CLI_SHA256_X86_64" ;;
+  aarch64) sha256="$AWS_CLI_SHA256_AARCH64" ;;
+  *) mmb_fail "no AWS CLI build for architecture $arch" ;;
+esac
+if [ -z "$sha256" ] && [ -z "$AWS_CLI_PGP_KEY_SOURCE" ]; then
+  mmb_fail "refusing to install an unverified AWS CLI: no sha256 for $arch and no PGP key"
+fi
+url="${AWS_CLI_SOURCE//\{arch\}/$arch}"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# fetch SOURCE DEST: one try of an https:// or s3:// download (aws_cli.py accepts no other scheme).
+fetch() {
+  case "$1" in
+    s3://*) aws s3 cp --only-show-errors "$1" "$2" ;;
+    https://*) curl -fsSL --proto '=https' --connect-timeout 10 --max-time 600 -o "$2" "$1" ;;
+    *) return 2 ;;
+  esac
+}
+
+# s3:// sources need the distribution's AWS CLI (package awscli-2 on Amazon Linux 2023) to fetch this one.
+case "$url $AWS_CLI_PGP_KEY_SOURCE" in
+  *s3://*) command -v aws >/dev/null 2>&1 || mmb_retry 5 30 dnf install -y awscli-2 || mmb_fail "no aws command for the s3:// source" ;;
+esac
+mmb_log "downloading the AWS CLI from $url"
+mmb_retry 5 30 fetch "$url" "$work/awscli.zip" || mmb_fail "could not download $url"
+
+if [ -n "$sha256" ]; then
+  actual="$(sha256sum "$work/awscli.zip" | cut -d' ' -f1)"
+  [ "$actual" = "$sha256" ] || mmb_fail "checksum mismatch for $url: expected $sha256, got $actual"
+  mmb_log "sha256 verified"
+fi
+if [ -n "$AWS_CLI_PGP_KEY_SOURCE" ]; then
+  mmb_retry 5 30 fetch "$url.sig" "$work/awscli.zip.sig" || mmb_fail "could not download $url.sig"
+  mmb_retry 5 30 fetch "$AWS_CLI_PGP_KEY_SOURCE" "$work/key.asc" || mmb_fail "could not download $AWS_CLI_PGP_KEY_SOURCE"
+  export GNUPGHOME="$work/gnupg"
+  mkdir -m 700 "$GNUPGHOME"
+  gpg --batch --quiet --import "$work/key.asc" 2>/dev/null || mmb_fail "$AWS_CLI_PGP_KEY_SOURCE is not a PGP public key"
+  # VALIDSIG's last field is the signing key's primary fingerprint; an unknown key or a bad signature gives none.
+  signer="$(gpg --batch --status-fd 1 --verify "$work/awscli.zip.sig" "$work/awscli.zip" 2>/dev/null |
+    awk '$2 == "VALIDSIG" {print $NF}')" || true
+  [ "$signer" = "$AWS_CLI_PGP_FINGERPRINT" ] ||
+    mmb_fail "PGP signature of $url is not a valid signature by $AWS_CLI_PGP_FINGERPRINT${signer:+ (signed by $signer)}"
+  mmb_log "PGP signature verified (key $AWS_CLI_PGP_FINGERPRINT)"
+fi
+
+if ! command -v unzip >/dev/null 2>&1; then
+  mmb_retry 5 30 dnf install -y unzip || mmb_fail "could not install unzip"
+fi
+unzip -q "$work/awscli.zip" -d "$work"
+mkdir -p "$MMB_ROOT$AWS_CLI_DIR"
+"$work/aws/install" --install-dir "$MMB_ROOT$AWS_CLI_DIR" --bin-dir "$MMB_ROOT$AWS_CLI_DIR/bin" --update
+version="$("$MMB_ROOT$bin" --version 2>&1)" || mmb_fail "the installed AWS CLI does not run: $version"
+mmb_log "AWS CLI installed at $bin: $version"

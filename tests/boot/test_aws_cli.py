@@ -1,0 +1,235 @@
+"""The AWS CLI install boot script, run for real in a temporary root with stand-ins and a fake AWS CLI zip."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mmbatch_cdk.aws_cli import AWS_CLI_PATH, aws_cli_install_script
+from mmbatch_cdk.user_data import render
+
+from ..standins import run_script
+
+# The fake installer takes the real one's -i/-b (--install-dir/--bin-dir) options and lays out the same
+# v2/current/bin/aws plus a bin-dir symlink, so the script's path logic is what gets tested.
+FAKE_INSTALL = """#!/bin/sh
+printf 'install %s\\n' "$*" >>"$STANDIN_LOG"
+while [ $# -gt 0 ]; do
+  case "$1" in --install-dir|-i) dir=$2; shift ;; --bin-dir|-b) bindir=$2; shift ;; esac
+  shift
+done
+mkdir -p "$dir/v2/current/bin" "$bindir"
+printf '#!/bin/sh\\necho "aws-cli/2.99.0 Python/3.12 (fake)"\\n' >"$dir/v2/current/bin/aws"
+chmod 755 "$dir/v2/current/bin/aws"
+ln -sf "$dir/v2/current/bin/aws" "$bindir/aws"
+"""
+
+
+def fake_zip(path: Path) -> str:
+    """Write a zip holding aws/install (mode 755) and return its sha256."""
+    with zipfile.ZipFile(path, "w") as z:
+        info = zipfile.ZipInfo("aws/install")
+        info.external_attr = 0o100755 << 16
+        z.writestr(info, FAKE_INSTALL)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def served(tmp_path: Path) -> dict[str, str]:
+    """A download directory with fake zips for both architectures, and their checksums."""
+    directory = tmp_path / "served"
+    directory.mkdir()
+    return {
+        "dir": str(directory),
+        "x86_64": fake_zip(directory / "awscli-exe-linux-x86_64.zip"),
+        "aarch64": fake_zip(directory / "awscli-exe-linux-aarch64.zip"),
+    }
+
+
+def env(served: dict[str, str], **extra: str) -> dict[str, str]:
+    return {"STANDIN_CURL_DIR": served["dir"], "STANDIN_ARCH": "x86_64", **extra}
+
+
+def test_installs_at_the_fixed_path_after_checking_the_checksum(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
+    run = run_script(script, tmp_path / "a", env(served))
+    assert run.returncode == 0, run.stderr
+    assert AWS_CLI_PATH == "/opt/aws-cli/bin/aws"
+    binary = run.root / AWS_CLI_PATH.lstrip("/")
+    assert binary.is_symlink() and os.readlink(binary) == f"{run.root}/opt/aws-cli/v2/current/bin/aws"
+    assert subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.startswith("aws-cli/2.99.0")
+    assert any(c.startswith("curl ") and c.endswith("https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip") for c in run.calls)
+    assert f"install --install-dir {run.root}/opt/aws-cli --bin-dir {run.root}/opt/aws-cli/bin --update" in run.calls
+    log = run.file("/var/log/mmbatch/boot.log")
+    assert "sha256 verified" in log and "AWS CLI installed at /opt/aws-cli/bin/aws: aws-cli/2.99.0" in log
+
+
+def test_a_checksum_mismatch_installs_nothing(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(sha256_x86_64="0" * 64)
+    run = run_script(script, tmp_path / "a", env(served))
+    assert run.returncode != 0
+    assert f"checksum mismatch for https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip: expected {'0' * 64}, got {served['x86_64']}" in run.stderr
+    assert not (run.root / "opt/aws-cli").exists()
+    assert not any(c.startswith("install ") for c in run.calls)
+
+
+def test_a_second_run_keeps_the_installed_cli(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(sha256_x86_64=served["x86_64"])
+    first = run_script(script, tmp_path / "a", env(served))
+    assert first.returncode == 0, first.stderr
+    again = run_script(script, tmp_path / "b", env(served), root=first.root)
+    assert again.returncode == 0, again.stderr
+    assert "AWS CLI already installed at /opt/aws-cli/bin/aws" in again.stderr
+    assert not any(c.startswith(("curl", "install")) for c in again.calls)
+
+
+def test_arm_nodes_fetch_and_check_the_aarch64_zip(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
+    run = run_script(script, tmp_path / "a", env(served, STANDIN_ARCH="aarch64"))
+    assert run.returncode == 0, run.stderr
+    assert any(c.endswith("awscli-exe-linux-aarch64.zip") for c in run.calls if c.startswith("curl"))
+    # Only the x86_64 checksum set: an arm node has nothing to verify with and refuses.
+    x86_only = aws_cli_install_script(sha256_x86_64=served["x86_64"])
+    refused = run_script(x86_only, tmp_path / "b", env(served, STANDIN_ARCH="aarch64"))
+    assert refused.returncode != 0
+    assert "refusing to install an unverified AWS CLI: no sha256 for aarch64 and no PGP key" in refused.stderr
+
+
+def test_an_s3_source_for_subnets_without_internet(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli/awscli-exe-linux-{arch}.zip",
+                                    sha256_x86_64=served["x86_64"])
+    run = run_script(script, tmp_path / "a", env(served))
+    assert run.returncode == 0, run.stderr
+    assert any(c.startswith("aws s3 cp --only-show-errors s3://artifacts-bucket/awscli/awscli-exe-linux-x86_64.zip ") for c in run.calls)
+    assert not any(c.startswith("curl") for c in run.calls)
+
+
+def test_downloads_retry_a_bounded_number_of_times(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(sha256_x86_64=served["x86_64"])
+    flaky = run_script(script, tmp_path / "a", env(served, STANDIN_CURL_FAILS="2"))
+    assert flaky.returncode == 0, flaky.stderr
+    down = run_script(script, tmp_path / "b", env(served, STANDIN_CURL_FAILS="99"))
+    assert down.returncode != 0
+    assert sum(c.startswith("curl") for c in down.calls) == 5
+    assert "could not download https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip" in down.stderr
+
+
+# ---------------------------------------------------------------- PGP: a real gpg signature by a throwaway key
+
+
+@pytest.fixture(scope="module")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("gnupg")
+    home.chmod(0o700)
+    gpg_env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Test Signer <signer@example.com>",
+                    "ed25519", "sign", "never"], env=gpg_env, check=True, capture_output=True)
+    colons = subprocess.run(["gpg", "--batch", "--with-colons", "--fingerprint"], env=gpg_env, check=True,
+                            capture_output=True, text=True).stdout
+    fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
+    public = subprocess.run(["gpg", "--batch", "--armor", "--export", fingerprint], env=gpg_env, check=True,
+                            capture_output=True, text=True).stdout
+    return {"home": str(home), "fingerprint": fingerprint, "public": public}
+
+
+KEY_URL = "https://keys.example.com/aws-cli-team.asc"
+
+
+def serve_key(served: dict[str, str], signing_key: dict[str, str]) -> None:
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text(signing_key["public"])
+
+
+def sign(signing_key: dict[str, str], path: Path) -> None:
+    subprocess.run(["gpg", "--batch", "--yes", "--detach-sign", "-o", f"{path}.sig", str(path)],
+                   env={**os.environ, "GNUPGHOME": signing_key["home"]}, check=True, capture_output=True)
+
+
+def test_a_valid_signature_by_the_expected_key_installs(tmp_path: Path, served, signing_key) -> None:
+    sign(signing_key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
+    serve_key(served, signing_key)
+    script = aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=signing_key["fingerprint"])
+    run = run_script(script, tmp_path / "a", env(served))
+    assert run.returncode == 0, run.stderr
+    assert f"PGP signature verified (key {signing_key['fingerprint']})" in run.stderr
+    assert any(c.endswith("awscli-exe-linux-x86_64.zip.sig") for c in run.calls if c.startswith("curl"))
+    assert any(c.endswith(KEY_URL) for c in run.calls if c.startswith("curl"))
+
+
+def test_a_key_file_that_is_not_a_key_is_refused(tmp_path: Path, served, signing_key) -> None:
+    sign(signing_key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text("<html>not a key</html>")
+    run = run_script(aws_cli_install_script(pgp_key_source=KEY_URL), tmp_path, env(served))
+    assert run.returncode != 0 and f"{KEY_URL} is not a PGP public key" in run.stderr
+
+
+def test_a_signature_by_another_key_or_of_another_file_is_refused(tmp_path: Path, served, signing_key) -> None:
+    zip_path = Path(served["dir"]) / "awscli-exe-linux-x86_64.zip"
+    sign(signing_key, zip_path)
+    serve_key(served, signing_key)
+    # The default fingerprint is AWS's: a signature by any other key does not count, wherever the key came from.
+    other = run_script(aws_cli_install_script(pgp_key_source=KEY_URL), tmp_path / "a", env(served))
+    assert other.returncode != 0
+    assert f"is not a valid signature by FB5DB77FD5C118B80511ADA8A6310ACC4672475C (signed by {signing_key['fingerprint']})" in other.stderr
+    # The right key, but the zip changed after signing.
+    with zipfile.ZipFile(zip_path, "a") as z:
+        z.writestr("aws/extra", "tampered")
+    tampered = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=signing_key["fingerprint"]),
+                          tmp_path / "b", env(served))
+    assert tampered.returncode != 0 and "is not a valid signature by" in tampered.stderr
+    assert not (tampered.root / "opt/aws-cli").exists()
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "the AWS CLI install needs a way to verify the download"),
+    ({"sha256_x86_64": "ABC"}, "awsCliSha256X86 'ABC' is not accepted; expected 64 lowercase hex digits"),
+    ({"sha256_x86_64": "a" * 64, "source": "ftp://x/y.zip"}, "awsCliSource 'ftp://x/y.zip' is not accepted"),
+    ({"pgp_key_source": "/etc/key.asc"}, "awsCliPgpKeySource '/etc/key.asc' is not accepted; expected an https:// URL"),
+    ({"sha256_x86_64": "a" * 64, "pgp_fingerprint": "1234"}, "awsCliPgpFingerprint '1234' is not accepted"),
+])
+def test_settings_are_checked_at_synth(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        aws_cli_install_script(**kwargs)
+
+
+def test_the_script_refuses_when_rendered_without_any_verification(tmp_path: Path, served) -> None:
+    script = render("aws_cli_install.sh", {"AWS_CLI_SOURCE": "https://example.com/{arch}.zip", "AWS_CLI_DIR": "/opt/aws-cli",
+                                           "AWS_CLI_PGP_FINGERPRINT": "F" * 40})
+    run = run_script(script, tmp_path, env(served))
+    assert run.returncode != 0 and "refusing to install an unverified AWS CLI" in run.stderr
+    assert not any(c.startswith("curl") for c in run.calls)
+
+
+def test_bash_parses_the_script_the_same_with_and_without_comments(tmp_path: Path) -> None:
+    def parsed(script: str) -> str:
+        path = tmp_path / "script.sh"
+        path.write_text(script)
+        result = subprocess.run(["bash", "--pretty-print", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return "\n".join(line for line in result.stdout.splitlines() if line.strip())
+
+    compact, full = render("aws_cli_install.sh", {"X": "1"}), render("aws_cli_install.sh", {"X": "1"}, compact=False)
+    assert len(compact) < len(full)
+    assert parsed(compact) == parsed(full)
+
+
+def test_an_s3_source_installs_the_distributions_cli_first_when_there_is_none(tmp_path: Path, served) -> None:
+    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli-exe-linux-{arch}.zip", sha256_x86_64=served["x86_64"])
+    run = run_script(script, tmp_path, env(served), omit=("aws",))
+    # Without an aws command the dnf stand-in installs nothing, so the copy fails; what matters is the attempt.
+    assert "dnf install -y awscli-2" in run.calls and run.returncode != 0
+
+
+def test_the_rendered_part_stays_small() -> None:
+    """EC2 caps user data at 16 KiB; a JuiceFS node's parts already take 8.4 KB of script (11.5 KB as base64
+    MIME parts). This part must stay small enough to fit beside them (see the lead's wiring notes)."""
+    script = aws_cli_install_script(sha256_x86_64="a" * 64, sha256_aarch64="b" * 64,
+                                    pgp_key_source="s3://my-artifacts-bucket/keys/aws-cli-team.asc")
+    assert len(script.encode()) <= 4400

@@ -1,0 +1,92 @@
+"""SpotInterruptionDrill: the FIS experiment template, its least-privilege role, validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+
+from mmbatch_cdk.drill import SpotInterruptionDrill
+
+
+@pytest.fixture(scope="module")
+def template() -> assertions.Template:
+    stack = cdk.Stack(cdk.App(), "Drill")
+    drill = SpotInterruptionDrill(stack, "Drill", tag_key="mmbatch:queue", tag_value="jq1")
+    cdk.CfnOutput(stack, "Start", value=drill.start_command())
+    return assertions.Template.from_stack(stack)
+
+
+def only(template: assertions.Template, type_: str) -> dict[str, Any]:
+    found = template.find_resources(type_)
+    assert len(found) == 1, found
+    return dict(next(iter(found.values())))
+
+
+def test_experiment_interrupts_one_running_tagged_spot_instance_after_two_minutes(template: assertions.Template) -> None:
+    props = only(template, "AWS::FIS::ExperimentTemplate")["Properties"]
+    assert props["Targets"] == {
+        "SpotInstances": {
+            "ResourceType": "aws:ec2:spot-instance",
+            "ResourceTags": {"mmbatch:queue": "jq1"},
+            "Filters": [{"Path": "State.Name", "Values": ["running"]}],
+            "SelectionMode": "COUNT(1)",
+        }
+    }
+    (action,) = props["Actions"].values()
+    assert action["ActionId"] == "aws:ec2:send-spot-instance-interruptions"
+    assert action["Parameters"] == {"durationBeforeInterruption": "PT2M"}
+    assert action["Targets"] == {"SpotInstances": "SpotInstances"}
+    assert props["StopConditions"] == [{"Source": "none"}]
+    role_id = next(iter(template.find_resources("AWS::IAM::Role")))
+    assert props["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def test_role_is_assumed_by_fis_for_this_accounts_experiments_only(template: assertions.Template) -> None:
+    (statement,) = only(template, "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "fis.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert ":fis:" in source_arn and ":experiment/*" in source_arn
+
+
+def test_role_may_interrupt_only_instances_with_the_queue_tag(template: assertions.Template) -> None:
+    statements = only(template, "AWS::IAM::Policy")["Properties"]["PolicyDocument"]["Statement"]
+    assert len(statements) == 2
+    interrupt, describe = statements
+    assert interrupt["Action"] == "ec2:SendSpotInstanceInterruptions" and interrupt["Effect"] == "Allow"
+    assert interrupt["Condition"] == {"StringEquals": {"aws:ResourceTag/mmbatch:queue": "jq1"}}
+    assert interrupt["Resource"]["Fn::Join"][1][-1] == ":instance/*"
+    assert describe == {"Action": "ec2:DescribeInstances", "Effect": "Allow", "Resource": "*"}
+
+
+def test_start_command_names_the_template(template: assertions.Template) -> None:
+    value = template.to_json()["Outputs"]["Start"]["Value"]["Fn::Join"][1]
+    template_id = next(iter(template.find_resources("AWS::FIS::ExperimentTemplate")))
+    assert value[0] == "aws fis start-experiment --region "
+    assert {"Ref": "AWS::Region"} in value and {"Fn::GetAtt": [template_id, "Id"]} in value
+
+
+def test_duration_and_count_are_configurable() -> None:
+    stack = cdk.Stack(cdk.App(), "Drill")
+    SpotInterruptionDrill(stack, "Drill", tag_key="team", tag_value="a", minutes_before_interruption=15, instance_count=3)
+    props = only(assertions.Template.from_stack(stack), "AWS::FIS::ExperimentTemplate")["Properties"]
+    assert props["Targets"]["SpotInstances"]["SelectionMode"] == "COUNT(3)"
+    assert next(iter(props["Actions"].values()))["Parameters"] == {"durationBeforeInterruption": "PT15M"}
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"tag_key": ""}, "tag_key '' is not accepted; expected a literal tag key not starting with 'aws:'"),
+    ({"tag_key": "aws:batch:compute-environment"}, "tag_key 'aws:batch:compute-environment' is not accepted"),
+    ({"tag_value": ""}, "tag_value '' is not accepted; expected a non-empty string"),
+    ({"minutes_before_interruption": 1}, "minutes_before_interruption 1 is not accepted; expected an integer from 2 to 15"),
+    ({"minutes_before_interruption": 16}, "minutes_before_interruption 16 is not accepted"),
+    ({"instance_count": 0}, "instance_count 0 is not accepted; expected an integer from 1 to 100"),
+])
+def test_bad_props(props: dict[str, Any], message: str) -> None:
+    stack = cdk.Stack(cdk.App(), "Drill")
+    kwargs: dict[str, Any] = {"tag_key": "mmbatch:queue", "tag_value": "jq1", **props}
+    with pytest.raises(ValueError, match=f"SpotInterruptionDrill Bad: {message}"):
+        SpotInterruptionDrill(stack, "Bad", **kwargs)

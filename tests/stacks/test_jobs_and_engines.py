@@ -1,0 +1,61 @@
+"""From cdk deploy to a first checkpointed run: each queue's smoke test, engine configurations and drill in the
+composed stacks (the constructs themselves are tested in tests/constructs)."""
+
+from __future__ import annotations
+
+import json
+
+from ..cfn import shell_parts, user_data_document
+from ..conftest import Synth
+
+
+def _outputs(s: Synth, prefix: str) -> dict[str, str]:
+    return {k: json.dumps(v["Value"]) for k, v in s.template["Outputs"].items() if k.startswith(prefix)}
+
+
+def test_every_queue_gets_a_smoke_test_command_and_its_own_engine_configurations(synth) -> None:
+    s = synth("efs-multiqueue")
+    commands = _outputs(s, "SmokeTestSubmitCommand")
+    assert sorted(commands) == ["SmokeTestSubmitCommandJq1", "SmokeTestSubmitCommandJq2", "SmokeTestSubmitCommandJq3"]
+    queues = {k: v["Properties"]["Priority"] for k, v in s.resources("AWS::Batch::JobQueue").items()}
+    for name in ("Jq1", "Jq2", "Jq3"):
+        queue = next(k for k in queues if k.startswith(f"Queues{name}"))
+        assert f'"{queue}"' in commands[f"SmokeTestSubmitCommand{name}"]
+        parameters = [p["Properties"] for p in s.resources("AWS::SSM::Parameter").values()
+                      if p["Properties"]["Name"].startswith(f"/mmbatch-efs/{name}/")]
+        assert sorted(p["Name"].rsplit("/", 1)[1] for p in parameters) == ["cromwell.conf", "miniwdl.cfg", "nextflow.config"]
+        for parameter in parameters:
+            assert queue in json.dumps(parameter["Value"]), (name, parameter["Name"])
+            others = [k for k in queues if not k.startswith(f"Queues{name}")]
+            assert not any(other in json.dumps(parameter["Value"]) for other in others)
+
+
+def test_the_drill_is_off_by_default_and_one_template_per_queue_when_on(synth) -> None:
+    assert synth("efs").resources("AWS::FIS::ExperimentTemplate") == {}
+    templates = synth("efs-multiqueue").resources("AWS::FIS::ExperimentTemplate")
+    assert len(templates) == 3
+    tags = sorted(t["Properties"]["Targets"][next(iter(t["Properties"]["Targets"]))]["ResourceTags"]["mmbatch:queue"]
+                  for t in templates.values())
+    assert tags == ["Jq1", "Jq2", "Jq3"]
+    environments = synth("efs-multiqueue").resources("AWS::Batch::ComputeEnvironment").values()
+    assert sorted(ce["Properties"]["ComputeResources"]["Tags"]["mmbatch:queue"] for ce in environments) == ["Jq1", "Jq2", "Jq3"]
+
+
+def test_nextflow_names_the_cli_only_when_nodes_install_one(synth) -> None:
+    def nextflow(s: Synth) -> str:
+        return json.dumps(next(p["Properties"]["Value"] for p in s.resources("AWS::SSM::Parameter").values()
+                               if p["Properties"]["Name"].endswith("nextflow.config")))
+
+    assert "cliPath = '/opt/aws-cli/bin/aws'" in nextflow(synth("juicefs-existing-vpc"))
+    assert "cliPath = " not in nextflow(synth("efs")) and "the nodes carry no AWS CLI" in nextflow(synth("efs"))
+
+
+def test_nodes_install_the_verified_cli_from_s3_last(synth) -> None:
+    s = synth("juicefs-existing-vpc")
+    lt = next(v for k, v in s.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+    parts = shell_parts(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"]))
+    assert len(parts) == 3 and "export AWS_CLI_SOURCE='s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip'" in parts[2]
+    statement = next(st for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
+                     if st.get("Sid") == "ReadAwsCliInstaller")
+    assert statement["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                                        ":s3:::example-artifacts/awscli/awscli-exe-linux-*-2.22.0.zip"]]}
