@@ -6,7 +6,6 @@ through a ``.pth`` file, so the test needs no network and still imports mmbatch_
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO
+from .node import END_OF_LIFE_BANNER, project_node_env
 
 SCRIPTS = {"lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"}
 NOT_SOURCE = (".venv", "node_modules", "cdk.out", ".git", ".mypy_cache", ".pytest_cache", "__pycache__", "dist", "build", "*.egg-info")
@@ -78,7 +78,7 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_example(dist: Path, tmp_path: Pat
 
     app_dir = tmp_path / "team_vpc"
     shutil.copytree(REPO / "examples" / "team_vpc", app_dir)
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out"), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = project_node_env(CDK_OUTDIR=str(tmp_path / "cdk.out"))
     env.pop("PYTHONPATH", None)
     where = subprocess.run(
         [str(python), "-c", "import mmbatch_cdk; print(mmbatch_cdk.__file__)"],
@@ -89,4 +89,5 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_example(dist: Path, tmp_path: Pat
     synth = subprocess.run([str(python), "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, timeout=300)
     assert synth.returncode == 0, synth.stderr
     assert "Traceback" not in synth.stderr
+    assert END_OF_LIFE_BANNER not in synth.stderr and "b'!!" not in synth.stderr  # jsii's banner, as Python bytes
     assert (tmp_path / "cdk.out" / "GenomicsBatch.template.json").exists()
