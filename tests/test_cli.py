@@ -24,6 +24,7 @@ def test_cli_synthesizes_the_default_deployment(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cdk.out" / "mmbatch-efs.template.json").exists()
     assert "CLI-Notices" not in result.stderr and "NOTICES" not in result.stderr  # "notices": false in cdk.json
+    assert "feature flags are not configured" not in result.stderr  # cdk.json sets every flag the CLI asks about
     assert END_OF_LIFE_BANNER not in result.stderr  # jsii runs on the pinned Node, and nothing mutes its warning
 
 
