@@ -11,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 import tarfile
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -51,6 +52,25 @@ def test_wheel_carries_the_scripts_and_the_typing_marker(dist: Path) -> None:
     text = zipfile.ZipFile(only(dist, "*.whl")).read(metadata).decode()
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in text
     assert "Requires-Dist: cdk-nag<4,>=3.0.2; extra == \"nag\"" in text
+
+
+def test_version_comes_from_the_package(dist: Path) -> None:
+    """pyproject.toml reads the version from mmbatch_cdk.__version__; nothing else states it."""
+    import mmbatch_cdk
+
+    wheel = only(dist, "mmbatch_cdk-*.whl")
+    assert wheel.name.startswith(f"mmbatch_cdk-{mmbatch_cdk.__version__}-")
+    assert only(dist, "mmbatch_cdk-*.tar.gz").name == f"mmbatch_cdk-{mmbatch_cdk.__version__}.tar.gz"
+    assert "version" not in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+
+
+def test_twine_check_passes(dist: Path) -> None:
+    """What PyPI checks on upload: metadata complete, the README renders as the project description."""
+    files = sorted(str(f) for f in dist.iterdir())
+    result = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *files],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASSED") == 2, result.stdout
 
 
 def test_sdist_carries_the_source_and_readme(dist: Path) -> None:
