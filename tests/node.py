@@ -11,8 +11,13 @@ NODE_BIN = REPO / "node_modules" / ".bin"
 PINNED = json.loads((REPO / "package.json").read_text())["devDependencies"]["node"]
 """The exact version package.json pins, e.g. ``24.21.0``."""
 
-END_OF_LIFE_BANNER = "end-of-life"
-"""In the banner jsii prints on every run under a Node it no longer supports (``Node 20 is end-of-life ...``)."""
+_BANNER_MARKS = ("end-of-life", "not been tested with node", "!!!!!!!!")
+"""jsii frames its Node warnings (end of life, deprecated, untested) in ``!!`` and names the reason."""
+
+
+def node_warnings(output: str) -> list[str]:
+    """The lines of jsii's Node warning banners in ``output`` (also when printed as Python bytes)."""
+    return [line for line in output.splitlines() if any(mark in line for mark in _BANNER_MARKS)]
 
 
 def project_node_env(**extra: str) -> dict[str, str]:

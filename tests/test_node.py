@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from .node import NODE_BIN, PINNED, project_node_env
+from .node import NODE_BIN, PINNED, node_warnings, project_node_env
 
 
 def jsii_kernels() -> list[Path]:
@@ -22,7 +22,15 @@ def jsii_kernels() -> list[Path]:
 def test_the_pinned_node_is_installed() -> None:
     version = subprocess.run([str(NODE_BIN / "node"), "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.strip() == f"v{PINNED}"
-    assert PINNED.split(".")[0] in {"22", "24"}, "jsii 1.142 supports Node 22 and 24 (see README: Node)"
+
+
+def test_node_warnings_are_recognised() -> None:
+    """Lines as jsii printed them under Node 20 (through the example app: Python bytes)."""
+    banner = ("b'!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\\n'\n"
+              "b'!!  Node 20 is end-of-life and not supported anymore by this software since 2026-10-30.  !!\\n'\n")
+    assert len(node_warnings(banner)) == 2
+    assert node_warnings("!!  This software has not been tested with node v26.1.0.  !!") != []
+    assert node_warnings("WARNING r7i.8xlarge (~176 s): a checkpoint ...") == []
 
 
 def test_jsii_kernel_of_the_tests_runs_on_the_pinned_node() -> None:
