@@ -1,4 +1,4 @@
-# Two commands on a fresh machine (Python 3.11, Node 20, npm): `make synth` and `make test`.
+# Two commands on a fresh machine (Python 3.11, npm): `make synth` and `make test`.
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
@@ -7,10 +7,10 @@ STAMP_NODE := node_modules/.installed
 
 # Offline and quiet CLI.
 export CDK_DISABLE_CLI_TELEMETRY := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The pinned Node (npm package `node`, package.json) runs the CDK CLI and jsii, whatever Node the machine has.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test typecheck bench clean
+.PHONY: setup synth test typecheck bench diagram clean
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -23,9 +23,10 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## synth: the default deployment (EFS, new VPC) into cdk.out; pass settings as CDK_ARGS="-c key=value ..."
+## synth: the default deployment (EFS, new VPC) into a fresh cdk.out; pass settings as CDK_ARGS="-c key=value ..."
 synth: setup
-	npx cdk synth --quiet $(CDK_ARGS)
+	rm -rf cdk.out
+	cdk synth --quiet $(CDK_ARGS)
 	@echo "Templates written to cdk.out/"
 
 ## typecheck: mypy --strict over the library and the example app (settings in pyproject.toml)
@@ -40,6 +41,12 @@ test: typecheck
 bench: setup
 	$(VENV)/bin/python bench/synth.py --runs $(or $(RUNS),5)
 	$(VENV)/bin/python bench/phases.py --runs 3
+
+## diagram: redraw the README's architecture diagram from the default deployment's template
+diagram: setup
+	rm -rf cdk.out
+	cdk synth --quiet mmbatch-efs
+	$(VENV)/bin/python tools/diagram.py cdk.out/mmbatch-efs.template.json --readme README.md
 
 clean:
 	rm -rf cdk.out .pytest_cache dist build *.egg-info

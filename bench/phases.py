@@ -72,8 +72,9 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run(extra: list[str], validation: bool, runs: int) -> dict[str, float]:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONPATH": str(REPO),
-           "CDK_VALIDATION": "true" if validation else "false"}
+    # jsii runs on the pinned Node (npm package ``node``), first on PATH as in the Makefile.
+    env = {**os.environ, "PATH": f"{REPO / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(REPO), "CDK_VALIDATION": "true" if validation else "false"}
     samples = []
     for _ in range(runs):
         out = subprocess.run([sys.executable, __file__, "--child", *extra], env=env, capture_output=True, text=True, check=True)

@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CDK = REPO / "node_modules" / ".bin" / "cdk"
+NODE_BIN = REPO / "node_modules" / ".bin"
+"""The pinned Node (npm package ``node``) and CLI, first on PATH as in the Makefile."""
+CDK = NODE_BIN / "cdk"
 PYTHON = REPO / ".venv" / "bin" / "python"
 GOAL = 1.5
 """Largest variant, cdk-nag on, at most this many times the empty app."""
@@ -38,7 +40,7 @@ LARGEST = "juicefs multiQueue"
 
 def run_once(args: list[str], outdir: Path) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of one ``cdk synth``."""
-    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1", "PATH": f"{NODE_BIN}{os.pathsep}{os.environ['PATH']}"}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a long report cannot block the CLI
         process = subprocess.Popen(
@@ -73,7 +75,8 @@ def main() -> int:
 
     base = statistics.median(times["empty app"])
     rows = []
-    print(f"\ncdk synth, median of {options.runs} runs ({os.cpu_count()} cores)\n")
+    node = subprocess.run([str(NODE_BIN / "node"), "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"\ncdk synth, median of {options.runs} runs ({os.cpu_count()} cores, Node {node})\n")
     print(f"{'variant':<20} {'median s':>9} {'min s':>7} {'max s':>7} {'x empty':>8} {'peak MiB':>9}")
     for name in VARIANTS:
         median = statistics.median(times[name])

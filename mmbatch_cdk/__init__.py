@@ -1,5 +1,8 @@
 """mmbatch-cdk: AWS CDK constructs and app that deploy Memory Machine Batch (MMBatch) on AWS."""
 
+__version__ = "0.1.0"
+"""The package version; pyproject.toml reads it from here (see CHANGELOG.md for what each one holds)."""
+
 from .agent import AgentInstaller
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ["PATH"] = f"{Path(__file__).resolve().parent.parent / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"  # jsii: pinned Node
 
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk import assertions  # noqa: E402

@@ -6,18 +6,19 @@ through a ``.pth`` file, so the test needs no network and still imports mmbatch_
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tarfile
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from .conftest import REPO
+from .node import node_warnings, project_node_env
 
 SCRIPTS = {"lib.sh", "node_lib.sh", "gate_lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"}
 NOT_SOURCE = (".venv", "node_modules", "cdk.out", ".git", ".mypy_cache", ".pytest_cache", "__pycache__", "dist", "build", "*.egg-info")
@@ -53,6 +54,25 @@ def test_wheel_carries_the_scripts_and_the_typing_marker(dist: Path) -> None:
     assert "Requires-Dist: cdk-nag<4,>=3.0.2; extra == \"nag\"" in text
 
 
+def test_version_comes_from_the_package(dist: Path) -> None:
+    """pyproject.toml reads the version from mmbatch_cdk.__version__; nothing else states it."""
+    import mmbatch_cdk
+
+    wheel = only(dist, "mmbatch_cdk-*.whl")
+    assert wheel.name.startswith(f"mmbatch_cdk-{mmbatch_cdk.__version__}-")
+    assert only(dist, "mmbatch_cdk-*.tar.gz").name == f"mmbatch_cdk-{mmbatch_cdk.__version__}.tar.gz"
+    assert "version" not in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+
+
+def test_twine_check_passes(dist: Path) -> None:
+    """What PyPI checks on upload: metadata complete, the README renders as the project description."""
+    files = sorted(str(f) for f in dist.iterdir())
+    result = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *files],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASSED") == 2, result.stdout
+
+
 def test_sdist_carries_the_source_and_readme(dist: Path) -> None:
     with tarfile.open(only(dist, "mmbatch_cdk-*.tar.gz")) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
@@ -78,7 +98,7 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_example(dist: Path, tmp_path: Pat
 
     app_dir = tmp_path / "team_vpc"
     shutil.copytree(REPO / "examples" / "team_vpc", app_dir)
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out"), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = project_node_env(CDK_OUTDIR=str(tmp_path / "cdk.out"))
     env.pop("PYTHONPATH", None)
     where = subprocess.run(
         [str(python), "-c", "import mmbatch_cdk; print(mmbatch_cdk.__file__)"],
@@ -89,4 +109,5 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_example(dist: Path, tmp_path: Pat
     synth = subprocess.run([str(python), "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, timeout=300)
     assert synth.returncode == 0, synth.stderr
     assert "Traceback" not in synth.stderr
+    assert node_warnings(synth.stderr) == []  # jsii's banner, which the app printed as Python bytes on Node 20
     assert (tmp_path / "cdk.out" / "GenomicsBatch.template.json").exists()
