@@ -39,6 +39,6 @@ def build_parts(instance_types: tuple[str, ...] = ("m6i.large", "m6i.xlarge"), o
         id="AwsSolutions::AwsSolutions-VPC7", reason="Test fixture only: the product's Network construct adds the flow log."))
     storage = CheckpointStorageEfs(stack, "Storage", vpc=vpc)
     server = ManagementServer(stack, "Server", vpc=vpc)
-    compute = BatchCompute(stack, "Compute", vpc=vpc, storage=storage, management_server=server,
+    compute = BatchCompute(stack, "Compute", vpc=vpc, storage=storage, agent=server.agent_installer,
                            instance_types=list(instance_types))
     return Parts(app, stack, vpc, compute)

@@ -192,7 +192,7 @@ def test_each_generator_checks_spot_attempts(generator: Any) -> None:
 def test_each_queue_gets_configs_naming_its_own_queue() -> None:
     parts = build_parts()
     arm = BatchCompute(parts.stack, "Arm", vpc=parts.vpc, storage=parts.stack.node.find_child("Storage"),  # type: ignore[arg-type]
-                            management_server=parts.stack.node.find_child("Server"),  # type: ignore[arg-type]
+                            agent=parts.stack.node.find_child("Server").agent_installer,  # type: ignore[attr-defined]
                             instance_types=["m7g.large"])
     for name, compute in (("Default", parts.compute), ("Arm", arm)):
         configs = engine_configs(compute, environment=MMC, work_bucket="my-bucket")

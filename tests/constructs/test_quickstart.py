@@ -16,7 +16,7 @@ from .jobs_fixture import Parts, build_parts
 def parts() -> Parts:
     parts = build_parts()
     arm = BatchCompute(parts.stack, "Arm", vpc=parts.vpc, storage=parts.stack.node.find_child("Storage"),  # type: ignore[arg-type]
-                       management_server=parts.stack.node.find_child("Server"),  # type: ignore[arg-type]
+                       agent=parts.stack.node.find_child("Server").agent_installer,  # type: ignore[attr-defined]
                        instance_types=["m7g.large"])
     QueueQuickstart(parts.stack, "Jq1Quickstart", compute=parts.compute, name="Jq1", drill=True)
     QueueQuickstart(parts.stack, "Jq2Quickstart", compute=arm, name="Jq2")
