@@ -23,6 +23,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_efs as efs
 
 from . import rules
+from .compliance import COMPLIANCE_PROFILES
 from .compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
 from .durations import duration_seconds
 from .instance_types import architecture
@@ -390,6 +391,12 @@ _GLOBAL: tuple[Setting, ...] = (
             "EnableMultiQueue"),
     Setting("privateOnly", "private_only", _boolean, False,
             "No public IPs. A new VPC then gets private subnets and one NAT gateway.", props=("network.private_only",)),
+    Setting("compliance", "compliance", _choice(*COMPLIANCE_PROFILES), "none",
+            "`hipaa`: what cdk-nag's HIPAA Security and NIST 800-53 R5 packs ask for, and synth runs both: one "
+            "customer-managed KMS key with rotation (EFS or JuiceFS buckets, MemoryDB and secret, every log group, "
+            "backups), daily AWS Backup of EFS, MemoryDB snapshots 35 days, S3 versioning and access logs, logs kept a "
+            "year, detailed monitoring, flow logs of all traffic. A new VPC needs `privateOnly=true` (README 'Security "
+            "and compliance')."),
     Setting("spot", "spot", _boolean, True, "Spot capacity (price-capacity-optimized) for every queue; `false` for On-Demand.",
             props=("nodes.spot",)),
     Setting("adminCidr", "admin_cidr", _cidr, None,
@@ -659,6 +666,9 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     problem = rules.root_volume_problem(v["rootVolumeGib"], cache)
     if problem:
         problems.append(f"rootVolumeGib: {problem} (juicefsCacheGib sets the cache)" if cache else f"rootVolumeGib: {problem}")
+    if v["compliance"] != "none" and not config.uses_existing_vpc and not v["privateOnly"]:
+        problems.append(f"compliance: {v['compliance']} with a new VPC needs privateOnly=true (no instance in a public "
+                        "subnet); set privateOnly=true, or give vpcId and subnetIds")
     if v["backend"] == "juicefs" and v["juicefsSha256"] is not None:
         in_use = {architecture(v["managementInstanceType"])} | {architecture(t) for q in config.queues for t in q.instance_types}
         checksums = v["juicefsSha256"]

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .agent import AgentInstaller
-from .compute import BatchCompute, _node_settings
+from .compute import BatchCompute, _acknowledge_log_group, _node_settings
 from .instance_types import sizes
 from .node_settings import NodeSettings
 from .storage.base import CheckpointStorage
@@ -80,6 +81,8 @@ class MultiQueue(Construct):
         ecs_stop_timeout: Optional[str] = None,
         ecs_start_timeout: Optional[str] = None,
         ecs_create_timeout: Optional[str] = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
@@ -96,6 +99,9 @@ class MultiQueue(Construct):
         :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
+        :param log_retention: how long the shared job log group keeps events. Default: ONE_MONTH.
+        :param log_encryption_key: customer-managed key of the job log group (its key policy must admit CloudWatch
+            Logs). Default: none (CloudWatch Logs' own encryption).
         """
         super().__init__(scope, id)
         specs = tuple(queues) if queues is not None else DEFAULT_QUEUES
@@ -111,7 +117,8 @@ class MultiQueue(Construct):
                 stacklevel=3,  # the caller, past jsii's metaclass
             )
             agent = management_server.agent_installer
-        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=log_retention, encryption_key=log_encryption_key,
+                                           removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""
         self.queues: dict[str, BatchCompute] = {
             spec.name: BatchCompute(
@@ -134,6 +141,7 @@ class MultiQueue(Construct):
             for spec in specs
         }
         """Each queue's compute, by queue name."""
+        _acknowledge_log_group(self.job_log_group, log_encryption_key)
         if management_server is not None:
             from .wiring import connect_compute  # the deprecated form wires itself, as it always did
 
