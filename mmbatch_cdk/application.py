@@ -7,7 +7,7 @@ import sys
 import aws_cdk as cdk
 
 from .config import ConfigError, MmBatchConfig
-from .nag import ALL_PACKS, DEFAULT_PACKS, add_nag
+from .nag import add_nag, packs_for
 from .stacks import MmBatchStack
 from .template_validation import register_template_validation
 
@@ -30,7 +30,7 @@ def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
         stack_name=name,
         description=f"Memory Machine Batch with {config.backend.upper()} checkpoint storage (mmbatch-cdk)",
     )
-    add_nag(app, packs=ALL_PACKS if config.compliance != "none" else DEFAULT_PACKS)
+    add_nag(app, packs=packs_for(config.compliance))
     return stack
 
 

@@ -81,7 +81,8 @@ class ComplianceProfile(Construct):
         if self._backup_plan is None:
             retain = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self.key, removal_policy=retain)
-            self._backup_plan = backup.BackupPlan(self, "BackupPlan", backup_vault=vault, backup_plan_rules=[
+            self._backup_plan = backup.BackupPlan(self, "BackupPlan", backup_vault=vault,
+                                                  backup_plan_name=cdk.Stack.of(self).stack_name, backup_plan_rules=[
                 # AWS Backup's daily rule (BackupPlanRule.daily: 05:00 UTC) with this profile's retention.
                 backup.BackupPlanRule(rule_name="Daily", schedule_expression=events.Schedule.cron(minute="0", hour="5"),
                                       delete_after=self._backup_retention),

@@ -129,9 +129,9 @@ class Network(Construct):
         # Retained on stack deletion, like the job logs: rejected-traffic records are audit evidence.
         flow_log_group = logs.LogGroup(self, "FlowLogs", retention=retention, encryption_key=key,
                                        removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
-        # The construct id stays "RejectedTraffic" whatever is recorded, so the flow log keeps its logical id.
+        # Named for what it records; "RejectedTraffic" (the default) keeps the logical ids it always had.
         flow_log = vpc.add_flow_log(
-            "RejectedTraffic",
+            "RejectedTraffic" if traffic == ec2.FlowLogTrafficType.REJECT else f"{traffic.value.capitalize()}Traffic",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
             traffic_type=traffic,
         )
