@@ -406,7 +406,9 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             )
         access_logs, noncurrent_days = self._protection
         if noncurrent_days is not None:
-            rules.append(s3.LifecycleRule(id="ExpireNoncurrent", noncurrent_version_expiration=cdk.Duration.days(noncurrent_days)))
+            # Old versions go after noncurrent_days; the delete markers JuiceFS's deletions leave go once alone.
+            rules.append(s3.LifecycleRule(id="ExpireNoncurrent", noncurrent_version_expiration=cdk.Duration.days(noncurrent_days),
+                                          expired_object_delete_marker=True))
         key = self.encryption_key
         bucket = s3.Bucket(
             self,
@@ -424,13 +426,14 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
             lifecycle_rules=rules,
         )
-        cdk.Validations.of(bucket).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-S1",
-                reason="Server access logs would add a log line per JuiceFS block (4 MiB) read or written; bucket "
-                "access is limited to this stack's node and server roles. Enable CloudTrail data events to audit.",
+        if access_logs is None:
+            cdk.Validations.of(bucket).acknowledge(
+                cdk.Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-S1",
+                    reason="Server access logs would add a log line per JuiceFS block (4 MiB) read or written; bucket "
+                    "access is limited to this stack's node and server roles. Enable CloudTrail data events to audit.",
+                )
             )
-        )
         self._acknowledge_bucket(bucket, key, access_logs, noncurrent_days)
         return bucket
 

@@ -73,11 +73,18 @@ def test_juicefs_buckets_use_the_key_keep_versions_a_while_and_log_access(synth)
         assert rule == {"BucketKeyEnabled": True,
                         "ServerSideEncryptionByDefault": {"KMSMasterKeyID": key_arn(), "SSEAlgorithm": "aws:kms"}}
         assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert {"Id": "ExpireNoncurrent", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}, "Status": "Enabled"} \
-            in bucket["LifecycleConfiguration"]["Rules"]
+        assert {"Id": "ExpireNoncurrent", "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                "ExpiredObjectDeleteMarker": True, "Status": "Enabled"} in bucket["LifecycleConfiguration"]["Rules"]
         assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}
     prefixes = sorted(b["LoggingConfiguration"]["LogFilePrefix"] for b in data.values())
     assert prefixes == ["checkpoint/", "scratch/"]
+
+
+def test_with_access_logs_the_aws_solutions_s1_acknowledgement_goes(synth) -> None:
+    stack = synth("juicefs-compliance").stack
+    acknowledged = [rule for c in stack.node.find_all() for e in c.node.metadata
+                    if e.type == "aws:cdk:acknowledged-rules" for rule in e.data]
+    assert "AwsSolutions::AwsSolutions-S1" not in acknowledged
 
 
 def test_the_access_log_bucket_is_private_encrypted_tls_only_and_retained(synth) -> None:
