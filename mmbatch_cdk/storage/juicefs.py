@@ -291,8 +291,19 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
                 resource_arns=[bucket.arn_for_objects("*")],
             ))
             grants.append(iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]))
-        grants.append(self.secret.grant_read(grantee))
-        if self.encryption_key is not None:
+        if self.encryption_key is None:
+            grants.append(self.secret.grant_read(grantee))
+        else:
+            # secret.grant_read would name the grantee in the key's policy, making the key wait for every role
+            # (a longer deploy); the key policy trusts the account, so IAM statements suffice.
+            grants.append(iam.Grant.add_to_principal(
+                grantee=grantee, actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resource_arns=[self.secret.secret_arn],
+            ))
+            grants.append(iam.Grant.add_to_principal(
+                grantee=grantee, actions=["kms:Decrypt"], resource_arns=[self.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}},
+            ))
             # SSE-KMS: reading a block needs kms:Decrypt, writing one kms:GenerateDataKey (S3 User Guide, "Using
             # server-side encryption with AWS KMS keys"); only through S3.
             grants.append(iam.Grant.add_to_principal(

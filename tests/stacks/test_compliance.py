@@ -124,6 +124,12 @@ def test_nodes_and_server_may_use_the_key_through_s3_only(synth) -> None:
         assert statement["Resource"] == key_arn()
         assert statement["Condition"] == {"StringEquals": {"kms:ViaService": {"Fn::Join": ["", [
             "s3.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]]}}}
+        [secret] = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Action"] == "kms:Decrypt"]
+        assert secret["Condition"] == {"StringEquals": {"kms:ViaService": {"Fn::Join": ["", [
+            "secretsmanager.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]]}}}
+    # No role in the key policy: the key would wait for every role, and the deploy take longer.
+    key_policy = str(s.template["Resources"][KEY]["Properties"]["KeyPolicy"])
+    assert "Role" not in key_policy
 
 
 def test_detailed_monitoring_on_the_management_server(profile: Synth) -> None:
