@@ -37,8 +37,9 @@ VARIANTS: dict[str, list[str]] = {
     "juicefs multiQueue hipaa": ["-c", "backend=juicefs", "-c", "multiQueue=true", "-c", "compliance=hipaa",
                                  "-c", "privateOnly=true"],
 }
-LARGEST = "juicefs multiQueue hipaa"
-"""The largest template, and the only variant that runs all three cdk-nag packs."""
+LARGEST = "juicefs multiQueue"
+"""The largest default template, which the goal is about; ``... hipaa`` (opt-in, all three cdk-nag packs) is shown
+beside it for what the compliance profile adds."""
 
 
 def run_once(args: list[str], outdir: Path) -> tuple[float, int]:
