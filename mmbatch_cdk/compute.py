@@ -20,6 +20,7 @@ from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
+from .session_manager import grant_session_manager
 from .subnets import select_subnets
 from .user_data import render, shell_part
 
@@ -136,10 +137,10 @@ class BatchCompute(Construct):
             description="MMBatch compute node: ECS agent, Session Manager, checkpoint storage",
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
             ],
         )
         """The node instance role."""
+        grant_session_manager(self.role)
 
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
             self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH,
@@ -239,10 +240,8 @@ class BatchCompute(Construct):
         )
         if sized != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
-        if instance_tags:
-            # ComputeResources.Tags reach the instances Batch launches; the resource's own Tags do not (and
-            # replace the environment when they change).
-            cfn_environment.add_property_override("ComputeResources.Tags", dict(instance_tags))
+        self._instance_tags: dict[str, str] = {}
+        self.tag_instances(instance_tags or {})
         # Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
         # looked up too early is cached as missing. On the environment alone, so its instance profile need not wait.
         cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
@@ -266,15 +265,23 @@ class BatchCompute(Construct):
                 id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
                 reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
             ),
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-                reason="AWS's maintained policy for Session Manager, the only way onto a node (no SSH ingress).",
-            ),
         )
         if management_server is not None:
             from .wiring import connect_compute  # the deprecated form wires itself, as it always did
 
             connect_compute(self, storage=storage, management_server=management_server)
+
+    def tag_instances(self, tags: Mapping[str, str]) -> None:
+        """Tag every instance AWS Batch launches for this queue (``ComputeResources.Tags``, merged with earlier tags).
+
+        The compute environment's own Tags would not reach the instances, and changing them replaces it.
+        """
+        if not tags:
+            return
+        self._instance_tags.update(tags)
+        environment = self.compute_environment.node.default_child
+        assert isinstance(environment, batch.CfnComputeEnvironment)
+        environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
 
     def _grant_aws_cli_read(self, aws_cli: AwsCliInstall) -> None:
         objects = aws_cli.s3_objects()

@@ -354,6 +354,10 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("managementRootVolumeGib", "management_root_volume_gib", _integer(8, rules.GP3_MAX_GIB), 30,
             "Root volume (gp3, encrypted) of the management server, which keeps MMAB's state and logs.",
             props=("server.root_volume_gib",)),
+    Setting("ebsScoping", "ebs_scoping", _choice("tag", "account"), "tag",
+            "What the server may do with EBS volumes for per-job disks: `tag`: create only volumes tagged with this "
+            "deployment and attach, detach or delete only those, on its own nodes; `account`: any, for an MMAB release "
+            "that does not tag volumes when it creates them.", props=("server.ebs_scope",)),
     Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
             "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
             props=("juicefs.redis_node_type",)),

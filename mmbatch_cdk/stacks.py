@@ -57,7 +57,8 @@ class MmBatchStack(cdk.Stack):
                 "ManagementServer",
                 vpc=self.network.vpc,
                 vpc_subnets=self.network.management_subnets,
-                public_ip=False if self.network.private_only else None,
+                # A new private VPC's subnets assign no public IP; an existing VPC's may, so refuse one explicitly.
+                public_ip=False if self.network.private_only and config.uses_existing_vpc else None,
                 security_groups=self.network.extra_security_groups,
                 **config.props("server"),
             )

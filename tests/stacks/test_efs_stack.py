@@ -43,7 +43,9 @@ def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
     s = synthesize({"privateOnly": "true"}, tmp_path)
     s.assertions.resource_count_is("AWS::EC2::NatGateway", 1)
     instance = s.one("AWS::EC2::Instance")["Properties"]
-    assert instance["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is False
+    # Private subnets of a new VPC assign no public IP; the instance names its subnet directly (no network
+    # interface override, which HIPAA/NIST's EC2InstancesInVPC would misread as "not in a VPC").
+    assert "NetworkInterfaces" not in instance and "Private" in instance["SubnetId"]["Ref"]
     subnets = s.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Subnets"]
     assert all("Private" in ref["Ref"] for ref in subnets)
 
@@ -107,12 +109,14 @@ def test_nodes_get_efs_mount_write_and_root_on_this_file_system_only(efs: Synth)
         {
             "PolicyDocument": {
                 "Statement": [
+                    Match.any_value(),
+                    Match.any_value(),
                     Match.object_like(
                         {
                             "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:ClientWrite"],
                             "Resource": {"Fn::GetAtt": [Match.string_like_regexp("CheckpointStorageFileSystem"), "Arn"]},
                         }
-                    )
+                    ),
                 ]
             },
             "Roles": [{"Ref": Match.string_like_regexp("ComputeInstanceRole")}],
@@ -134,13 +138,8 @@ def test_management_server_is_ubuntu_imdsv2_encrypted_and_session_manager_only(e
     assert "KeyName" not in instance
     lts = [lt["Properties"]["LaunchTemplateData"] for lt in efs.resources("AWS::EC2::LaunchTemplate").values()]
     assert all(lt["MetadataOptions"]["HttpTokens"] == "required" for lt in lts) and len(lts) == 2
-    efs.assertions.has_resource_properties(
-        "AWS::IAM::Role",
-        {
-            "ManagedPolicyArns": [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSSMManagedInstanceCore"]]}],
-            "Description": "MMAB management server",
-        },
-    )
+    server_role = next(r for r in efs.resources("AWS::IAM::Role").values() if r["Properties"].get("Description") == "MMAB management server")
+    assert "ManagedPolicyArns" not in server_role["Properties"], "Session Manager comes from its own statements"
 
 
 def test_default_server_has_no_ingress_but_from_compute_nodes(efs: Synth) -> None:
@@ -178,11 +177,12 @@ def test_server_reads_only_the_configured_installer_object(existing: Synth) -> N
 
 
 def test_server_volume_permissions_are_scoped_to_account_and_region(efs: Synth) -> None:
-    statement = next(
+    statements = [
         st for p in efs.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
-        if st.get("Sid") == "PerJobVolumes"
-    )
-    assert all("AWS::AccountId" in json.dumps(r) and "AWS::Region" in json.dumps(r) for r in statement["Resource"])
+        if any(a.startswith("ec2:") and "Describe" not in a for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"]))
+    ]
+    resources = [r for st in statements for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
+    assert len(statements) == 4 and all("AWS::AccountId" in json.dumps(r) and "AWS::Region" in json.dumps(r) for r in resources)
 
 
 def test_missing_install_source_is_a_warning_not_a_failure(efs: Synth, existing: Synth) -> None:
