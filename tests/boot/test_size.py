@@ -7,7 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 
 from mmbatch_cdk.user_data import render, shell_part
 
-from ..cfn import shell_parts
+from ..templates import shell_parts
 from .values import JUICEFS_MOUNT, NODE
 
 EC2_USER_DATA_LIMIT = 16 * 1024

@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 
 from mmbatch_cdk import BatchCompute, CheckpointStorageJuiceFs, ManagementServer, MultiQueue, QueueSpec
 
-from ..cfn import shell_parts, user_data_document
+from ..templates import shell_parts, user_data_document
 from ..conftest import CDK_JSON_CONTEXT
 
 

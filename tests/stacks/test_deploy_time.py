@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..cfn import shell_parts, user_data_document
+from ..templates import shell_parts, user_data_document
 from ..conftest import CONFIGS
 from ..graph import dependencies, longest_chain
 

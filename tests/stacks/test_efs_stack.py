@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match
 from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES
 
 from ..conftest import CONFIGS, Synth, synthesize
-from ..cfn import shell_parts, user_data_document
+from ..templates import shell_parts, user_data_document
 
 
 @pytest.fixture(scope="module")
@@ -214,12 +214,8 @@ def test_on_demand_uses_best_fit_progressive(tmp_path) -> None:
     assert resources["AllocationStrategy"] == "BEST_FIT_PROGRESSIVE"
 
 
-def _node_launch_template(s: Synth) -> tuple[str, dict]:
-    return next((k, v) for k, v in s.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
-
-
 def test_compute_environment_follows_the_launch_templates_latest_version(efs: Synth) -> None:
-    logical_id, _ = _node_launch_template(efs)
+    logical_id, _ = efs.node_launch_template()
     lt_ref = efs.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["LaunchTemplate"]
     assert lt_ref == {"LaunchTemplateId": {"Ref": logical_id}, "Version": {"Fn::GetAtt": [logical_id, "LatestVersionNumber"]}}
 
@@ -227,7 +223,7 @@ def test_compute_environment_follows_the_launch_templates_latest_version(efs: Sy
 def test_replacing_the_server_leaves_the_node_launch_templates_alone(efs: Synth, tmp_path) -> None:
     other = synthesize({"ckptInterval": "20m"}, tmp_path)  # changes only the server's user data
     assert set(efs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance")), "the server is replaced"
-    assert _node_launch_template(efs) == _node_launch_template(other)
+    assert efs.node_launch_template() == other.node_launch_template()
     record = efs.one("AWS::Route53::RecordSet")["Properties"]
     assert record["Name"] == "mmab.mmbatch-efs.mmbatch.internal." and record["TTL"] == "60"
     assert record["ResourceRecords"] == [{"Fn::GetAtt": [next(iter(efs.resources("AWS::EC2::Instance"))), "PrivateIp"]}]
@@ -238,12 +234,12 @@ def test_replacing_the_server_leaves_the_node_launch_templates_alone(efs: Synth,
 def test_a_new_mmab_version_rolls_the_nodes_onto_the_new_agent(efs: Synth, tmp_path) -> None:
     other = synthesize({"mmabVersion": "1.5.0-release"}, tmp_path)
     assert set(efs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance"))
-    bootstrap = shell_parts(user_data_document(_node_launch_template(other)[1]["Properties"]["LaunchTemplateData"]["UserData"]))[1]
+    bootstrap = shell_parts(user_data_document(other.node_launch_template()[1]["Properties"]["LaunchTemplateData"]["UserData"]))[1]
     assert "export MMAB_VERSION=1.5.0-release" in bootstrap, "nodes install the agent of the server's release"
 
 
 def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> None:
-    data = _node_launch_template(efs)[1]["Properties"]["LaunchTemplateData"]
+    data = efs.node_launch_template()[1]["Properties"]["LaunchTemplateData"]
     # One hop: bridge-mode job containers cannot get an IMDSv2 token, so jobs cannot take the node's credentials (F8).
     assert data["MetadataOptions"] == {"HttpPutResponseHopLimit": 1, "HttpTokens": "required"}
     assert data["BlockDeviceMappings"] == [
@@ -257,7 +253,7 @@ def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> N
 
 
 def test_nodes_of_a_server_with_mmab_install_from_its_stable_name(existing: Synth) -> None:
-    data = _node_launch_template(existing)[1]["Properties"]["LaunchTemplateData"]
+    data = existing.node_launch_template()[1]["Properties"]["LaunchTemplateData"]
     bootstrap = shell_parts(user_data_document(data["UserData"]))[1]
     assert "export AGENT_MODE=required\n" in bootstrap and "export AGENT_WAIT_SECONDS=900\n" in bootstrap
     assert "export MMAB_ADDRESS=mmab.mmbatch-efs.mmbatch.internal\n" in bootstrap

@@ -15,12 +15,6 @@ from mmbatch_cdk.storage.juicefs import JUICEFS_ACCESS_STRING, JUICEFS_ACCESS_ST
 from ..conftest import CONFIGS, Synth, synthesize
 
 
-def _statements(s: Synth, role_prefix: str) -> list[dict[str, Any]]:
-    return [st for p in s.resources("AWS::IAM::Policy").values()
-            if any(r["Ref"].startswith(role_prefix) for r in p["Properties"]["Roles"])
-            for st in p["Properties"]["PolicyDocument"]["Statement"]]
-
-
 def _actions(statement: dict[str, Any]) -> list[str]:
     return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
 
@@ -36,7 +30,7 @@ def test_no_role_reads_every_ssm_parameter(synth, name: str) -> None:
 
 @pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
 def test_nodes_and_server_keep_exactly_session_managers_actions(synth, role: str) -> None:
-    statements = _statements(synth("efs"), role)
+    statements = synth("efs").statements(role)
     ssm = sorted(a for st in statements for a in _actions(st) if a.startswith(("ssm:", "ssmmessages:")))
     assert ssm == sorted(SESSION_MANAGER_ACTIONS)
     register = next(st for st in statements if st.get("Sid") == "SessionManagerRegister")
@@ -44,7 +38,7 @@ def test_nodes_and_server_keep_exactly_session_managers_actions(synth, role: str
 
 
 def test_the_server_writes_only_its_own_tagged_volumes_on_its_own_nodes(synth) -> None:
-    statements = {st.get("Sid"): st for st in _statements(synth("efs"), "ManagementServerRole")}
+    statements = {st.get("Sid"): st for st in synth("efs").statements("ManagementServerRole")}
     tag = {"aws:ResourceTag/mmbatch-stack": "mmbatch-efs"}
     assert statements["CreateTaggedVolumes"]["Condition"] == {"StringEquals": {"aws:RequestTag/mmbatch-stack": "mmbatch-efs"}}
     assert statements["TagVolumesAtCreationOnly"]["Condition"] == {"StringEquals": {"ec2:CreateAction": "CreateVolume"}}
@@ -65,15 +59,12 @@ def test_every_node_carries_the_deployment_tag_the_conditions_name(synth, name: 
 
 
 def test_the_server_asks_mmab_to_tag_what_it_creates(synth) -> None:
-    from ..cfn import shell_parts, user_data_document
-
-    server = synth("efs-existing-vpc").one("AWS::EC2::Instance")
-    assert "export MMAB_CUSTOM_TAGS=mmbatch-stack:mmbatch-efs\n" in shell_parts(user_data_document(server["Properties"]["UserData"]))[0]
+    assert "export MMAB_CUSTOM_TAGS=mmbatch-stack:mmbatch-efs\n" in synth("efs-existing-vpc").server_scripts()[0]
 
 
 def test_account_scoping_is_the_explicit_escape_hatch(tmp_path) -> None:
     s = synthesize({"ebsScoping": "account"}, tmp_path)
-    statements = {st.get("Sid"): st for st in _statements(s, "ManagementServerRole")}
+    statements = {st.get("Sid"): st for st in s.statements("ManagementServerRole")}
     assert "CreateTaggedVolumes" not in statements and "Condition" not in statements["PerJobVolumes"]
     assert next(x for x in SETTINGS if x.key == "ebsScoping").default == "tag"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO
-from .node import NODE_BIN
+from ..conftest import REPO
+from ..node import NODE_BIN
 
 
 def load_tool() -> ModuleType:
