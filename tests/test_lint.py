@@ -14,7 +14,7 @@ from .cfn import shell_parts, user_data_document
 from .conftest import CONFIGS
 
 BIN = Path(sys.executable).parent
-SCRIPTS = ["lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"]
+SCRIPTS = ["lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh", "cloudwatch_agent.sh"]
 
 
 def shellcheck(*args: str) -> subprocess.CompletedProcess[str]:
