@@ -1,7 +1,11 @@
 """LogShipping: retained CloudWatch log groups for node and server logs, and the agent boot script that fills them.
 
-The CloudWatch agent's configuration is generated here (:func:`agent_config`), in one place, and written
-to each instance by ``user_data/cloudwatch_agent.sh``. Keys follow the agent's configuration file
+The CloudWatch agent's configuration is generated here (:func:`agent_config`), in one place, kept in an
+SSM parameter per kind of instance, and read by the agent at boot (``amazon-cloudwatch-agent-ctl -a
+fetch-config -m ec2 -s -c ssm:<name>``, as in "Installing the CloudWatch agent on EC2 instances using
+your agent configuration": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/install-CloudWatch-Agent-on-EC2-Instance-fleet.html ;
+AWS's RFDK CloudWatchAgent construct does the same). Outside the user data, the configuration costs
+none of EC2's 16 KiB user-data limit, and changing it re-configures no instance. Keys follow the agent's configuration file
 reference (``logs.logs_collected.files.collect_list[]``: ``file_path``, ``log_group_name``,
 ``log_stream_name``): https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-Configuration-File-Details.html
 and its schema (github.com/aws/amazon-cloudwatch-agent, translator/config/schema.json).
@@ -14,8 +18,10 @@ import re
 from typing import Any, Optional, Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .user_data import render
@@ -27,6 +33,7 @@ __all__ = [
     "server_collect_list",
     "NODE_BOOT_LOG",
     "UBUNTU_AGENT_URL",
+    "retention_days",
 ]
 
 NODE_BOOT_LOG = "/var/log/mmbatch/boot.log"
@@ -41,6 +48,9 @@ CLOUD_INIT_LOGS = ("/var/log/cloud-init.log", "/var/log/cloud-init-output.log")
 UBUNTU_AGENT_URL = "https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/{arch}/latest/amazon-cloudwatch-agent.deb"
 """AWS's download link for Ubuntu (``{arch}``: amd64 or arm64), as listed in "Verifying the signature of the
 CloudWatch agent package": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/verify-CloudWatch-Agent-Package-Signature.html"""
+
+_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+"""CloudWatch Logs' retention periods, in the order of ``logs.RetentionDays`` (which ends with INFINITE)."""
 
 _INSTANCE = "{instance_id}"
 _S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
@@ -81,19 +91,32 @@ def server_collect_list(server_group: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def retention_days(days: int) -> logs.RetentionDays:
+    """The ``logs.RetentionDays`` of ``days`` (0: never expire); ValueError naming the accepted values otherwise."""
+    members = list(logs.RetentionDays)
+    if days == 0:
+        return logs.RetentionDays.INFINITE
+    if days not in _RETENTION_DAYS:
+        raise ValueError(f"log retention of {days} days is not one CloudWatch Logs offers; use 0 (forever) or one of "
+                         f"{', '.join(map(str, _RETENTION_DAYS))}")
+    return members[_RETENTION_DAYS.index(days)]
+
+
 def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".log")
 
 
 class LogShipping(Construct):
-    """Three log groups and the boot scripts that install the CloudWatch agent and ship files to them.
+    """Three log groups, the agent configurations, and the boot scripts that install the CloudWatch agent.
 
     ``node_boot_log_group`` holds each node's boot log (stream: the instance id), ``node_log_group`` the
     MMBatch agent's and cloud-init's logs of the nodes, ``server_log_group`` the management server's
     ``/var/log/mmab`` and cloud-init logs (streams ``<instance-id>/<source>``). The groups are retained on
-    stack deletion. Put :meth:`node_script` and :meth:`server_script` first in the user data, so the agent
-    ships the logs of any later step that fails. The agent's role needs only :meth:`grant_write`: write to
-    these groups (and read of an ``s3://`` package), not the broad ``CloudWatchAgentServerPolicy``.
+    stack deletion. Put :meth:`node_part` and :meth:`server_part` first in the user data, so the agent
+    ships the logs of any later step that fails. The agent's role needs only :meth:`grant_nodes` /
+    :meth:`grant_server`: write to these groups, read of its configuration parameter (and of an ``s3://``
+    package), not the broad ``CloudWatchAgentServerPolicy``. Instances in subnets without internet need
+    VPC endpoints for CloudWatch Logs and SSM.
     """
 
     def __init__(
@@ -139,15 +162,33 @@ class LogShipping(Construct):
         self.server_log_group = group("ServerLogs")
         """The management server's ``/var/log/mmab`` and cloud-init logs."""
 
+        def parameter(name: str, config: dict[str, Any], kind: str) -> ssm.StringParameter:
+            return ssm.StringParameter(self, name, string_value=cdk.Stack.of(self).to_json_string(config),
+                                       description=f"CloudWatch agent configuration of the MMBatch {kind} (logs only)")
+
+        self.node_config = parameter(
+            "NodeAgentConfig", agent_config(node_collect_list(self.node_boot_log_group.log_group_name, self.node_log_group.log_group_name)),
+            "compute nodes")
+        """The nodes' agent configuration (:func:`agent_config` of :func:`node_collect_list`)."""
+        self.server_config = parameter("ServerAgentConfig", agent_config(server_collect_list(self.server_log_group.log_group_name)),
+                                       "management server")
+        """The server's agent configuration (:func:`agent_config` of :func:`server_collect_list`)."""
+
     def node_script(self) -> str:
-        """The compute nodes' boot script: install the agent, ship :func:`node_collect_list`."""
-        config = agent_config(node_collect_list(self.node_boot_log_group.log_group_name, self.node_log_group.log_group_name))
-        return self._script("node", config, NODE_BOOT_LOG)
+        """The compute nodes' boot script: install the agent, start it with :attr:`node_config`."""
+        return self._script("node", self.node_config, NODE_BOOT_LOG)
 
     def server_script(self) -> str:
-        """The management server's boot script: install the agent, ship :func:`server_collect_list`."""
-        config = agent_config(server_collect_list(self.server_log_group.log_group_name))
-        return self._script("server", config, "/var/log/mmab/bootstrap.log")
+        """The management server's boot script: install the agent, start it with :attr:`server_config`."""
+        return self._script("server", self.server_config, "/var/log/mmab/bootstrap.log")
+
+    def node_part(self) -> ec2.MultipartBody:
+        """:meth:`node_script` as a user-data part, uploaded as plain text (base64 would add a third)."""
+        return _raw_part(self.node_script())
+
+    def server_part(self) -> ec2.MultipartBody:
+        """:meth:`server_script` as a user-data part, uploaded as plain text."""
+        return _raw_part(self.server_script())
 
     def grant_nodes(self, grantee: iam.IGrantable) -> None:
         """Let a node role write the node log groups (and read an ``s3://`` agent package)."""
@@ -157,17 +198,13 @@ class LogShipping(Construct):
         """Let the server role write the server log group (and read an ``s3://`` agent package)."""
         self._grant(grantee, "server", (self.server_log_group,))
 
-    def _script(self, kind: str, config: dict[str, Any], log: str) -> str:
+    def _script(self, kind: str, config: ssm.StringParameter, log: str) -> str:
         source, digest = self._sources[kind]
-        settings = {
-            "AGENT_SOURCE": source,
-            "AGENT_SHA256": digest or "",
-            "AGENT_LOG": log,
-            "AGENT_CONFIG": cdk.Stack.of(self).to_json_string(config),
-        }
+        settings = {"AGENT_SOURCE": source, "AGENT_SHA256": digest or "", "AGENT_LOG": log, "AGENT_CONFIG_PARAMETER": config.parameter_name}
         return render("cloudwatch_agent.sh", settings)
 
     def _grant(self, grantee: iam.IGrantable, kind: str, groups: Sequence[logs.LogGroup]) -> None:
+        (self.node_config if kind == "node" else self.server_config).grant_read(grantee)
         for group in groups:
             group.grant_write(grantee)
             group.grant(grantee, "logs:DescribeLogStreams")
@@ -183,3 +220,7 @@ class LogShipping(Construct):
                     for name in sorted({key.replace("{arch}", arch) for arch in ("amd64", "arm64")})
                 ],
             )
+
+
+def _raw_part(script: str) -> ec2.MultipartBody:
+    return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)

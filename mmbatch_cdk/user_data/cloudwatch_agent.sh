@@ -1,72 +1,46 @@
 #!/bin/bash
-# Node or management server: installs the CloudWatch agent and starts it with a logs-only configuration
-# (mmbatch_cdk/log_shipping.py writes AGENT_CONFIG). It runs first, so the agent also ships the logs of a
-# later boot step that fails. Nothing here reads or prints a secret.
+# Node or management server: installs the CloudWatch agent and starts it with its logs-only configuration,
+# which mmbatch_cdk/log_shipping.py keeps in the SSM parameter AGENT_CONFIG_PARAMETER. It runs first, so the
+# agent also ships the logs of a later boot step that fails. Nothing here reads or prints a secret. Kept
+# short: it rides in every node's user data, which EC2 caps at 16 KiB. LogShipping checks AGENT_SOURCE's
+# form (dnf, https:// or s3://, {arch} = amd64 or arm64).
 set -Eeuo pipefail
 MMB_STEP=cloudwatch-agent
 MMB_LOG="${AGENT_LOG:?}"
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-: "${AGENT_SOURCE:?}" "${AGENT_CONFIG:?}"
-AGENT_SHA256="${AGENT_SHA256:-}"
-AGENT_HOME=/opt/aws/amazon-cloudwatch-agent
-
-case "$(uname -m)" in
-  x86_64) arch=amd64 ;;
-  aarch64) arch=arm64 ;;
-  *) mmb_fail "no CloudWatch agent package for $(uname -m)" ;;
-esac
-
-# cwa_download URL FILE: an https:// or s3:// object to FILE.
-cwa_download() {
-  case "$1" in
-    s3://*)
-      if ! command -v aws >/dev/null 2>&1; then
-        if command -v dnf >/dev/null 2>&1; then mmb_retry 5 30 dnf install -y awscli-2; else mmb_retry 5 30 snap install aws-cli --classic; fi
-      fi
-      mmb_retry 5 30 aws s3 cp --only-show-errors "$1" "$2"
-      ;;
-    https://*) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$2" "$1" ;;
-    *) mmb_fail "unsupported CloudWatch agent source $1 (expected dnf, https:// or s3://)" ;;
-  esac
-}
+: "${AGENT_SOURCE:?}" "${AGENT_CONFIG_PARAMETER:?}"
 
 marker="$MMB_ROOT/var/lib/mmbatch/cloudwatch-agent.installed"
 if [ -f "$marker" ]; then
-  mmb_log "CloudWatch agent already installed"
+  mmb_log "agent already installed"
 elif [ "$AGENT_SOURCE" = dnf ]; then
-  mmb_log "installing the CloudWatch agent from the distribution's repository"
   mmb_retry 5 30 dnf install -y amazon-cloudwatch-agent
 else
+  arch=amd64
+  [ "$(uname -m)" != aarch64 ] || arch=arm64
   url="${AGENT_SOURCE//\{arch\}/$arch}"
-  dir="$(mktemp -d)"
-  package="$dir/${url##*/}"
-  mmb_log "downloading the CloudWatch agent from $url"
-  cwa_download "$url" "$package"
-  actual="$(sha256sum "$package" | cut -d' ' -f1)"
-  if [ -n "$AGENT_SHA256" ]; then
-    [ "$actual" = "$AGENT_SHA256" ] || mmb_fail "checksum mismatch for $url: expected $AGENT_SHA256, got $actual"
-  else
-    mmb_log "WARNING: no checksum configured for the CloudWatch agent package (sha256 $actual)"
-  fi
-  case "$package" in
-    *.deb) mmb_retry 3 30 dpkg -i -E "$package" ;;
-    *.rpm) mmb_retry 3 30 dnf install -y "$package" ;;
-    *) mmb_fail "$url is neither a .deb nor an .rpm package" ;;
+  pkg="$(mktemp -d)/${url##*/}"
+  case "$url" in
+    s3://*)
+      command -v aws >/dev/null || mmb_retry 5 30 snap install aws-cli --classic
+      mmb_retry 5 30 aws s3 cp --only-show-errors "$url" "$pkg"
+      ;;
+    *) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$pkg" "$url" ;;
   esac
-  rm -rf "$dir"
+  sum="$(sha256sum "$pkg" | cut -d' ' -f1)"
+  [ "${AGENT_SHA256:-$sum}" = "$sum" ] || mmb_fail "checksum mismatch for $url: expected $AGENT_SHA256, got $sum"
+  [ -n "${AGENT_SHA256:-}" ] || mmb_log "WARNING: $url not verified (sha256 $sum)"
+  case "$pkg" in
+    *.deb) mmb_retry 3 30 dpkg -i -E "$pkg" ;;
+    *) mmb_retry 3 30 dnf install -y "$pkg" ;;
+  esac
 fi
-if [ ! -f "$marker" ]; then
-  mkdir -p "$(dirname "$marker")"
-  date -u >"$marker"
-fi
+mkdir -p "${marker%/*}"
+date -u >"$marker"
 
-config="$MMB_ROOT$AGENT_HOME/etc/mmbatch-logs.json"
-mkdir -p "$(dirname "$config")"
-printf '%s\n' "$AGENT_CONFIG" >"$config.mmbatch"
-mv "$config.mmbatch" "$config"
-ctl="$(command -v amazon-cloudwatch-agent-ctl || echo "$AGENT_HOME/bin/amazon-cloudwatch-agent-ctl")"
-# fetch-config replaces any earlier configuration, so a second run leaves one agent with this one.
-mmb_retry 3 10 "$ctl" -a fetch-config -m ec2 -s -c "file:$config" ||
-  mmb_fail "the CloudWatch agent did not start; see $AGENT_HOME/logs/amazon-cloudwatch-agent.log"
-mmb_log "CloudWatch agent shipping logs ($config)"
+home=/opt/aws/amazon-cloudwatch-agent
+# fetch-config replaces any earlier configuration: a second run leaves one agent, with this one.
+mmb_retry 3 10 "$(command -v amazon-cloudwatch-agent-ctl || echo "$home/bin/amazon-cloudwatch-agent-ctl")" \
+  -a fetch-config -m ec2 -s -c "ssm:$AGENT_CONFIG_PARAMETER" || mmb_fail "agent did not start: $home/logs/amazon-cloudwatch-agent.log"
+mmb_log "agent shipping logs ($AGENT_CONFIG_PARAMETER)"

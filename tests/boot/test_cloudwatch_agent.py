@@ -12,6 +12,8 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
 
 from mmbatch_cdk.log_shipping import (
     NODE_BOOT_LOG,
@@ -19,25 +21,25 @@ from mmbatch_cdk.log_shipping import (
     LogShipping,
     agent_config,
     node_collect_list,
+    retention_days,
     server_collect_list,
 )
 from mmbatch_cdk.user_data import render
 
-from ..cfn import resolve
-from ..standins import Run, run_script
+from ..cfn import resolve, shell_parts
+from ..standins import run_script
 
-CONFIG_PATH = "/opt/aws/amazon-cloudwatch-agent/etc/mmbatch-logs.json"
+PARAMETER = "/mmbatch/cwagent-node"
 NODE_CONFIG = agent_config(node_collect_list("boot-group", "node-group"))
 SERVER_CONFIG = agent_config(server_collect_list("server-group"))
 PACKAGE = b"not really a deb\n"
 
 
-def settings(source: str, config: dict[str, Any], sha256: str = "", log: str = NODE_BOOT_LOG) -> dict[str, str]:
-    return {"AGENT_SOURCE": source, "AGENT_SHA256": sha256, "AGENT_LOG": log, "AGENT_CONFIG": json.dumps(config)}
+def settings(source: str, sha256: str = "", log: str = NODE_BOOT_LOG) -> dict[str, str]:
+    return {"AGENT_SOURCE": source, "AGENT_SHA256": sha256, "AGENT_LOG": log, "AGENT_CONFIG_PARAMETER": PARAMETER}
 
 
-def fetch_config(run: Run) -> str:
-    return f"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:{run.root}{CONFIG_PATH}"
+FETCH_CONFIG = f"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c ssm:{PARAMETER}"
 
 
 # ------------------------------------------------------------------ the configuration
@@ -86,32 +88,31 @@ def test_server_ships_mmab_and_cloud_init_logs() -> None:
 # ------------------------------------------------------------------ the script, run
 
 
-def test_node_installs_from_dnf_writes_the_configuration_and_starts_the_agent(tmp_path: Path) -> None:
-    run = run_script(render("cloudwatch_agent.sh", settings("dnf", NODE_CONFIG)), tmp_path)
+def test_node_installs_from_dnf_and_starts_the_agent_with_its_configuration_parameter(tmp_path: Path) -> None:
+    run = run_script(render("cloudwatch_agent.sh", settings("dnf")), tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.calls == ["dnf install -y amazon-cloudwatch-agent", fetch_config(run)]
-    assert json.loads(run.file(CONFIG_PATH)) == NODE_CONFIG
-    assert "CloudWatch agent shipping logs" in run.file(NODE_BOOT_LOG)
+    assert run.calls == ["dnf install -y amazon-cloudwatch-agent", FETCH_CONFIG]
+    assert f"agent shipping logs ({PARAMETER})" in run.file(NODE_BOOT_LOG)
 
 
 def test_server_downloads_the_deb_for_its_architecture_and_warns_without_a_checksum(tmp_path: Path) -> None:
     (tmp_path / "served").mkdir()
     (tmp_path / "served" / "amazon-cloudwatch-agent.deb").write_bytes(PACKAGE)
-    script = render("cloudwatch_agent.sh", settings(UBUNTU_AGENT_URL, SERVER_CONFIG, log="/var/log/mmab/bootstrap.log"))
+    script = render("cloudwatch_agent.sh", settings(UBUNTU_AGENT_URL, log="/var/log/mmab/bootstrap.log"))
     run = run_script(script, tmp_path / "run", {"STANDIN_CURL_DIR": str(tmp_path / "served")})
     assert run.returncode == 0, run.stderr
     assert run.calls[0].startswith("curl -fsSL --proto =https --tlsv1.2 -o ")
     assert run.calls[0].endswith(" https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb")
     assert run.calls[1].startswith("dpkg -i -E ") and run.calls[1].endswith("/amazon-cloudwatch-agent.deb")
-    assert run.calls[2] == fetch_config(run)
+    assert run.calls[2] == FETCH_CONFIG
     digest = hashlib.sha256(PACKAGE).hexdigest()
-    assert f"WARNING: no checksum configured for the CloudWatch agent package (sha256 {digest})" in run.file("/var/log/mmab/bootstrap.log")
-    assert json.loads(run.file(CONFIG_PATH)) == SERVER_CONFIG
+    url = "https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
+    assert f"WARNING: {url} not verified (sha256 {digest})" in run.file("/var/log/mmab/bootstrap.log")
 
 
 def test_s3_source_with_a_matching_checksum_installs(tmp_path: Path) -> None:
     source = "s3://artifacts-bucket/cwa/{arch}/amazon-cloudwatch-agent.deb"
-    script = render("cloudwatch_agent.sh", settings(source, SERVER_CONFIG, sha256=hashlib.sha256(PACKAGE).hexdigest()))
+    script = render("cloudwatch_agent.sh", settings(source, sha256=hashlib.sha256(PACKAGE).hexdigest()))
     run = run_script(script, tmp_path, {"STANDIN_CURL_BODY": PACKAGE.decode()})
     assert run.returncode == 0, run.stderr
     assert run.calls[0].startswith("aws s3 cp --only-show-errors s3://artifacts-bucket/cwa/amd64/amazon-cloudwatch-agent.deb ")
@@ -122,7 +123,7 @@ def test_s3_source_with_a_matching_checksum_installs(tmp_path: Path) -> None:
 
 def test_a_wrong_checksum_stops_before_installing_or_starting_anything(tmp_path: Path) -> None:
     source = "s3://artifacts-bucket/cwa/{arch}/amazon-cloudwatch-agent.deb"
-    run = run_script(render("cloudwatch_agent.sh", settings(source, SERVER_CONFIG, sha256="f" * 64)), tmp_path,
+    run = run_script(render("cloudwatch_agent.sh", settings(source, sha256="f" * 64)), tmp_path,
                      {"STANDIN_CURL_BODY": PACKAGE.decode()})
     assert run.returncode == 1
     assert f"ERROR: checksum mismatch for s3://artifacts-bucket/cwa/amd64/amazon-cloudwatch-agent.deb: expected {'f' * 64}" in run.stderr
@@ -131,20 +132,19 @@ def test_a_wrong_checksum_stops_before_installing_or_starting_anything(tmp_path:
 
 
 def test_a_second_run_installs_nothing_and_reapplies_the_configuration(tmp_path: Path) -> None:
-    script = render("cloudwatch_agent.sh", settings("dnf", NODE_CONFIG))
+    script = render("cloudwatch_agent.sh", settings("dnf"))
     first = run_script(script, tmp_path / "a")
     again = run_script(script, tmp_path / "b", root=first.root)
     assert again.returncode == 0, again.stderr
-    assert again.calls == [fetch_config(again)]
-    assert json.loads(again.file(CONFIG_PATH)) == NODE_CONFIG
-    assert "CloudWatch agent already installed" in again.file(NODE_BOOT_LOG)
+    assert again.calls == [FETCH_CONFIG]
+    assert "agent already installed" in again.file(NODE_BOOT_LOG)
 
 
 def test_an_agent_that_will_not_start_fails_the_step_after_bounded_retries(tmp_path: Path) -> None:
-    run = run_script(render("cloudwatch_agent.sh", settings("dnf", NODE_CONFIG)), tmp_path, {"STANDIN_CWA_FAILS": "1"})
+    run = run_script(render("cloudwatch_agent.sh", settings("dnf")), tmp_path, {"STANDIN_CWA_FAILS": "1"})
     assert run.returncode == 1
     assert sum(c.startswith("amazon-cloudwatch-agent-ctl") for c in run.calls) == 3
-    assert "ERROR: the CloudWatch agent did not start" in run.stderr
+    assert "ERROR: agent did not start" in run.stderr
 
 
 def test_missing_settings_fail_by_name(tmp_path: Path) -> None:
@@ -152,17 +152,32 @@ def test_missing_settings_fail_by_name(tmp_path: Path) -> None:
     assert run.returncode != 0 and "AGENT_SOURCE" in run.stderr
 
 
-def test_the_construct_renders_scripts_whose_configuration_names_its_log_groups(tmp_path: Path) -> None:
+def test_the_construct_keeps_each_configuration_in_a_parameter_its_script_reads(tmp_path: Path) -> None:
     stack = cdk.Stack(cdk.App(), "S")
     shipping = LogShipping(stack, "Logs")
+    ids = {name: stack.get_logical_id(getattr(shipping, name).node.default_child)
+           for name in ("node_boot_log_group", "node_log_group", "server_log_group", "node_config", "server_config")}
+    values = {kind: json.loads(resolve(stack.resolve(getattr(shipping, f"{kind}_config").node.default_child.value), {}))
+              for kind in ("node", "server")}
+    assert values["node"] == agent_config(node_collect_list(f"{ids['node_boot_log_group']}-ref", f"{ids['node_log_group']}-ref"))
+    assert values["server"] == agent_config(server_collect_list(f"{ids['server_log_group']}-ref"))
     script = resolve(stack.resolve(shipping.node_script()), {})
     run = run_script(script, tmp_path)
     assert run.returncode == 0, run.stderr
-    groups = [e["log_group_name"] for e in json.loads(run.file(CONFIG_PATH))["logs"]["logs_collected"]["files"]["collect_list"]]
-    boot, node = (stack.get_logical_id(g.node.default_child) for g in (shipping.node_boot_log_group, shipping.node_log_group))
-    assert groups == [f"{boot}-ref", f"{node}-ref", f"{node}-ref", f"{node}-ref"]
+    assert run.calls[-1] == f"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c ssm:{ids['node_config']}-ref"
     server = resolve(stack.resolve(shipping.server_script()), {})
-    assert f"export AGENT_SOURCE='{UBUNTU_AGENT_URL}'\n" in server
+    assert f"export AGENT_SOURCE='{UBUNTU_AGENT_URL}'\n" in server and f"export AGENT_CONFIG_PARAMETER='{ids['server_config']}-ref'" in server
+
+
+def test_parts_are_plain_text_shell_scripts() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    shipping = LogShipping(stack, "Logs")
+    user_data = ec2.MultipartUserData()
+    user_data.add_part(shipping.node_part())
+    document = resolve(stack.resolve(user_data.render()), {})
+    assert 'Content-Type: text/x-shellscript; charset="utf-8"\n\n#!/bin/bash\n' in document
+    assert "Content-Transfer-Encoding" not in document
+    assert shell_parts(document) == [resolve(stack.resolve(shipping.node_script()), {})]
 
 
 @pytest.mark.parametrize("prop, value", [("node_agent_source", "ftp://x/y.rpm"), ("server_agent_source", "dnf"),
@@ -242,3 +257,17 @@ def test_the_secret_check_can_fail(tmp_path: Path) -> None:
     _juicefs_release(tmp_path / "release")
     run = run_script(leaky, tmp_path / "run", {"STANDIN_CURL_DIR": str(tmp_path / "release"), "STANDIN_SECRET": SECRET})
     assert any(SECRET in p.read_text() for p in _shipped_files(run.root))
+
+
+@pytest.mark.parametrize("days", [1, 7, 30, 365, 3653, 0])
+def test_retention_days_map_to_what_cloudwatch_logs_renders(days: int) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    group = logs.LogGroup(stack, "G", retention=retention_days(days))
+    rendered = stack.resolve(group.node.default_child.retention_in_days)  # type: ignore[union-attr]
+    assert rendered == (days or None)
+
+
+@pytest.mark.parametrize("days", [2, 31, -1])
+def test_other_retention_periods_are_rejected_with_the_accepted_list(days: int) -> None:
+    with pytest.raises(ValueError, match=f"log retention of {days} days is not one CloudWatch Logs offers; use 0 .* 1, 3, 5, 7"):
+        retention_days(days)

@@ -234,6 +234,10 @@ def test_agent_may_write_its_own_log_groups_only(bursting: Built) -> None:
         assert any(s["Action"] == "logs:DescribeLogStreams" for s in statements(role))
         managed = json.dumps(bursting.template["Resources"][bursting.stack.get_logical_id(role.node.default_child)])
         assert "CloudWatchAgentServerPolicy" not in managed
+    for role, mine, other in ((bursting.compute.role, shipping.node_config, shipping.server_config),
+                              (bursting.server.role, shipping.server_config, shipping.node_config)):
+        reads = json.dumps([s["Resource"] for s in statements(role) if "ssm:GetParameter" in s["Action"]])
+        assert json.dumps(ref(bursting, mine)) in reads and json.dumps(ref(bursting, other)) not in reads
     reads = [s for s in statements(bursting.server.role) if s["Action"] == "s3:GetObject" and "cwa" in json.dumps(s["Resource"])]
     assert reads and all("*" not in json.dumps(s["Resource"]) for s in reads), "the two architectures' packages, by name"
 
