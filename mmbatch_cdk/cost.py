@@ -2,7 +2,10 @@
 
 Tags: ``cdk.Tags`` reaches the launch template's ``TagSpecifications`` for instances and volumes (aws-cdk-lib's
 ``ec2.LaunchTemplate``) and the compute environment's ``ComputeResources.Tags``, which AWS Batch applies to
-the instances it launches. Tags must be activated as cost allocation tags in the Billing console before
+the instances it launches. A compute environment's own ``Tags`` are create-only (CloudFormation's resource
+schema for AWS::Batch::ComputeEnvironment, as shipped with cfn-lint): changing them replaces the
+environment and ends its running jobs. So the user's tags go to its instances only; only the prefix,
+which names the deployment and does not change, tags the environment itself. Tags must be activated as cost allocation tags in the Billing console before
 Cost Explorer and Budgets can use them: https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html
 Budget tag filters take ``user:<key>$<value>``:
 https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html
@@ -14,6 +17,7 @@ import re
 from typing import Mapping, Optional
 
 import aws_cdk as cdk
+from aws_cdk import aws_batch as batch
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct, IConstruct
 
@@ -30,7 +34,9 @@ _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
 def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, str]] = None) -> None:
     """Tag every resource under ``scope`` with ``mmbatch:prefix=<prefix>`` and each of ``tags``.
 
-    Raises ValueError naming the tag when a key or value is not one AWS accepts.
+    A compute environment carries ``tags`` on the instances it launches (``ComputeResources.Tags``, which an
+    infrastructure update changes in place), not on itself (create-only). Call it once the compute
+    environments exist. Raises ValueError naming the tag when a key or value is not one AWS accepts.
     """
     all_tags = {PREFIX_TAG: prefix, **(tags or {})}
     for key, value in all_tags.items():
@@ -40,8 +46,13 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
             )
         if len(value) > 256 or not _TAG_TEXT.match(value):
             raise ValueError(f"tag {key!r}: value {value!r} must be 0-256 letters, digits, spaces or _ . : / = + - @")
-    for key, value in all_tags.items():
-        cdk.Tags.of(scope).add(key, value)
+    cdk.Tags.of(scope).add(PREFIX_TAG, prefix)
+    for key, value in (tags or {}).items():
+        cdk.Tags.of(scope).add(key, value, exclude_resource_types=["AWS::Batch::ComputeEnvironment"])
+    if tags:
+        for construct in scope.node.find_all():
+            if isinstance(construct, batch.CfnComputeEnvironment):
+                construct.add_property_override("ComputeResources.Tags", all_tags)
 
 
 class MonthlyBudget(Construct):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -36,10 +38,21 @@ def test_launch_template_tags_the_instances_and_volumes_batch_launches(built: Bu
         assert EXPECTED.items() <= tags.items(), resource_type
 
 
-def test_compute_environment_tags_itself_and_its_instances(built: Built) -> None:
+def test_compute_environment_tags_its_instances_and_itself_with_the_prefix_only(built: Built) -> None:
     [environment] = built.resources("AWS::Batch::ComputeEnvironment").values()
-    assert EXPECTED.items() <= environment["Properties"]["Tags"].items()
-    assert EXPECTED.items() <= environment["Properties"]["ComputeResources"]["Tags"].items()
+    assert environment["Properties"]["ComputeResources"]["Tags"] == EXPECTED
+    # Its own Tags are create-only: a change of the user's tags must not replace it (and end its jobs).
+    assert environment["Properties"]["Tags"] == {PREFIX_TAG: "mmbatch"}
+
+
+def test_the_compute_environments_own_tags_are_create_only_in_cloudformations_schema() -> None:
+    import cfnlint
+
+    data = Path(cfnlint.__file__).parent / "data" / "schemas"
+    digest = json.loads((data / "providers" / "us-east-1.json").read_text())["AWS::Batch::ComputeEnvironment"]
+    schema = json.loads((data / "resources" / f"{digest}.json").read_text())
+    assert "/properties/Tags" in schema["createOnlyProperties"]
+    assert "/properties/ComputeResources/Tags" in schema["conditionalCreateOnlyProperties"]
 
 
 @pytest.mark.parametrize("type_", ["AWS::Batch::JobQueue", "AWS::EFS::FileSystem", "AWS::EC2::Instance", "AWS::Logs::LogGroup",
