@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import subprocess
+import sys
 import hashlib
 import io
 import json
@@ -271,3 +273,16 @@ def test_retention_days_map_to_what_cloudwatch_logs_renders(days: int) -> None:
 def test_other_retention_periods_are_rejected_with_the_accepted_list(days: int) -> None:
     with pytest.raises(ValueError, match=f"log retention of {days} days is not one CloudWatch Logs offers; use 0 .* 1, 3, 5, 7"):
         retention_days(days)
+
+
+def test_rendered_scripts_are_shellcheck_clean(tmp_path: Path) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    shipping = LogShipping(stack, "Logs", node_agent_source="s3://artifacts/cwa/{arch}/amazon-cloudwatch-agent.rpm",
+                           node_agent_sha256="a" * 64)
+    paths = []
+    for name, script in (("node", shipping.node_script()), ("server", shipping.server_script())):
+        path = tmp_path / f"{name}.sh"
+        path.write_text(resolve(stack.resolve(script), {}))
+        paths.append(str(path))
+    result = subprocess.run([str(Path(sys.executable).parent / "shellcheck"), "--severity=style", *paths], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
