@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,9 @@ def test_compute_environment_tags_its_instances_and_itself_with_the_prefix_only(
 
 
 def test_the_compute_environments_own_tags_are_create_only_in_cloudformations_schema() -> None:
-    import cfnlint
-
-    data = Path(cfnlint.__file__).parent / "data" / "schemas"
+    spec = importlib.util.find_spec("cfnlint")  # located, not imported
+    assert spec is not None and spec.origin is not None
+    data = Path(spec.origin).parent / "data" / "schemas"
     digest = json.loads((data / "providers" / "us-east-1.json").read_text())["AWS::Batch::ComputeEnvironment"]
     schema = json.loads((data / "resources" / f"{digest}.json").read_text())
     assert "/properties/Tags" in schema["createOnlyProperties"]
