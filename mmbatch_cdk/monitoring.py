@@ -139,7 +139,9 @@ class Monitoring(Construct):
     - EFS ``PercentIOLimit`` (General Purpose mode with Bursting or Provisioned throughput; Elastic has
       a far higher I/O ceiling) and ``BurstCreditBalance`` (Bursting only);
     - MemoryDB ``CPUUtilization``, ``EngineCPUUtilization`` and ``DatabaseMemoryUsagePercentage``: the
-      maximum over a cluster's nodes, through a Metrics Insights query (MemoryDB publishes per node).
+      busiest node of the clusters, through a Metrics Insights query (MemoryDB publishes per node).
+
+    The dashboard shows every alarm's state and graphs of the job, Spot and boot counts.
     """
 
     def __init__(
@@ -235,7 +237,6 @@ class Monitoring(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         """Every alarm, by name (``FailedJobs``, ``SpotInterruptions``, ``NodeBootFailures``, ...)."""
         notify = cloudwatch_actions.SnsAction(self.topic)
-        self._descriptions: dict[str, str] = {}
 
         def alarm(name: str, metric: cloudwatch.IMetric, threshold: float, description: str, *,
                   evaluation_periods: int = 1, comparison: cloudwatch.ComparisonOperator =
@@ -245,7 +246,6 @@ class Monitoring(Construct):
                                        comparison_operator=comparison, treat_missing_data=missing, alarm_description=description)
             created.add_alarm_action(notify)
             self.alarms[name] = created
-            self._descriptions[name] = description
             return created
 
         queue_arns = [queue.job_queue_arn for queue in job_queues]
@@ -312,15 +312,17 @@ class Monitoring(Construct):
                       evaluation_periods=3, comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                       missing=cloudwatch.TreatMissingData.MISSING)
 
-        for index, cluster in enumerate(memorydb_cluster_names):
+        if memorydb_cluster_names:
+            clusters = " OR ".join(f"ClusterName = '{name}'" for name in memorydb_cluster_names)
             for metric_name, threshold in (("CPUUtilization", memorydb_cpu_percent),
                                            ("EngineCPUUtilization", memorydb_engine_cpu_percent),
                                            ("DatabaseMemoryUsagePercentage", memorydb_memory_percent)):
                 query = cloudwatch.MathExpression(
-                    expression=f"SELECT MAX({metric_name}) FROM \"AWS/MemoryDB\" WHERE ClusterName = '{cluster}'",
-                    period=cdk.Duration.minutes(5), label=f"{cluster} {metric_name} (max over nodes)",
+                    expression=f"SELECT MAX({metric_name}) FROM \"AWS/MemoryDB\" WHERE {clusters}",
+                    period=cdk.Duration.minutes(5), label=f"{metric_name}, busiest MemoryDB node",
                 )
-                alarm(f"MemoryDb{index}{metric_name}", query, threshold, f"MemoryDB cluster {cluster}: {metric_name} high",
+                alarm(f"MemoryDb{metric_name}", query, threshold,
+                      f"MemoryDB {metric_name} high on a node of {', '.join(memorydb_cluster_names)}",
                       evaluation_periods=3, missing=cloudwatch.TreatMissingData.MISSING)
 
         self.dashboard = self._dashboard()
@@ -357,8 +359,4 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(title="Spot interruption warnings (region)", left=[self.spot_interruptions], width=8),
             cloudwatch.GraphWidget(title="Node boot failures", left=[self.boot_failures] if self.boot_failures else [], width=8),
         )
-        others = [name for name in self.alarms if name.startswith(("Server", "Efs", "MemoryDb"))]
-        if others:
-            dashboard.add_widgets(*(cloudwatch.AlarmWidget(title=self._descriptions[name], alarm=self.alarms[name], width=8)
-                                    for name in others))
         return dashboard

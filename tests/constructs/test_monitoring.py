@@ -58,7 +58,7 @@ def ref(built: Built, construct: Any) -> dict[str, str]:
 
 def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
     topic = ref(bursting, bursting.monitoring.topic)
-    memorydb = {f"MemoryDb{i}{m}" for i in (0, 1) for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
+    memorydb = {f"MemoryDb{m}" for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
     assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures",
                                                "ServerSystemCheck", "ServerInstanceCheck", "EfsIoLimit", "EfsBurstCredits", *memorydb}
     for name in bursting.monitoring.alarms:
@@ -135,13 +135,13 @@ def test_efs_alarms_only_where_they_apply(bursting: Built, elastic: tuple[Monito
     assert set(elastic[0].alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions"}
 
 
-def test_memorydb_alarms_take_the_maximum_over_each_clusters_nodes(bursting: Built) -> None:
-    for index, cluster in enumerate(MEMORYDB):
-        for metric, threshold in (("CPUUtilization", 80), ("EngineCPUUtilization", 90), ("DatabaseMemoryUsagePercentage", 80)):
-            props = alarm(bursting, f"MemoryDb{index}{metric}")
-            [query] = props["Metrics"]
-            assert query["Expression"] == f"SELECT MAX({metric}) FROM \"AWS/MemoryDB\" WHERE ClusterName = '{cluster}'"
-            assert (query["Period"], props["Threshold"], props["EvaluationPeriods"]) == (300, threshold, 3)
+def test_memorydb_alarms_take_the_busiest_node_of_the_clusters(bursting: Built) -> None:
+    for metric, threshold in (("CPUUtilization", 80), ("EngineCPUUtilization", 90), ("DatabaseMemoryUsagePercentage", 80)):
+        props = alarm(bursting, f"MemoryDb{metric}")
+        [query] = props["Metrics"]
+        assert query["Expression"] == (f"SELECT MAX({metric}) FROM \"AWS/MemoryDB\" "
+                                       "WHERE ClusterName = 'mmbatch-checkpoint' OR ClusterName = 'mmbatch-scratch'")
+        assert (query["Period"], props["Threshold"], props["EvaluationPeriods"]) == (300, threshold, 3)
 
 
 def test_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use_ssl_only_and_mails_the_address(
