@@ -207,6 +207,8 @@ class Monitoring(Construct):
                               ("memorydb_memory_percent", memorydb_memory_percent)):
             if not 0 < percent <= 100:
                 raise ValueError(f"Monitoring: {name} must be a percentage above 0 and at most 100, got {percent}")
+        if not efs_burst_credit_balance_gib > 0:
+            raise ValueError(f"Monitoring: efs_burst_credit_balance_gib must be above 0, got {efs_burst_credit_balance_gib}")
         stack = cdk.Stack.of(self)
 
         key = kms.Key(
