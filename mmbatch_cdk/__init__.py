@@ -6,9 +6,12 @@ __version__ = "0.1.0"
 from .agent import AgentInstaller
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
+from .cost import MonthlyBudget, apply_cost_tags
 from .deployment import MmBatchDeployment
 from .job_definition import CheckpointedJobDefinition
+from .log_shipping import LogShipping
 from .management_server import ManagementServer
+from .monitoring import Monitoring, apply_runnable_time_limits, runnable_time_limit_actions
 from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
 from .node_settings import NodeSettings
@@ -25,7 +28,10 @@ __all__ = [
     "CheckpointedJobDefinition",
     "ConfigError",
     "DEFAULT_QUEUES",
+    "LogShipping",
     "ManagementServer",
+    "Monitoring",
+    "MonthlyBudget",
     "MmBatchConfig",
     "MmBatchDeployment",
     "MmBatchEfsStack",
@@ -35,5 +41,8 @@ __all__ = [
     "Network",
     "NodeSettings",
     "QueueSpec",
+    "apply_cost_tags",
+    "apply_runnable_time_limits",
     "register_template_validation",
+    "runnable_time_limit_actions",
 ]

@@ -22,7 +22,7 @@ from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, EC
 from .storage.base import CheckpointStorage
 from .session_manager import grant_session_manager
 from .subnets import select_subnets
-from .user_data import render, shell_part
+from .user_data import add_script, render
 
 if TYPE_CHECKING:
     from .management_server import ManagementServer
@@ -143,14 +143,18 @@ class BatchCompute(Construct):
         grant_session_manager(self.role)
 
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
-            self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH,
+            self, "JobLogs", retention=node.job_log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         """Log group for job logs (name it in job definitions' awslogs options)."""
 
         # The storage part runs first and installs the ECS gate before anything else; see README "Compute node boot".
         user_data = ec2.MultipartUserData()
-        user_data.add_part(shell_part(storage.node_mount_script(node.boot_settings)))
+        if node.log_shipping is not None:
+            # First, so that the logs of a boot that fails later still reach CloudWatch.
+            add_script(user_data, node.log_shipping.node_script())
+            node.log_shipping.grant_nodes(self.role)
+        add_script(user_data, storage.node_mount_script(node.boot_settings))
         agent_settings: dict[str, Union[str, int]] = (
             {"AGENT_MODE": "required", "MMAB_ADDRESS": agent.address, "MMAB_PORT": agent.port,
              "AGENT_WAIT_SECONDS": node.agent_wait_seconds}
@@ -168,9 +172,9 @@ class BatchCompute(Construct):
                 "ECS_CREATE_TIMEOUT": node.ecs_create_timeout,
             },
         )
-        user_data.add_part(shell_part(bootstrap))
+        add_script(user_data, bootstrap)
         if node.aws_cli is not None:
-            user_data.add_part(shell_part(node.aws_cli.script()))
+            add_script(user_data, node.aws_cli.script())
             self._grant_aws_cli_read(node.aws_cli)
 
         self.launch_template = ec2.LaunchTemplate(
@@ -364,4 +368,6 @@ def _node_settings(
         agent_wait_seconds=node.agent_wait_seconds,
         fatal_shutdown_minutes=node.fatal_shutdown_minutes,
         aws_cli=node.aws_cli,
+        log_shipping=node.log_shipping,
+        job_log_retention=node.job_log_retention,
     )

@@ -17,7 +17,6 @@ import re
 from typing import Mapping, Optional
 
 import aws_cdk as cdk
-from aws_cdk import aws_batch as batch
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct, IConstruct
 
@@ -50,9 +49,11 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
     for key, value in (tags or {}).items():
         cdk.Tags.of(scope).add(key, value, exclude_resource_types=["AWS::Batch::ComputeEnvironment"])
     if tags:
+        from .compute import BatchCompute  # a queue merges these with its own instance tags
+
         for construct in scope.node.find_all():
-            if isinstance(construct, batch.CfnComputeEnvironment):
-                construct.add_property_override("ComputeResources.Tags", all_tags)
+            if isinstance(construct, BatchCompute):
+                construct.tag_instances(all_tags)
 
 
 class MonthlyBudget(Construct):

@@ -18,7 +18,6 @@ import re
 from typing import Any, Optional, Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
@@ -153,7 +152,7 @@ class LogShipping(Construct):
         self._sources = {"node": (node_agent_source, node_agent_sha256), "server": (server_agent_source, server_agent_sha256)}
 
         def group(name: str) -> logs.LogGroup:
-            return logs.LogGroup(self, name, retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN)
+            return logs.LogGroup(self, name, retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
 
         self.node_boot_log_group = group("NodeBootLogs")
         """Each node's ``/var/log/mmbatch/boot.log``, one stream per instance id."""
@@ -162,8 +161,13 @@ class LogShipping(Construct):
         self.server_log_group = group("ServerLogs")
         """The management server's ``/var/log/mmab`` and cloud-init logs."""
 
+        self._parameter_names: dict[str, str] = {}
+
         def parameter(name: str, config: dict[str, Any], kind: str) -> ssm.StringParameter:
+            # A name known at synth time keeps the boot script free of deploy-time values, so it can be compressed.
+            self._parameter_names[name] = f"/{cdk.Stack.of(self).stack_name}/cloudwatch-agent/{name}"
             return ssm.StringParameter(self, name, string_value=cdk.Stack.of(self).to_json_string(config),
+                                       parameter_name=self._parameter_names[name],
                                        description=f"CloudWatch agent configuration of the MMBatch {kind} (logs only)")
 
         self.node_config = parameter(
@@ -182,14 +186,6 @@ class LogShipping(Construct):
         """The management server's boot script: install the agent, start it with :attr:`server_config`."""
         return self._script("server", self.server_config, "/var/log/mmab/bootstrap.log")
 
-    def node_part(self) -> ec2.MultipartBody:
-        """:meth:`node_script` as a user-data part, uploaded as plain text (base64 would add a third)."""
-        return _raw_part(self.node_script())
-
-    def server_part(self) -> ec2.MultipartBody:
-        """:meth:`server_script` as a user-data part, uploaded as plain text."""
-        return _raw_part(self.server_script())
-
     def grant_nodes(self, grantee: iam.IGrantable) -> None:
         """Let a node role write the node log groups (and read an ``s3://`` agent package)."""
         self._grant(grantee, "node", (self.node_boot_log_group, self.node_log_group))
@@ -200,7 +196,8 @@ class LogShipping(Construct):
 
     def _script(self, kind: str, config: ssm.StringParameter, log: str) -> str:
         source, digest = self._sources[kind]
-        settings = {"AGENT_SOURCE": source, "AGENT_SHA256": digest or "", "AGENT_LOG": log, "AGENT_CONFIG_PARAMETER": config.parameter_name}
+        name = self._parameter_names["NodeAgentConfig" if kind == "node" else "ServerAgentConfig"]
+        settings = {"AGENT_SOURCE": source, "AGENT_SHA256": digest or "", "AGENT_LOG": log, "AGENT_CONFIG_PARAMETER": name}
         return render("cloudwatch_agent.sh", settings)
 
     def _grant(self, grantee: iam.IGrantable, kind: str, groups: Sequence[logs.LogGroup]) -> None:
@@ -221,6 +218,3 @@ class LogShipping(Construct):
                 ],
             )
 
-
-def _raw_part(script: str) -> ec2.MultipartBody:
-    return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)

@@ -17,9 +17,10 @@ from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
 from .session_manager import grant_session_manager
 from .subnets import select_subnets
-from .user_data import render, shell_part
+from .user_data import add_script, render
 
 if TYPE_CHECKING:
+    from .log_shipping import LogShipping
     from .storage.base import CheckpointStorage
 
 __all__ = ["DEPLOYMENT_TAG_KEY", "ManagementServer", "MMAB_PORT", "MMAB_SOURCE_WARNING", "UBUNTU_AMI_PARAMETER"]
@@ -70,6 +71,7 @@ class ManagementServer(Construct):
         private_zone_name: Optional[str] = None,
         deployment_tag_value: Optional[str] = None,
         ebs_scope: str = "tag",
+        log_shipping: Optional["LogShipping"] = None,
     ) -> None:
         """
         :param vpc: the VPC of the instance.
@@ -93,6 +95,8 @@ class ManagementServer(Construct):
         :param ebs_scope: ``tag``: MMAB may create per-job EBS volumes only with the deployment tag and attach,
             detach or delete only tagged volumes on tagged nodes; ``account``: any volume and instance of this
             account and region, for an MMAB release that does not tag volumes when it creates them. Default: ``tag``.
+        :param log_shipping: ships ``/var/log/mmab/`` and cloud-init's logs to CloudWatch Logs (its agent part runs
+            first at boot). Default: none.
         """
         super().__init__(scope, id)
         if ebs_scope not in ("tag", "account"):
@@ -137,6 +141,9 @@ class ManagementServer(Construct):
             UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX
         )
         self._user_data = ec2.MultipartUserData()
+        if log_shipping is not None:
+            add_script(self._user_data, log_shipping.server_script())
+            log_shipping.grant_server(self.role)
         mmab_install = render(
             "management_server.sh",
             {
@@ -148,7 +155,7 @@ class ManagementServer(Construct):
                 "MMAB_CUSTOM_TAGS": ":".join(self.deployment_tag) if ebs_scope == "tag" else "",
             },
         )
-        self._user_data.add_part(shell_part(mmab_install))
+        add_script(self._user_data, mmab_install)
         self._boot_scripts: list[str] = [mmab_install]
         self.instance = ec2.Instance(
             self,
@@ -225,7 +232,7 @@ class ManagementServer(Construct):
         if script in self._boot_scripts:
             return
         self._boot_scripts.append(script)
-        self._user_data.add_part(shell_part(script))
+        add_script(self._user_data, script)
 
     def use_storage(self, storage: "CheckpointStorage") -> None:
         """Deprecated: compose with :class:`MmBatchDeployment` or :func:`mmbatch_cdk.wiring.prepare_storage`."""
@@ -319,7 +326,8 @@ class ManagementServer(Construct):
         cdk.Validations.of(self.instance).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-EC28",
-                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is enough.",
+                reason="One control-plane instance: its status checks, which the stack alarms on, are 1-minute metrics "
+                "without detailed monitoring; 5-minute CPU and network metrics are enough for it.",
             ),
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-EC29",

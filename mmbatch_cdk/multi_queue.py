@@ -111,7 +111,7 @@ class MultiQueue(Construct):
                 stacklevel=3,  # the caller, past jsii's metaclass
             )
             agent = management_server.agent_installer
-        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=node.job_log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""
         self.queues: dict[str, BatchCompute] = {
             spec.name: BatchCompute(

@@ -41,6 +41,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "mmabSha256": "a" * 64,
         "efsThroughputMode": "provisioned",
         "efsProvisionedMibps": 256,
+        "alarmEmail": "ops@example.org",
+        "monthlyBudgetUsd": 500,
+        "tags": "team=genomics,costCenter=cc-1234",
+        "logRetentionDays": 90,
     },
     "juicefs": {"backend": "juicefs"},
     "juicefs-existing-vpc": {

@@ -7,6 +7,7 @@ import base64
 import email
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -14,6 +15,8 @@ from typing import Any, Mapping
 from aws_cdk import assertions
 
 from mmbatch_cdk.stacks import MmBatchStack
+from mmbatch_cdk.user_data import _HEADER as HEADER
+from mmbatch_cdk.user_data import SETTINGS_MARK
 
 FAKE_VALUES = {"PrivateIp": "10.64.7.21"}
 """Stand-in values for GetAtt attributes, by attribute name; anything else becomes '<LogicalId>-<Attr>'."""
@@ -43,9 +46,13 @@ def user_data_document(user_data: Mapping[str, Any]) -> str:
     return resolve(user_data["Fn::Base64"])
 
 
-def shell_parts(document: str) -> list[str]:
+def shell_parts(document: str, *, as_rendered: bool = True) -> list[str]:
     """The shell scripts of a MIME multipart user-data document, in order, gzip-compressed parts decompressed as
-    cloud-init does (a compressed part's type is then read from its first line)."""
+    cloud-init does (a compressed part's type is then read from its first line).
+
+    :param as_rendered: join a part that only writes the next part's deploy-time settings (``SETTINGS_MARK``) with
+        that part, giving back the script ``render`` made. Default: True.
+    """
     message = email.message_from_string(document)
     scripts = []
     for part in message.walk():
@@ -58,7 +65,22 @@ def shell_parts(document: str) -> list[str]:
             continue
         assert isinstance(payload, bytes)
         scripts.append(payload.decode())
-    return scripts
+    if not as_rendered:
+        return scripts
+    joined: list[str] = []
+    pending = None
+    for script in scripts:
+        if script.split("\n", 2)[1] == SETTINGS_MARK:
+            pending = script.split("<<'MMBATCH_SETTINGS'\n", 1)[1].split("MMBATCH_SETTINGS\n", 1)[0]
+            continue
+        if pending is not None:
+            shebang, _, rest = script.partition("\n")
+            source_line, _, body = rest.partition("\n")
+            assert source_line.startswith(". "), source_line
+            script = f"{shebang}\n{HEADER}{pending}{body}"
+            pending = None
+        joined.append(script)
+    return joined
 
 
 @dataclass
@@ -104,7 +126,25 @@ class Synth:
         """The shell scripts of the management server's user data, in order."""
         return shell_parts(user_data_document(self.one("AWS::EC2::Instance")["Properties"]["UserData"]))
 
+    def node_script(self, step: str, queue: str = "Compute") -> str:
+        """The node script of a queue whose ``MMB_STEP`` is ``step`` (``efs-mount``, ``node-bootstrap``...)."""
+        return _by_step(self.node_scripts(queue), step)
+
+    def server_script(self, step: str) -> str:
+        """The server script whose ``MMB_STEP`` is ``step`` (``management-server``, ``juicefs-format``...)."""
+        return _by_step(self.server_scripts(), step)
+
+    def steps(self, scripts: list[str]) -> list[str]:
+        """The ``MMB_STEP`` of each script, in order."""
+        return [re.search(r"^MMB_STEP=([a-z0-9-]+)$", script, re.M).group(1) for script in scripts]  # type: ignore[union-attr]
+
     def validation_report(self) -> dict[str, Any]:
         """cdk's validation report (annotations and cdk-nag), empty when nothing was reported."""
         path = self.directory / "validation-report.json"
         return json.loads(path.read_text()) if path.exists() else {"pluginReports": []}
+
+
+def _by_step(scripts: list[str], step: str) -> str:
+    found = [script for script in scripts if f"\nMMB_STEP={step}\n" in script]
+    assert len(found) == 1, f"{len(found)} scripts with MMB_STEP={step}"
+    return found[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -261,6 +261,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     def node_disk_gib(self) -> int:
         """Both volumes' caches plus the 10% JuiceFS keeps free on the cache disk."""
         return juicefs_node_disk_gib(self.cache_size_gib)
+
+    @property
+    def monitored(self) -> Mapping[str, Any]:
+        """Both MemoryDB clusters."""
+        return {"memorydb_cluster_names": [cluster.cluster_name for cluster in self.clusters.values()]}
 
     @property
     def outputs(self) -> Mapping[str, tuple[str, str]]:

@@ -26,9 +26,9 @@ from mmbatch_cdk.log_shipping import (
     retention_days,
     server_collect_list,
 )
-from mmbatch_cdk.user_data import render
+from mmbatch_cdk.user_data import add_script, render
 
-from ..cfn import resolve, shell_parts
+from ..templates import resolve, shell_parts
 from ..standins import run_script
 
 PARAMETER = "/mmbatch/cwagent-node"
@@ -166,19 +166,20 @@ def test_the_construct_keeps_each_configuration_in_a_parameter_its_script_reads(
     script = resolve(stack.resolve(shipping.node_script()), {})
     run = run_script(script, tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.calls[-1] == f"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c ssm:{ids['node_config']}-ref"
+    # The parameters' names are known at synth time (so the script carries no deploy-time value and is compressed).
+    assert run.calls[-1] == "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c ssm:/S/cloudwatch-agent/NodeAgentConfig"
     server = resolve(stack.resolve(shipping.server_script()), {})
-    assert f"export AGENT_SOURCE='{UBUNTU_AGENT_URL}'\n" in server and f"export AGENT_CONFIG_PARAMETER='{ids['server_config']}-ref'" in server
+    assert f"export AGENT_SOURCE='{UBUNTU_AGENT_URL}'\n" in server
+    assert "export AGENT_CONFIG_PARAMETER=/S/cloudwatch-agent/ServerAgentConfig\n" in server
 
 
-def test_parts_are_plain_text_shell_scripts() -> None:
+def test_the_agent_part_is_compressed_and_unchanged() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     shipping = LogShipping(stack, "Logs")
     user_data = ec2.MultipartUserData()
-    user_data.add_part(shipping.node_part())
+    add_script(user_data, shipping.node_script())
     document = resolve(stack.resolve(user_data.render()), {})
-    assert 'Content-Type: text/x-shellscript; charset="utf-8"\n\n#!/bin/bash\n' in document
-    assert "Content-Transfer-Encoding" not in document
+    assert "Content-Type: application/gzip" in document
     assert shell_parts(document) == [resolve(stack.resolve(shipping.node_script()), {})]
 
 
@@ -210,7 +211,7 @@ def _juicefs_release(directory: Path) -> None:
 
 JUICEFS_COMMON = {
     "JUICEFS_VERSION": "1.3.1",
-    "JUICEFS_URL": "https://example.invalid/juicefs-{version}-linux-{arch}.tar.gz",
+    "JUICEFS_SOURCE": "https://example.invalid/juicefs-{version}-linux-{arch}.tar.gz",
     "JUICEFS_SHA256": "",
     "AWS_REGION": "eu-west-1",
     "SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:meta-AbCdEf",
@@ -219,9 +220,10 @@ JUICEFS_COMMON = {
 }
 JUICEFS_SCRIPTS = {
     "juicefs_format.sh": {**JUICEFS_COMMON, "VOLUMES": "checkpoint:mmbatch-checkpoint:ckpt-bucket", "BLOCK_SIZE_KIB": "4096",
-                          "CLUSTER_WAIT_ATTEMPTS": "3"},
+                          "CLUSTER_WAIT_ATTEMPTS": "3", "AWS_URL_SUFFIX": "amazonaws.com"},
     "juicefs_mount.sh": {**JUICEFS_COMMON, "VOLUMES": "checkpoint:mmbatch-checkpoint:/mmc-checkpoint", "CACHE_DIR": "/var/jfsCache",
-                         "CACHE_SIZE_MIB": "51200", "MAX_UPLOADS": "40", "BUFFER_SIZE_MIB": "300", "FORMAT_WAIT_ATTEMPTS": "3"},
+                         "CACHE_SIZE_MIB": "51200", "MAX_UPLOADS": "40", "BUFFER_SIZE_MIB": "300", "FORMAT_WAIT_ATTEMPTS": "3",
+                         "FATAL_SHUTDOWN_MINUTES": "1"},
 }
 SHIPPED = [e["file_path"] for config in (NODE_CONFIG, SERVER_CONFIG) for e in config["logs"]["logs_collected"]["files"]["collect_list"]]
 

@@ -65,7 +65,7 @@ def build(outdir: Path, *, throughput_mode: efs.ThroughputMode = efs.ThroughputM
         id="AwsSolutions::AwsSolutions-VPC7", reason="Test fixture: the stack's Network construct adds flow logs, not this bare VPC."))
     storage = CheckpointStorageEfs(stack, "Storage", vpc=vpc, throughput_mode=throughput_mode)
     server = ManagementServer(stack, "Server", vpc=vpc, mmab_source="s3://artifacts/mmab-{version}.deb")
-    compute = BatchCompute(stack, "Compute", vpc=vpc, storage=storage, management_server=server)
+    compute = BatchCompute(stack, "Compute", vpc=vpc, storage=storage, agent=server.agent_installer)
     shipping = LogShipping(stack, "Logs", server_agent_source="s3://artifacts/cwa/{arch}/amazon-cloudwatch-agent.deb")
     shipping.grant_nodes(compute.role)
     shipping.grant_server(server.role)

@@ -41,7 +41,8 @@ def test_launch_template_tags_the_instances_and_volumes_batch_launches(built: Bu
 
 def test_compute_environment_tags_its_instances_and_itself_with_the_prefix_only(built: Built) -> None:
     [environment] = built.resources("AWS::Batch::ComputeEnvironment").values()
-    assert environment["Properties"]["ComputeResources"]["Tags"] == EXPECTED
+    # With the tags a queue carries itself (its deployment, from its wiring).
+    assert EXPECTED.items() <= environment["Properties"]["ComputeResources"]["Tags"].items()
     # Its own Tags are create-only: a change of the user's tags must not replace it (and end its jobs).
     assert environment["Properties"]["Tags"] == {PREFIX_TAG: "mmbatch"}
 

@@ -212,7 +212,7 @@ def test_only_cancel_in_runnable_can_be_applied() -> None:
 def test_log_groups_are_retained_with_the_retention_given(bursting: Built) -> None:
     for group in (bursting.shipping.node_boot_log_group, bursting.shipping.node_log_group, bursting.shipping.server_log_group):
         resource = bursting.template["Resources"][bursting.stack.get_logical_id(group.node.default_child)]  # type: ignore[arg-type]
-        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
         assert resource["Properties"]["RetentionInDays"] == 30
 
 

@@ -23,15 +23,21 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 def test_no_role_reads_every_ssm_parameter(synth, name: str) -> None:
     s = synth(name)
     assert "AmazonSSMManagedInstanceCore" not in json.dumps(s.template)
-    actions = {a for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
-               for a in _actions(st)}
-    assert not any(a.startswith(("ssm:GetParameter", "ssm:SendCommand", "ec2messages:")) for a in actions)
+    statements = [st for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert not any(a.startswith(("ssm:SendCommand", "ec2messages:")) for st in statements for a in _actions(st))
+    for statement in statements:
+        if any(a.startswith("ssm:GetParameter") for a in _actions(statement)):
+            # Only the CloudWatch agent's own configuration parameters, named one by one.
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            agent_configs = [k for k in s.resources("AWS::SSM::Parameter") if k.startswith("LogShipping")]
+            assert resources and all(any(k in json.dumps(r) for k in agent_configs) for r in resources), statement
 
 
 @pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
 def test_nodes_and_server_keep_exactly_session_managers_actions(synth, role: str) -> None:
     statements = synth("efs").statements(role)
-    ssm = sorted(a for st in statements for a in _actions(st) if a.startswith(("ssm:", "ssmmessages:")))
+    ssm = sorted(a for st in statements for a in _actions(st)
+                 if a.startswith(("ssm:", "ssmmessages:")) and not a.startswith(("ssm:GetParameter", "ssm:DescribeParameters")))
     assert ssm == sorted(SESSION_MANAGER_ACTIONS)
     register = next(st for st in statements if st.get("Sid") == "SessionManagerRegister")
     assert register["Resource"]["Fn::Join"][1][-1] == ":instance/*"
@@ -59,7 +65,7 @@ def test_every_node_carries_the_deployment_tag_the_conditions_name(synth, name: 
 
 
 def test_the_server_asks_mmab_to_tag_what_it_creates(synth) -> None:
-    assert "export MMAB_CUSTOM_TAGS=mmbatch-stack:mmbatch-efs\n" in synth("efs-existing-vpc").server_scripts()[0]
+    assert "export MMAB_CUSTOM_TAGS=mmbatch-stack:mmbatch-efs\n" in synth("efs-existing-vpc").server_script("management-server")
 
 
 def test_account_scoping_is_the_explicit_escape_hatch(tmp_path) -> None:
