@@ -7,9 +7,12 @@ from .agent import AgentInstaller
 from .compliance import ComplianceProfile
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
+from .cost import MonthlyBudget, apply_cost_tags
 from .deployment import MmBatchDeployment
 from .job_definition import CheckpointedJobDefinition
+from .log_shipping import LogShipping
 from .management_server import ManagementServer
+from .monitoring import Monitoring, apply_runnable_time_limits, runnable_time_limit_actions
 from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
 from .node_settings import NodeSettings
@@ -27,7 +30,10 @@ __all__ = [
     "ComplianceProfile",
     "ConfigError",
     "DEFAULT_QUEUES",
+    "LogShipping",
     "ManagementServer",
+    "Monitoring",
+    "MonthlyBudget",
     "MmBatchConfig",
     "MmBatchDeployment",
     "MmBatchEfsStack",
@@ -37,5 +43,8 @@ __all__ = [
     "Network",
     "NodeSettings",
     "QueueSpec",
+    "apply_cost_tags",
+    "apply_runnable_time_limits",
     "register_template_validation",
+    "runnable_time_limit_actions",
 ]

@@ -38,13 +38,11 @@ class ComplianceProfile(Construct):
         scope: Construct,
         id: str,
         *,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         backup_retention: cdk.Duration = cdk.Duration.days(35),
         snapshot_retention_days: int = 35,
         noncurrent_version_days: int = 30,
     ) -> None:
         """
-        :param log_retention: how long every log group keeps its events. Default: ONE_YEAR.
         :param backup_retention: how long AWS Backup keeps each daily EFS backup. Default: 35 days.
         :param snapshot_retention_days: MemoryDB snapshots kept (AWS Backup does not support MemoryDB). Default: 35.
         :param noncurrent_version_days: days S3 keeps an overwritten or deleted object version of the JuiceFS
@@ -52,8 +50,6 @@ class ComplianceProfile(Construct):
         """
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
-        self.log_retention = log_retention
-        """Retention of every log group."""
         self.snapshot_retention_days = snapshot_retention_days
         """MemoryDB snapshots kept."""
         self.noncurrent_version_days = noncurrent_version_days
@@ -130,10 +126,10 @@ class ComplianceProfile(Construct):
 
     def props(self, target: str) -> dict[str, Any]:
         """The keyword arguments this profile sets on ``target`` (``network``, ``efs``, ``juicefs``, ``server``,
-        ``deployment``); merged with the settings' own (:meth:`MmBatchConfig.props`)."""
+        ``deployment``, ``logs``); merged with the settings' own (:meth:`MmBatchConfig.props`). Log retention is
+        the ``logRetentionDays`` setting's, a year by default with the profile."""
         if target == "network":
-            return {"log_encryption_key": self.key, "log_retention": self.log_retention,
-                    "flow_log_traffic": ec2.FlowLogTrafficType.ALL, "map_public_ip_on_launch": False}
+            return {"log_encryption_key": self.key, "flow_log_traffic": ec2.FlowLogTrafficType.ALL, "map_public_ip_on_launch": False}
         if target == "efs":
             return {"encryption_key": self.key, "backup_plan": self.backup_plan}
         if target == "juicefs":
@@ -143,5 +139,7 @@ class ComplianceProfile(Construct):
         if target == "server":
             return {"detailed_monitoring": True}
         if target == "deployment":
-            return {"log_encryption_key": self.key, "log_retention": self.log_retention}
+            return {"log_encryption_key": self.key}
+        if target == "logs":
+            return {"encryption_key": self.key}
         return {}

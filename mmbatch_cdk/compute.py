@@ -22,8 +22,9 @@ from .instance_types import architecture, is_gpu
 from .nag import acknowledge_compliance
 from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
+from .session_manager import grant_session_manager
 from .subnets import select_subnets
-from .user_data import render, shell_part
+from .user_data import add_script, render
 
 if TYPE_CHECKING:
     from .management_server import ManagementServer
@@ -84,7 +85,6 @@ class BatchCompute(Construct):
         ecs_start_timeout: Optional[str] = None,
         ecs_create_timeout: Optional[str] = None,
         job_log_group: Optional[logs.ILogGroup] = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_encryption_key: Optional[kms.IKey] = None,
         instance_tags: Optional[Mapping[str, str]] = None,
     ) -> None:
@@ -108,9 +108,8 @@ class BatchCompute(Construct):
         :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
-        :param job_log_group: log group for job logs. Default: a new one, kept ``log_retention``.
-        :param log_retention: how long a new job log group keeps events. Default: ONE_MONTH.
-        :param log_encryption_key: customer-managed key of a new job log group (its key policy must admit CloudWatch
+        :param job_log_group: log group for job logs. Default: a new one, kept ``node_settings.job_log_retention``.
+                :param log_encryption_key: customer-managed key of a new job log group (its key policy must admit CloudWatch
             Logs). Default: none (CloudWatch Logs' own encryption).
         :param instance_tags: tags AWS Batch puts on the instances it launches (``ComputeResources.Tags``), for
             example the queue a drill or a cost report selects by. Default: none.
@@ -143,20 +142,24 @@ class BatchCompute(Construct):
             description="MMBatch compute node: ECS agent, Session Manager, checkpoint storage",
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
             ],
         )
         """The node instance role."""
+        grant_session_manager(self.role)
 
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
-            self, "JobLogs", retention=log_retention, encryption_key=log_encryption_key,
+            self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         """Log group for job logs (name it in job definitions' awslogs options)."""
 
         # The storage part runs first and installs the ECS gate before anything else; see README "Compute node boot".
         user_data = ec2.MultipartUserData()
-        user_data.add_part(shell_part(storage.node_mount_script(node.boot_settings)))
+        if node.log_shipping is not None:
+            # First, so that the logs of a boot that fails later still reach CloudWatch.
+            add_script(user_data, node.log_shipping.node_script())
+            node.log_shipping.grant_nodes(self.role)
+        add_script(user_data, storage.node_mount_script(node.boot_settings))
         agent_settings: dict[str, Union[str, int]] = (
             {"AGENT_MODE": "required", "MMAB_ADDRESS": agent.address, "MMAB_PORT": agent.port,
              "AGENT_WAIT_SECONDS": node.agent_wait_seconds}
@@ -174,9 +177,9 @@ class BatchCompute(Construct):
                 "ECS_CREATE_TIMEOUT": node.ecs_create_timeout,
             },
         )
-        user_data.add_part(shell_part(bootstrap))
+        add_script(user_data, bootstrap)
         if node.aws_cli is not None:
-            user_data.add_part(shell_part(node.aws_cli.script()))
+            add_script(user_data, node.aws_cli.script())
             self._grant_aws_cli_read(node.aws_cli)
 
         self.launch_template = ec2.LaunchTemplate(
@@ -246,10 +249,8 @@ class BatchCompute(Construct):
         )
         if sized != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
-        if instance_tags:
-            # ComputeResources.Tags reach the instances Batch launches; the resource's own Tags do not (and
-            # replace the environment when they change).
-            cfn_environment.add_property_override("ComputeResources.Tags", dict(instance_tags))
+        self._instance_tags: dict[str, str] = {}
+        self.tag_instances(instance_tags or {})
         # Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
         # looked up too early is cached as missing. On the environment alone, so its instance profile need not wait.
         cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
@@ -274,15 +275,23 @@ class BatchCompute(Construct):
                 id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
                 reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
             ),
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-                reason="AWS's maintained policy for Session Manager, the only way onto a node (no SSH ingress).",
-            ),
         )
         if management_server is not None:
             from .wiring import connect_compute  # the deprecated form wires itself, as it always did
 
             connect_compute(self, storage=storage, management_server=management_server)
+
+    def tag_instances(self, tags: Mapping[str, str]) -> None:
+        """Tag every instance AWS Batch launches for this queue (``ComputeResources.Tags``, merged with earlier tags).
+
+        The compute environment's own Tags would not reach the instances, and changing them replaces it.
+        """
+        if not tags:
+            return
+        self._instance_tags.update(tags)
+        environment = self.compute_environment.node.default_child
+        assert isinstance(environment, batch.CfnComputeEnvironment)
+        environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
 
     def _grant_aws_cli_read(self, aws_cli: AwsCliInstall) -> None:
         objects = aws_cli.s3_objects()
@@ -385,4 +394,6 @@ def _node_settings(
         agent_wait_seconds=node.agent_wait_seconds,
         fatal_shutdown_minutes=node.fatal_shutdown_minutes,
         aws_cli=node.aws_cli,
+        log_shipping=node.log_shipping,
+        job_log_retention=node.job_log_retention,
     )

@@ -30,6 +30,7 @@ from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
 from .aws_cli import AWS_CLI_DEFAULT_SOURCE
+from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 
 __all__ = [
@@ -269,6 +270,59 @@ def _client_source_of(what: str, placeholders: str) -> Callable[[Any], str]:
 _client_source = _client_source_of("the JuiceFS tarball", "{version} and {arch} (amd64 or arm64)")
 
 
+def _number(minimum: float, maximum: Optional[float] = None, *, above: bool = False) -> Callable[[Any], float]:
+    bounds = f"a number {'>' if above else '>='} {minimum:g}" + (f" and <= {maximum:g}" if maximum is not None else "")
+
+    def parse(value: Any) -> float:
+        try:
+            number = float(value) if not isinstance(value, bool) else float("nan")
+        except (TypeError, ValueError):
+            raise _Invalid(f"{value!r} is not accepted; expected {bounds}") from None
+        if not (number > minimum if above else number >= minimum) or (maximum is not None and number > maximum):
+            raise _Invalid(f"{value!r} is out of range; expected {bounds}")
+        return number
+
+    return parse
+
+
+def _email(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+        raise _Invalid(f"{text!r} is not accepted; expected an email address such as ops@example.org")
+    return text
+
+
+def _tag_map(value: Any) -> dict[str, str]:
+    """``{"team": "genomics"}`` from cdk.json, or ``team=genomics,project=rnaseq`` from the command line."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, str):
+        pairs = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            key, sep, tag_value = part.partition("=")
+            if not sep:
+                raise _Invalid(f"{part!r} is not accepted; expected key=value pairs such as team=genomics,project=rnaseq")
+            pairs.append((key.strip(), tag_value.strip()))
+    else:
+        raise _Invalid(f"{value!r} is not accepted; expected a JSON object or key=value pairs such as team=genomics")
+    tags = {}
+    for key, tag_value in pairs:
+        if not isinstance(key, str) or not isinstance(tag_value, str) or not key or len(key) > 128 or len(tag_value) > 256 \
+                or key.lower().startswith("aws:") or not re.fullmatch(r"[\w .:/=+\-@]*", key + tag_value):
+            raise _Invalid(f"tag {key!r}={tag_value!r} is not accepted; expected keys of 1-128 and values of 0-256 letters, "
+                           "digits, spaces or _ . : / = + - @, keys not starting with aws:")
+        tags[key] = tag_value
+    return tags
+
+
+def _agent_source(value: Any) -> str:
+    text = _text(value)
+    if text == "dnf" or re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
+        return text
+    raise _Invalid(f"{text!r} is not accepted; expected dnf (nodes only), an https:// URL or an s3://bucket/key of the "
+                   "CloudWatch agent package, optionally containing {arch} (amd64 or arm64)")
+
+
 def _memorydb_node_type(value: Any) -> str:
     text = _text(value)
     if text in MEMORYDB_NODE_TYPES:
@@ -309,6 +363,9 @@ class Setting:
     props: tuple[str, ...] = ()
     to_prop: Optional[Callable[[Any], Any]] = None
 
+
+_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+"""The retention periods CloudWatch Logs accepts, in days."""
 
 _THROUGHPUT = {"elastic": efs.ThroughputMode.ELASTIC, "bursting": efs.ThroughputMode.BURSTING,
                "provisioned": efs.ThroughputMode.PROVISIONED}
@@ -355,6 +412,10 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("managementRootVolumeGib", "management_root_volume_gib", _integer(8, rules.GP3_MAX_GIB), 30,
             "Root volume (gp3, encrypted) of the management server, which keeps MMAB's state and logs.",
             props=("server.root_volume_gib",)),
+    Setting("ebsScoping", "ebs_scoping", _choice("tag", "account"), "tag",
+            "What the server may do with EBS volumes for per-job disks: `tag`: create only volumes tagged with this "
+            "deployment and attach, detach or delete only those, on its own nodes; `account`: any, for an MMAB release "
+            "that does not tag volumes when it creates them.", props=("server.ebs_scope",)),
     Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
             "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
             props=("juicefs.redis_node_type",)),
@@ -449,6 +510,61 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _client_source_of("the AWS CLI Team public key", ""), None,
             "Where the AWS CLI Team public key (AWS's install guide) is kept: nodes then check the zip's signature "
             "against AWS's published fingerprint.", props=("awscli.pgp_key_source",)),
+    Setting("tags", "tags", _tag_map, {},
+            "Cost-allocation tags on every resource, and on the instances and volumes AWS Batch launches: a JSON object in "
+            "cdk.json, or `team=genomics,project=rnaseq` on the command line. `mmbatch:prefix` is always added.",
+            props=("cost.tags",)),
+    Setting("alarmEmail", "alarm_email", _email, None,
+            "Email address subscribed to the alarm topic (confirm the subscription mail) and told by the budget.",
+            props=("monitoring.alarm_email", "budget.email")),
+    Setting("monthlyBudgetUsd", "monthly_budget_usd", _number(0, above=True), None,
+            "A monthly AWS Budget in USD over this deployment's cost (by its mmbatch:prefix tag, once activated in "
+            "Billing): mails alarmEmail at 80% actual and 100% forecast. Needs alarmEmail.", props=("budget.amount_usd",)),
+    Setting("logRetentionDays", "log_retention_days", _choice_int(*_RETENTION_DAYS), 30,
+            "Days the node, server, job and flow log groups keep events (a CloudWatch Logs period). The groups outlive the "
+            "stack. With `compliance=hipaa`: 365 unless given, and at least 365.",
+            props=("logs.retention", "nodes.job_log_retention", "network.log_retention"), to_prop=retention_days),
+    Setting("runnableTimeoutMinutes", "runnable_timeout_minutes", _integer(10, 1440), 240,
+            "Jobs waiting in RUNNABLE for capacity are cancelled after this long, with the reason recorded.",
+            props=("limits.capacity_max_time",), to_prop=cdk.Duration.minutes),
+    Setting("misconfiguredTimeoutMinutes", "misconfigured_timeout_minutes", _integer(10, 1440), 10,
+            "Jobs no compute environment of the queue can ever run are cancelled after this long, with the reason.",
+            props=("limits.misconfiguration_max_time",), to_prop=cdk.Duration.minutes),
+    Setting("alarmFailedJobs", "alarm_failed_jobs", _integer(1), 1, "Failed jobs in 5 minutes that raise the alarm.",
+            props=("monitoring.failed_jobs_threshold",)),
+    Setting("alarmRunnableCancellations", "alarm_runnable_cancellations", _integer(1), 1,
+            "Jobs cancelled in RUNNABLE in 5 minutes that raise the alarm.", props=("monitoring.runnable_cancellations_threshold",)),
+    Setting("alarmSpotInterruptionsPerHour", "alarm_spot_interruptions_per_hour", _integer(1), 20,
+            "Spot interruption warnings in an hour (the whole region: EventBridge cannot filter by tag) that raise the alarm.",
+            props=("monitoring.spot_interruptions_per_hour",)),
+    Setting("alarmBootFailures", "alarm_boot_failures", _integer(1), 1,
+            "Nodes whose boot failed (their one FATAL line) in 5 minutes that raise the alarm.",
+            props=("monitoring.boot_failures_threshold",)),
+    Setting("alarmEfsPercentIoLimit", "alarm_efs_percent_io_limit", _number(1, 100), 90,
+            "EFS PercentIOLimit (15-minute average; General Purpose with bursting or provisioned throughput) that raises the alarm.",
+            backend="efs", props=("monitoring.efs_percent_io_limit",)),
+    Setting("alarmEfsBurstCreditGib", "alarm_efs_burst_credit_gib", _number(0, above=True), 360,
+            "EFS burst credits (GiB; bursting throughput only) below which the alarm is raised.",
+            backend="efs", props=("monitoring.efs_burst_credit_balance_gib",)),
+    Setting("alarmMemoryDbCpuPercent", "alarm_memorydb_cpu_percent", _number(1, 100), 80,
+            "The busiest MemoryDB node's CPUUtilization (15 minutes) that raises the alarm.", backend="juicefs",
+            props=("monitoring.memorydb_cpu_percent",)),
+    Setting("alarmMemoryDbEngineCpuPercent", "alarm_memorydb_engine_cpu_percent", _number(1, 100), 90,
+            "The busiest MemoryDB node's EngineCPUUtilization (15 minutes) that raises the alarm.", backend="juicefs",
+            props=("monitoring.memorydb_engine_cpu_percent",)),
+    Setting("alarmMemoryDbMemoryPercent", "alarm_memorydb_memory_percent", _number(1, 100), 80,
+            "The busiest MemoryDB node's DatabaseMemoryUsagePercentage that raises the alarm.", backend="juicefs",
+            props=("monitoring.memorydb_memory_percent",)),
+    Setting("cloudWatchAgentNodeSource", "cloudwatch_agent_node_source", _agent_source, "dnf",
+            "Where nodes get the CloudWatch agent: `dnf` (Amazon Linux's repository, reached through S3), an `https://` "
+            "or `s3://bucket/key` package.", props=("logs.node_agent_source",)),
+    Setting("cloudWatchAgentNodeSha256", "cloudwatch_agent_node_sha256", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
+            "SHA-256 the nodes' downloaded agent package must have.", props=("logs.node_agent_sha256",)),
+    Setting("cloudWatchAgentServerSource", "cloudwatch_agent_server_source", _agent_source, UBUNTU_AGENT_URL,
+            "Where the server gets the CloudWatch agent (`https://` or `s3://bucket/key` of the Ubuntu .deb, `{arch}`).",
+            props=("logs.server_agent_source",)),
+    Setting("cloudWatchAgentServerSha256", "cloudwatch_agent_server_sha256", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
+            "SHA-256 the server's agent package must have.", props=("logs.server_agent_sha256",)),
     Setting("rootVolumeGib", "root_volume_gib", _integer(30, rules.GP3_MAX_GIB), 30,
             "Root volume (gp3, encrypted) of each compute node, before any storage cache.", props=("nodes.root_volume_gib",)),
 )
@@ -506,6 +622,10 @@ SETTINGS: tuple[Setting, ...] = _GLOBAL[:7] + _QUEUES[:3] + _GLOBAL[7:] + _QUEUE
 )
 """Every setting, in the README's order."""
 
+_PROFILE_MIN_LOG_DAYS = 365
+_PROFILE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {"hipaa": {"logRetentionDays": _PROFILE_MIN_LOG_DAYS}}
+"""Defaults a compliance profile changes: settings not given take these values instead."""
+
 _BY_KEY = {s.key: s for s in SETTINGS}
 _BY_LOWER_KEY = {s.key.lower(): s.key for s in SETTINGS}
 
@@ -555,6 +675,9 @@ class MmBatchConfig:
             except _Invalid as err:
                 values[setting.key] = setting.default
                 problems.append(f"{setting.key}: {err}")
+        for key, value in _PROFILE_DEFAULTS.get(values["compliance"], {}).items():
+            if not _given(context, key):
+                values[key] = value
         given = frozenset(key for key in _BY_KEY if _given(context, key))
         config = cls(values, given)
         problems.extend(_cross_checks(config))
@@ -660,12 +783,19 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     if "awsCliSource" in given and not config.installs_aws_cli:
         problems.append("awsCliSource: nodes verify the AWS CLI they install; set awsCliSha256X86 / awsCliSha256Arm64 "
                         "(a versioned zip's checksum) or awsCliPgpKeySource too")
+    if "monthlyBudgetUsd" in given and "alarmEmail" not in given:
+        problems.append("monthlyBudgetUsd: the budget mails its alerts to alarmEmail; set alarmEmail too")
+    if v["cloudWatchAgentServerSource"] == "dnf":
+        problems.append("cloudWatchAgentServerSource: the server runs Ubuntu, which has no dnf; give an https:// or s3:// .deb")
     if "miniwdlEfsAccessPointId" in given and "miniwdlEfsFileSystemId" not in given:
         problems.append("miniwdlEfsFileSystemId: required with miniwdlEfsAccessPointId; give the access point's file system")
     cache = juicefs_node_disk_gib(v["juicefsCacheGib"]) if v["backend"] == "juicefs" else 0
     problem = rules.root_volume_problem(v["rootVolumeGib"], cache)
     if problem:
         problems.append(f"rootVolumeGib: {problem} (juicefsCacheGib sets the cache)" if cache else f"rootVolumeGib: {problem}")
+    if v["compliance"] != "none" and v["logRetentionDays"] < _PROFILE_MIN_LOG_DAYS:
+        problems.append(f"logRetentionDays: compliance={v['compliance']} keeps logs at least {_PROFILE_MIN_LOG_DAYS} days; "
+                        f"give {_PROFILE_MIN_LOG_DAYS} or more, or leave it unset")
     if v["compliance"] != "none" and not config.uses_existing_vpc and not v["privateOnly"]:
         problems.append(f"compliance: {v['compliance']} with a new VPC needs privateOnly=true (no instance in a public "
                         "subnet); set privateOnly=true, or give vpcId and subnetIds")

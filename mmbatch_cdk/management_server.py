@@ -15,13 +15,19 @@ from constructs import Construct
 
 from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
+from .session_manager import grant_session_manager
 from .subnets import select_subnets
-from .user_data import render, shell_part
+from .user_data import add_script, render
 
 if TYPE_CHECKING:
+    from .log_shipping import LogShipping
     from .storage.base import CheckpointStorage
 
-__all__ = ["ManagementServer", "MMAB_PORT", "MMAB_SOURCE_WARNING", "UBUNTU_AMI_PARAMETER"]
+__all__ = ["DEPLOYMENT_TAG_KEY", "ManagementServer", "MMAB_PORT", "MMAB_SOURCE_WARNING", "UBUNTU_AMI_PARAMETER"]
+
+DEPLOYMENT_TAG_KEY = "mmbatch-stack"
+"""Tag key marking a deployment's compute nodes and per-job volumes; no ':' because MMAB's job.customTags setting
+is a list of ``key:value`` pairs."""
 
 MMAB_SOURCE_WARNING = "mmbatch:mmabSourceMissing"
 """Id of the warning raised when no MMAB install source is configured."""
@@ -64,6 +70,9 @@ class ManagementServer(Construct):
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         ckpt_interval: str = "15m",
         private_zone_name: Optional[str] = None,
+        deployment_tag_value: Optional[str] = None,
+        ebs_scope: str = "tag",
+        log_shipping: Optional["LogShipping"] = None,
     ) -> None:
         """
         :param vpc: the VPC of the instance.
@@ -83,8 +92,19 @@ class ManagementServer(Construct):
         :param private_zone_name: the Route 53 private hosted zone (associated with ``vpc``) that names the server
             ``mmab.<zone>`` for the nodes; the VPC needs DNS support and DNS hostnames. Default:
             ``<stack name>.mmbatch.internal``.
+        :param deployment_tag_value: the value of the ``mmbatch-stack`` tag that marks this deployment's compute
+            nodes and per-job volumes (nodes get it where they are wired to this server). Default: the stack name.
+        :param ebs_scope: ``tag``: MMAB may create per-job EBS volumes only with the deployment tag and attach,
+            detach or delete only tagged volumes on tagged nodes; ``account``: any volume and instance of this
+            account and region, for an MMAB release that does not tag volumes when it creates them. Default: ``tag``.
+        :param log_shipping: ships ``/var/log/mmab/`` and cloud-init's logs to CloudWatch Logs (its agent part runs
+            first at boot). Default: none.
         """
         super().__init__(scope, id)
+        if ebs_scope not in ("tag", "account"):
+            raise ValueError(f"{self.node.path}: ebs_scope: {ebs_scope!r} is not accepted; expected tag or account")
+        self.deployment_tag = (DEPLOYMENT_TAG_KEY, deployment_tag_value or cdk.Stack.of(self).stack_name)
+        """``(key, value)`` of the tag on this deployment's compute nodes and the per-job volumes MMAB creates."""
         self.mmab_version = mmab_version
         """The MMAB release this server installs."""
         self.installs_mmab = bool(mmab_source)
@@ -109,10 +129,10 @@ class ManagementServer(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="MMAB management server",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")],
         )
         """The instance role: Session Manager, the EC2/EBS and Batch calls MMAB makes, and granted log reads."""
-        self._grant_mmab_permissions()
+        grant_session_manager(self.role)
+        self._grant_mmab_permissions(ebs_scope)
         if mmab_source and mmab_source.startswith("s3://"):
             self._grant_installer_read(mmab_source.replace("{version}", mmab_version))
 
@@ -123,6 +143,9 @@ class ManagementServer(Construct):
             UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX
         )
         self._user_data = ec2.MultipartUserData()
+        if log_shipping is not None:
+            add_script(self._user_data, log_shipping.server_script())
+            log_shipping.grant_server(self.role)
         mmab_install = render(
             "management_server.sh",
             {
@@ -131,9 +154,10 @@ class ManagementServer(Construct):
                 "MMAB_SHA256": mmab_sha256 or "",
                 "MMAB_PORT": MMAB_PORT,
                 "CKPT_INTERVAL": ckpt_interval,
+                "MMAB_CUSTOM_TAGS": ":".join(self.deployment_tag) if ebs_scope == "tag" else "",
             },
         )
-        self._user_data.add_part(shell_part(mmab_install))
+        add_script(self._user_data, mmab_install)
         self._boot_scripts: list[str] = [mmab_install]
         self.instance = ec2.Instance(
             self,
@@ -234,7 +258,7 @@ class ManagementServer(Construct):
         if script in self._boot_scripts:
             return
         self._boot_scripts.append(script)
-        self._user_data.add_part(shell_part(script))
+        add_script(self._user_data, script)
 
     def use_storage(self, storage: "CheckpointStorage") -> None:
         """Deprecated: compose with :class:`MmBatchDeployment` or :func:`mmbatch_cdk.wiring.prepare_storage`."""
@@ -273,42 +297,43 @@ class ManagementServer(Construct):
         """The EC2 instance id (for Session Manager)."""
         return self.instance.instance_id
 
-    def _grant_mmab_permissions(self) -> None:
+    def _grant_mmab_permissions(self, ebs_scope: str) -> None:
+        """The EC2 and Batch calls MMAB makes: describes, and per-job EBS volumes on this deployment's nodes.
+
+        Condition keys per action and resource type: Service Authorization Reference for Amazon EC2. Each resource
+        of a request is authorized on its own, so attach and detach need both the volume and the node tagged.
+        """
         stack = cdk.Stack.of(self)
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="DescribeComputeAndJobs",
-                actions=[
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeVolumes",
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeTags",
-                    "batch:DescribeJobs",
-                    "batch:DescribeJobQueues",
-                    "batch:DescribeComputeEnvironments",
-                    "batch:DescribeJobDefinitions",
-                    "batch:ListJobs",
-                ],
-                resources=["*"],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeComputeAndJobs",
+            actions=["ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes",
+                     "ec2:DescribeAvailabilityZones", "ec2:DescribeTags", "batch:DescribeJobs", "batch:DescribeJobQueues",
+                     "batch:DescribeComputeEnvironments", "batch:DescribeJobDefinitions", "batch:ListJobs"],
+            resources=["*"],
+        ))
+        volumes = stack.format_arn(service="ec2", resource="volume", resource_name="*")
+        instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
+        if ebs_scope == "account":
+            self.role.add_to_policy(iam.PolicyStatement(
                 sid="PerJobVolumes",
-                actions=[
-                    "ec2:CreateVolume",
-                    "ec2:AttachVolume",
-                    "ec2:DetachVolume",
-                    "ec2:DeleteVolume",
-                    "ec2:CreateTags",
-                ],
-                resources=[
-                    stack.format_arn(service="ec2", resource="volume", resource_name="*"),
-                    stack.format_arn(service="ec2", resource="instance", resource_name="*"),
-                ],
-            )
-        )
+                actions=["ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume", "ec2:DeleteVolume", "ec2:CreateTags"],
+                resources=[volumes, instances],
+            ))
+            return
+        key, value = self.deployment_tag
+        tagged = {"StringEquals": {f"aws:ResourceTag/{key}": value}}
+        for statement in (
+            iam.PolicyStatement(sid="CreateTaggedVolumes", actions=["ec2:CreateVolume"], resources=[volumes],
+                                conditions={"StringEquals": {f"aws:RequestTag/{key}": value}}),
+            # Tags only as part of CreateVolume: the server can never tag (and so adopt) another volume or instance.
+            iam.PolicyStatement(sid="TagVolumesAtCreationOnly", actions=["ec2:CreateTags"], resources=[volumes],
+                                conditions={"StringEquals": {"ec2:CreateAction": "CreateVolume"}}),
+            iam.PolicyStatement(sid="AttachDetachOwnVolumesToOwnNodes", actions=["ec2:AttachVolume", "ec2:DetachVolume"],
+                                resources=[volumes, instances], conditions=tagged),
+            iam.PolicyStatement(sid="DeleteOwnVolumes", actions=["ec2:DeleteVolume"], resources=[volumes],
+                                conditions=tagged),
+        ):
+            self.role.add_to_policy(statement)
 
     def _grant_installer_read(self, s3_uri: str) -> None:
         match = _S3_URI.match(s3_uri)
@@ -327,7 +352,8 @@ class ManagementServer(Construct):
         cdk.Validations.of(self.instance).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-EC28",
-                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is enough.",
+                reason="One control-plane instance: its status checks, which the stack alarms on, are 1-minute metrics "
+                "without detailed monitoring; 5-minute CPU and network metrics are enough for it.",
             ),
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-EC29",
@@ -339,23 +365,10 @@ class ManagementServer(Construct):
         assert policy is not None
         cdk.Validations.of(policy).acknowledge(
             cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="EC2 and Batch Describe*/List* calls support no resource-level permissions.",
-            ),
-            cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]",
-                reason="MMAB creates, attaches and deletes per-job EBS volumes whose ids are not known in advance; "
-                "scoped to this account and region.",
-            ),
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
-                reason="Per-job volumes attach to whichever Batch node runs the job; nodes are created by AWS Batch "
-                "at run time, so their ids are not known; scoped to this account and region.",
+                reason="MMAB's per-job EBS volumes get their ids at run time. With ebs_scope=tag (the default) it may "
+                "create them only with this deployment's tag, tag only at creation, and attach, detach or delete only "
+                "volumes carrying the tag (aws:RequestTag / aws:ResourceTag / ec2:CreateAction conditions).",
             ),
         )
-        cdk.Validations.of(self.role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-                reason="AWS's maintained policy for Session Manager access, the project's replacement for open SSH.",
-            )
-        )
+

@@ -81,7 +81,6 @@ class MultiQueue(Construct):
         ecs_stop_timeout: Optional[str] = None,
         ecs_start_timeout: Optional[str] = None,
         ecs_create_timeout: Optional[str] = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
@@ -99,7 +98,6 @@ class MultiQueue(Construct):
         :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
-        :param log_retention: how long the shared job log group keeps events. Default: ONE_MONTH.
         :param log_encryption_key: customer-managed key of the job log group (its key policy must admit CloudWatch
             Logs). Default: none (CloudWatch Logs' own encryption).
         """
@@ -117,7 +115,7 @@ class MultiQueue(Construct):
                 stacklevel=3,  # the caller, past jsii's metaclass
             )
             agent = management_server.agent_installer
-        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=log_retention, encryption_key=log_encryption_key,
+        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
                                            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""
         self.queues: dict[str, BatchCompute] = {

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
+
+from aws_cdk import aws_logs as logs
 
 from .aws_cli import AwsCliInstall
+
+if TYPE_CHECKING:
+    from .log_shipping import LogShipping
 
 __all__ = ["ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE", "NodeSettings"]
 
@@ -32,6 +37,10 @@ class NodeSettings:
         before it gives up, logs one FATAL line and shuts down. Default: 900.
     :param aws_cli: a verified AWS CLI every node installs at ``/opt/aws-cli/bin/aws`` (Nextflow's
         ``aws.batch.cliPath``). Default: none installed.
+    :param log_shipping: ships every node's boot, agent and cloud-init logs to CloudWatch Logs (its agent part runs
+        first at boot). Default: none.
+    :param job_log_retention: how long a queue's job log group (when the queue creates it) keeps events. Default:
+        one month.
     :param fatal_shutdown_minutes: minutes from a fatal boot error to the node's shutdown (AWS Batch then replaces
         it); None keeps the node up, with ECS still gated off, for debugging. Default: 1.
     """
@@ -44,6 +53,8 @@ class NodeSettings:
     agent_wait_seconds: int = 900
     fatal_shutdown_minutes: Optional[int] = 1
     aws_cli: Optional[AwsCliInstall] = None
+    log_shipping: Optional["LogShipping"] = None
+    job_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
 
     @property
     def boot_settings(self) -> dict[str, Union[str, int]]:

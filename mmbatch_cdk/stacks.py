@@ -13,8 +13,11 @@ from constructs import Construct
 from .aws_cli import AWS_CLI_PATH, AwsCliInstall
 from .compliance import ComplianceProfile
 from .config import SETTINGS, ConfigError, MmBatchConfig
+from .cost import MonthlyBudget, apply_cost_tags
 from .deployment import MmBatchDeployment
+from .log_shipping import LogShipping
 from .management_server import MMAB_PORT, ManagementServer
+from .monitoring import Monitoring, apply_runnable_time_limits, runnable_time_limit_actions
 from .network import Network
 from .node_settings import NodeSettings
 from .quickstart import QueueQuickstart
@@ -37,7 +40,6 @@ class MmBatchStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.config = config
         """The settings this stack was built from."""
-        cdk.Tags.of(self).add("mmbatch:prefix", config.prefix)
         for acknowledged in config.acknowledged:
             cdk.Annotations.of(self).acknowledge_warning(acknowledged, "accepted with -c acknowledge")
         for warning in config.warnings:
@@ -55,14 +57,19 @@ class MmBatchStack(cdk.Stack):
                 **config.props(config.backend), **profile(config.backend),
             )
             """The checkpoint storage."""
+        with _settings_of(config, "logs"):
+            self.log_shipping = LogShipping(self, "LogShipping", **config.props("logs"), **profile("logs"))
+            """The log groups of nodes and server, and the CloudWatch agent that fills them."""
         with _settings_of(config, "server"):
             self.management_server = ManagementServer(
                 self,
                 "ManagementServer",
                 vpc=self.network.vpc,
                 vpc_subnets=self.network.management_subnets,
-                public_ip=False if self.network.private_only else None,
+                # A new private VPC's subnets assign no public IP; an existing VPC's may, so refuse one explicitly.
+                public_ip=False if self.network.private_only and config.uses_existing_vpc else None,
                 security_groups=self.network.extra_security_groups,
+                log_shipping=self.log_shipping,
                 **config.props("server"),
                 **profile("server"),
             )
@@ -77,7 +84,7 @@ class MmBatchStack(cdk.Stack):
                 storage=self.storage,
                 management_server=self.management_server,
                 queues=config.queues,
-                node_settings=NodeSettings(**config.props("nodes"), aws_cli=aws_cli),
+                node_settings=NodeSettings(**config.props("nodes"), aws_cli=aws_cli, log_shipping=self.log_shipping),
                 vpc_subnets=self.network.compute_subnets,
                 security_groups=self.network.extra_security_groups,
                 **profile("deployment"),
@@ -92,6 +99,23 @@ class MmBatchStack(cdk.Stack):
                 for name, compute in self.queues.items()
             }
             """Per queue: the smoke-test job, the engine configurations and (with ``drill``) the FIS drill."""
+        with _settings_of(config, "limits", "monitoring", "budget", "cost"):
+            limits = runnable_time_limit_actions(**config.props("limits"))
+            for compute in self.queues.values():
+                apply_runnable_time_limits(compute.job_queue, limits)
+            self.monitoring = Monitoring(
+                self,
+                "Monitoring",
+                job_queues=[compute.job_queue for compute in self.queues.values()],
+                management_server_instance_id=self.management_server.instance_id,
+                node_boot_log_group=self.log_shipping.node_boot_log_group,
+                **self.storage.monitored,
+                **config.props("monitoring"),
+            )
+            """Alarms, their SNS topic and the dashboard."""
+            if config.monthly_budget_usd is not None:
+                MonthlyBudget(self, "Budget", prefix=config.prefix, **config.props("budget"))
+            apply_cost_tags(self, config.prefix, **config.props("cost"))
         self._outputs()
 
     def _outputs(self) -> None:
@@ -112,6 +136,11 @@ class MmBatchStack(cdk.Stack):
                 for name, compute in self.queues.items()
             },
             "JobLogGroupName": (self.deployment.job_log_group_name, "Log group for job logs"),
+            "DashboardUrl": (self.monitoring.dashboard_url, "CloudWatch dashboard of this deployment"),
+            "AlarmTopicArn": (self.monitoring.topic.topic_arn, "SNS topic the alarms publish to"),
+            "NodeBootLogGroupName": (self.log_shipping.node_boot_log_group.log_group_name, "Nodes' boot logs (one stream per instance)"),
+            "NodeLogGroupName": (self.log_shipping.node_log_group.log_group_name, "Nodes' MMBatch agent and cloud-init logs"),
+            "ServerLogGroupName": (self.log_shipping.server_log_group.log_group_name, "Management server's /var/log/mmab and cloud-init logs"),
             "Checkpointing": (
                 "on" if server.installs_mmab else "OFF: no mmabSource, so nodes run jobs without the MMBatch agent",
                 "Whether jobs are checkpointed (README 'Installing MMAB')",

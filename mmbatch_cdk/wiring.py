@@ -42,9 +42,12 @@ def prepare_storage(storage: "CheckpointStorage", server: "ManagementServer") ->
 
 
 def serve_agent(server: "ManagementServer", compute: "BatchCompute") -> None:
-    """Let ``compute``'s nodes fetch the agent from ``server`` (8080), and ``server`` read their job logs."""
+    """Let ``compute``'s nodes fetch the agent from ``server`` (8080), ``server`` read their job logs, and tag the
+    nodes as the server's deployment (its per-job volumes may attach only to nodes with that tag)."""
     server.connections.allow_default_port_from(compute.connections, "MMBatch agent installer and API from compute nodes")
     compute.job_log_group.grant_read(server)
+    key, value = server.deployment_tag
+    compute.tag_instances({key: value})
 
 
 def connect_compute(compute: "BatchCompute", *, storage: "CheckpointStorage", management_server: "ManagementServer") -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,10 +16,9 @@ import pytest
 os.environ["PATH"] = f"{Path(__file__).resolve().parent.parent / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"  # jsii: pinned Node
 
 import aws_cdk as cdk  # noqa: E402
-from aws_cdk import assertions  # noqa: E402
 
 from mmbatch_cdk.application import build  # noqa: E402
-from mmbatch_cdk.stacks import MmBatchStack  # noqa: E402
+from .templates import Synth  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
@@ -43,6 +41,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "mmabSha256": "a" * 64,
         "efsThroughputMode": "provisioned",
         "efsProvisionedMibps": 256,
+        "alarmEmail": "ops@example.org",
+        "monthlyBudgetUsd": 500,
+        "tags": "team=genomics,costCenter=cc-1234",
+        "logRetentionDays": 90,
     },
     "juicefs": {"backend": "juicefs"},
     "juicefs-existing-vpc": {
@@ -68,36 +70,6 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 COMPLIANCE_CONFIGS = [name for name, context in CONFIGS.items() if context.get("compliance", "none") != "none"]
 """The configurations whose synth runs the HIPAA Security and NIST 800-53 R5 packs too."""
-
-
-@dataclass
-class Synth:
-    """One synthesized configuration."""
-
-    stack: MmBatchStack
-    template: dict[str, Any]
-    directory: Path
-    template_path: Path
-
-    @property
-    def assertions(self) -> assertions.Template:
-        """The template for aws_cdk.assertions."""
-        return assertions.Template.from_json(self.template)
-
-    def resources(self, type_: str) -> dict[str, dict[str, Any]]:
-        """Resources of one CloudFormation type, by logical id."""
-        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
-
-    def one(self, type_: str) -> dict[str, Any]:
-        """The single resource of a type (fails if there is not exactly one)."""
-        found = self.resources(type_)
-        assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
-        return next(iter(found.values()))
-
-    def validation_report(self) -> dict[str, Any]:
-        """cdk's validation report (annotations and cdk-nag), empty when nothing was reported."""
-        path = self.directory / "validation-report.json"
-        return json.loads(path.read_text()) if path.exists() else {"pluginReports": []}
 
 
 def synthesize(context: dict[str, Any], outdir: Path) -> Synth:

@@ -37,6 +37,9 @@ STANDINS: dict[str, str] = {
     "systemctl": "",
     "shutdown": "",
     "mount.efs": "",
+    "dpkg": "",
+    # amazon-cloudwatch-agent-ctl: fails while $STANDIN_CWA_FAILS is set.
+    "amazon-cloudwatch-agent-ctl": '[ -z "${STANDIN_CWA_FAILS:-}" ]\n',
     # rpm: reports $STANDIN_RPM_VERSION (default 2.1.0) as the version of any package queried.
     "rpm": 'printf \'%s\' "${STANDIN_RPM_VERSION-2.1.0}"\n',
     # mountpoint: "not mounted" unless $STANDIN_MOUNTED names the path.

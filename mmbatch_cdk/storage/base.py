@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -55,6 +55,11 @@ class CheckpointStorage(Construct):
     def available(self) -> Optional[IDependable]:
         """What must exist before a node can mount the storage (EFS mount targets); None when nodes wait by themselves."""
         return None
+
+    @property
+    def monitored(self) -> Mapping[str, Any]:
+        """What :class:`Monitoring` watches of this storage, as its keyword arguments; empty when nothing."""
+        return {}
 
     @property
     def outputs(self) -> Mapping[str, tuple[str, str]]:

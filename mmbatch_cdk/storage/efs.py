@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
@@ -68,6 +68,7 @@ class CheckpointStorageEfs(CheckpointStorage):
         """
         super().__init__(scope, id)
         self._throughput = (throughput_mode, provisioned_throughput_mibps) if file_system is None else None
+        self._performance_mode = performance_mode
         if file_system is None:
             security_group = ec2.SecurityGroup(
                 self,
@@ -157,6 +158,14 @@ class CheckpointStorageEfs(CheckpointStorage):
         mode, provisioned = self._throughput
         name = {efs.ThroughputMode.ELASTIC: "elastic", efs.ThroughputMode.BURSTING: "bursting"}.get(mode, "provisioned")
         return f"EFS ({name}{f' {provisioned} MiB/s' if provisioned else ''})"
+
+    @property
+    def monitored(self) -> Mapping[str, Any]:
+        """The file system and the modes that decide which EFS alarms apply (none for an imported one)."""
+        if self._throughput is None or not isinstance(self.file_system, efs.FileSystem):
+            return {}
+        return {"efs_file_system": self.file_system, "efs_throughput_mode": self._throughput[0],
+                "efs_performance_mode": self._performance_mode}
 
     @property
     def outputs(self) -> Mapping[str, tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -24,6 +24,8 @@ from .base import CheckpointStorage
 __all__ = [
     "CheckpointStorageJuiceFs",
     "JUICEFS_RELEASE_URL",
+    "JUICEFS_ACCESS_STRING",
+    "JUICEFS_ACCESS_STRING_VERSION",
     "MEMORYDB_NODE_TYPES",
     "SCRATCH_MOUNT_POINT",
     "juicefs_node_disk_gib",
@@ -50,6 +52,32 @@ def juicefs_node_disk_gib(cache_size_gib: int) -> int:
     """Disk a node needs for both volumes' caches plus the 10% JuiceFS keeps free on the cache disk."""
     return math.ceil(2 * cache_size_gib * 11 / 10)
 
+
+JUICEFS_ACCESS_STRING_VERSION = "1.3.1"
+"""The JuiceFS release whose Redis commands :data:`JUICEFS_ACCESS_STRING` was read from."""
+
+_JUICEFS_COMMANDS = (
+    # What JuiceFS 1.3.1's Redis metadata engine (juicedata/juicefs pkg/meta/redis.go, redis_lock.go, redis_bak.go)
+    # and its client go-redis 9.7.3 send, by group; categories from the Redis 7.2 command table.
+    "get mget set setnx mset incr incrby decr decrby",  # strings: inode attributes, counters, the setting
+    "hget hmget hset hsetnx hmset hdel hexists hgetall hkeys hlen hincrby hscan",  # hashes: entries, xattrs, sessions
+    "lpush rpush rpushx lrange llen ltrim",  # lists: slices of each file
+    "sadd srem smembers",  # sets
+    "zadd zrem zrange zrangebyscore zscore",  # sorted sets: sessions, files and slices to delete
+    "del exists scan dbsize",  # keyspace: cleanup, gc, dump
+    "watch multi exec unwatch discard",  # transactions: every metadata update is WATCH/MULTI/EXEC
+    # Scripts are loaded at each session start but run (EVALSHA) only with an empty key prefix, never in cluster
+    # mode (redis.go doLookup/Resolve): load only, no script may run.
+    "script|load",
+    # cluster|info decides cluster mode and so the {1} key prefix (redis.go newRedisMeta): without it every key of
+    # an existing volume would be invisible. command and cluster|slots: go-redis's cluster client; info, ping:
+    # JuiceFS's server checks. CONFIG is forbidden on MemoryDB and only sent when INFO reports an eviction policy.
+    "cluster|info cluster|slots command info ping",
+)
+
+JUICEFS_ACCESS_STRING = "on ~* resetchannels -@all " + " ".join(f"+{c}" for group in _JUICEFS_COMMANDS for c in group.split())
+"""The MemoryDB user's access string: exactly the commands JuiceFS :data:`JUICEFS_ACCESS_STRING_VERSION` uses, no
+pub/sub channels (it uses none), nothing destructive beyond its own keys (no FLUSHDB, KEYS, CONFIG, EVAL)."""
 
 _S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
@@ -199,7 +227,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             self,
             "User",
             user_name=self.user_name,
-            access_string="on ~* &* +@all",
+            access_string=JUICEFS_ACCESS_STRING,
             authentication_mode={"Type": "password", "Passwords": [self.secret.secret_value.unsafe_unwrap()]},
         )
         # Refs (which return the names) order user -> ACL -> clusters without explicit dependencies.
@@ -264,6 +292,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     def node_disk_gib(self) -> int:
         """Both volumes' caches plus the 10% JuiceFS keeps free on the cache disk."""
         return juicefs_node_disk_gib(self.cache_size_gib)
+
+    @property
+    def monitored(self) -> Mapping[str, Any]:
+        """Both MemoryDB clusters."""
+        return {"memorydb_cluster_names": [cluster.cluster_name for cluster in self.clusters.values()]}
 
     @property
     def outputs(self) -> Mapping[str, tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import re
 import shlex
 from importlib import resources
@@ -19,7 +20,7 @@ from typing import Mapping, Optional, Union
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
-__all__ = ["render", "required_settings", "script_path", "script_text", "shell_part"]
+__all__ = ["SETTINGS_MARK", "add_script", "render", "required_settings", "script_parts", "script_path", "script_text"]
 
 _HEADER = "# Settings rendered by mmbatch-cdk at synth time.\n"
 _SOURCE_LIB = re.compile(r'^\. "\$\(dirname "\$0"\)/([a-z_]+\.sh)"\n', re.M)
@@ -68,18 +69,58 @@ def required_settings(name: str) -> frozenset[str]:
     return frozenset(_REQUIRED.findall(render(name, {}, compact=False)))
 
 
-def shell_part(script: str) -> ec2.MultipartBody:
-    """A MIME part of multipart user data that carries ``script``: gzip-compressed when it holds no CDK token, else
-    plain text.
+SETTINGS_MARK = "# mmbatch-cdk: deploy-time settings of the next part"
+"""First line after the shebang of a part that only writes the deploy-time settings of the part after it."""
+_SETTINGS_DIR = "/var/lib/mmbatch/settings"
+
+
+def add_script(user_data: ec2.MultipartUserData, script: str) -> None:
+    """Add a rendered boot script to ``user_data`` as compactly as cloud-init can run it (see :func:`script_parts`)."""
+    for part in script_parts(script):
+        user_data.add_part(part)
+
+
+def script_parts(script: str) -> list[ec2.MultipartBody]:
+    """The MIME parts that carry a rendered script: gzip-compressed wherever no deploy-time value (a CDK token) is.
 
     EC2 caps the whole user data at 16 KiB, and AWS Batch adds a part of its own. cloud-init decompresses a part of
-    type ``application/gzip`` and then treats it by its first line (``#!``: a shell script), as if it had not
-    been compressed (cloud-init ``user_data.py``, ``_process_msg``: "if ctype_orig in DECOMP_TYPES"). A script
-    with deploy-time values (ids, ARNs) cannot be compressed at synth time, so it goes as ASCII text, which MIME
-    carries unencoded (``ec2.MultipartBody.from_user_data`` would base64-encode it, a third larger).
+    type ``application/gzip`` and then treats it by its first line (``#!``: a shell script), as if it had not been
+    compressed (cloud-init ``user_data.py``, ``_process_msg``: "if ctype_orig in DECOMP_TYPES"), and runs the parts
+    in order. Tokens sit only in a script's ``export`` lines (:func:`render`), so a script with tokens becomes two
+    parts: a small plain-text one that writes those lines to a root-only file, and the compressed rest, which reads
+    the file first. Plain text is unencoded (``ec2.MultipartBody.from_user_data`` would base64 it, a third larger).
     """
-    if "${Token[" in script and cdk.Token.is_unresolved(script):
-        return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)
+    if not _has_token(script):
+        return [_gzip_part(script)]
+    shebang, _, rest = script.partition("\n")
+    lines = rest.split("\n")
+    header = lines[:1] if lines and lines[0] == _HEADER.rstrip("\n") else []
+    exports = []
+    for line in lines[len(header):]:
+        if not line.startswith("export "):
+            break
+        exports.append(line)
+    body = "\n".join(lines[len(header) + len(exports):])
+    if not exports or _has_token(body):
+        return [_plain_part(script)]
+    env = f'"${{MMB_ROOT:-}}{_SETTINGS_DIR}/{hashlib.sha256(body.encode()).hexdigest()[:16]}.env"'
+    writer = (
+        f"#!/bin/bash\n{SETTINGS_MARK}\nset -eu\numask 077\nmkdir -p \"${{MMB_ROOT:-}}{_SETTINGS_DIR}\"\n"
+        f"cat >{env} <<'MMBATCH_SETTINGS'\n" + "\n".join(exports) + "\nMMBATCH_SETTINGS\n"
+    )
+    return [_plain_part(writer), _gzip_part(f"{shebang}\n. {env}\n{body}")]
+
+
+def _has_token(text: str) -> bool:
+    # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call.
+    return "${Token[" in text and bool(cdk.Token.is_unresolved(text))
+
+
+def _plain_part(script: str) -> ec2.MultipartBody:
+    return ec2.MultipartBody.from_raw_body(content_type='text/x-shellscript; charset="utf-8"', body=script)
+
+
+def _gzip_part(script: str) -> ec2.MultipartBody:
     # mtime=0: the same script gives the same bytes, so templates change only when a script does.
     compressed = gzip.compress(script.encode("utf-8"), compresslevel=9, mtime=0)
     return ec2.MultipartBody.from_raw_body(

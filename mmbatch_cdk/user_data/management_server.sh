@@ -61,28 +61,40 @@ else
   mmb_log "MMAB $MMAB_VERSION installed"
 fi
 
-ckpt_marker="$state/ckpt-config.done"
-if [ ! -f "$ckpt_marker" ]; then
-  body="{\"ckptMode\":\"iterative\",\"ckptInterval\":\"$CKPT_INTERVAL\",\"diagnosisMode\":false}"
-  api="https://127.0.0.1:$MMAB_PORT/api/v1/ckptConfig"
-  # put_ckpt_config: sets $code to the HTTP status (000: no answer); done on 2xx, and on 401/403 (retrying
-  # cannot log in); fails otherwise (MMAB still starting, a server error), so mmb_retry tries again.
-  put_ckpt_config() {
-    code="$(curl -sSk -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 30 -X PUT \
-      -H 'Content-Type: application/json' --data "$body" "$api")" || true
-    code="${code:-000}"
-    case "$code" in
-      2?? | 401 | 403) return 0 ;;
-    esac
-    mmb_log "PUT $api answered HTTP $code"
-    return 1
-  }
-  if ! mmb_retry 20 30 put_ckpt_config; then
-    mmb_log "WARNING: could not set the checkpoint configuration (last HTTP status $code); set it in the dashboard"
+# mmab_put_once: PUT $body to $api; sets $code to the HTTP status (000: no answer). Done on 2xx, and on 401/403
+# (retrying cannot log in); fails otherwise (MMAB still starting, a server error), so mmb_retry tries again.
+mmab_put_once() {
+  code="$(curl -sSk -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 30 -X PUT \
+    -H 'Content-Type: application/json' --data "$body" "$api")" || true
+  code="${code:-000}"
+  case "$code" in
+    2?? | 401 | 403) return 0 ;;
+  esac
+  mmb_log "PUT $api answered HTTP $code"
+  return 1
+}
+
+# mmab_put PATH BODY WHAT DONE: set WHAT through MMAB's API once (a marker records success), checking the status.
+mmab_put() {
+  local marker="$state/${1##*/}.done" done_line=$4
+  what=$3 body=$2 api="https://127.0.0.1:$MMAB_PORT$1"
+  [ ! -f "$marker" ] || return 0
+  if ! mmb_retry 20 30 mmab_put_once; then
+    mmb_log "WARNING: could not set $what (last HTTP status $code); set it in the dashboard"
   elif [[ "$code" = 2?? ]]; then
-    date -u >"$ckpt_marker"
-    mmb_log "checkpointing on: iterative, every $CKPT_INTERVAL (HTTP $code)"
+    date -u >"$marker"
+    mmb_log "$done_line (HTTP $code)"
   else
-    mmb_log "WARNING: PUT $api answered HTTP $code: API requires login: set checkpointing in the dashboard"
+    mmb_log "WARNING: PUT $api answered HTTP $code: API requires login: set $what in the dashboard"
   fi
+}
+
+mmab_put /api/v1/ckptConfig "{\"ckptMode\":\"iterative\",\"ckptInterval\":\"$CKPT_INTERVAL\",\"diagnosisMode\":false}" \
+  checkpointing "checkpointing on: iterative, every $CKPT_INTERVAL"
+# The per-job EBS volumes MMAB creates must carry this deployment's tag: the server may create, attach, detach and
+# delete only volumes with it (IAM conditions). MMAB's job.customTags ("key:value,...") names the tags of what it
+# creates; that it tags volumes at creation is assumed (README "Security and compliance").
+if [ -n "${MMAB_CUSTOM_TAGS:-}" ]; then
+  mmab_put /api/v1/configKV "{\"kvMap\":{\"job.customTags\":\"$MMAB_CUSTOM_TAGS\"}}" \
+    "the job tags (job.customTags=$MMAB_CUSTOM_TAGS)" "per-job volumes tagged $MMAB_CUSTOM_TAGS"
 fi

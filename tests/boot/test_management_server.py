@@ -74,7 +74,7 @@ def _ckpt(tmp_path: Path, codes: str) -> tuple[list[str], str, bool]:
                      {"STANDIN_CURL_BODY": MMAB_INSTALLER, "STANDIN_HTTP_CODES": codes})
     assert run.returncode == 0, run.stderr
     puts = [c for c in run.calls if " -X PUT " in c]
-    return puts, run.file(LOG), (run.root / "var/lib/mmbatch/ckpt-config.done").exists()
+    return puts, run.file(LOG), (run.root / "var/lib/mmbatch/ckptConfig.done").exists()
 
 
 def test_ckpt_config_retries_while_mmab_starts_then_records_success(tmp_path: Path) -> None:
@@ -94,4 +94,17 @@ def test_ckpt_config_behind_a_login_is_reported_not_retried(tmp_path: Path, code
 def test_ckpt_config_gives_up_after_bounded_retries_with_the_last_status(tmp_path: Path) -> None:
     puts, log, done = _ckpt(tmp_path, "500")
     assert len(puts) == 20 and not done
-    assert "WARNING: could not set the checkpoint configuration (last HTTP status 500); set it in the dashboard" in log
+    assert "WARNING: could not set checkpointing (last HTTP status 500); set it in the dashboard" in log
+
+
+def test_the_deployment_tag_is_set_as_mmabs_job_tags_once(tmp_path: Path) -> None:
+    settings = {**SERVER, "MMAB_SOURCE": "https://downloads.example.com/mmab.sh", "MMAB_CUSTOM_TAGS": "mmbatch-stack:mmbatch-efs"}
+    script = render("management_server.sh", settings)
+    run = run_script(script, tmp_path / "a", {"STANDIN_CURL_BODY": MMAB_INSTALLER})
+    assert run.returncode == 0, run.stderr
+    puts = [c for c in run.calls if " -X PUT " in c]
+    assert [p.rsplit(" ", 1)[1] for p in puts] == ["https://127.0.0.1:8080/api/v1/ckptConfig", "https://127.0.0.1:8080/api/v1/configKV"]
+    assert '{"kvMap":{"job.customTags":"mmbatch-stack:mmbatch-efs"}}' in puts[1]
+    assert "per-job volumes tagged mmbatch-stack:mmbatch-efs (HTTP 200)" in run.file(LOG)
+    again = run_script(script, tmp_path / "b", {"STANDIN_CURL_BODY": MMAB_INSTALLER}, root=run.root)
+    assert not [c for c in again.calls if " -X PUT " in c], "set once: a reboot sends nothing"

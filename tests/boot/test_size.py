@@ -5,9 +5,9 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
-from mmbatch_cdk.user_data import render, shell_part
+from mmbatch_cdk.user_data import add_script, render
 
-from ..cfn import shell_parts
+from ..templates import shell_parts
 from .values import JUICEFS_MOUNT, NODE
 
 EC2_USER_DATA_LIMIT = 16 * 1024
@@ -20,7 +20,7 @@ def _document(*scripts: str) -> str:
     stack = cdk.Stack(cdk.App(), "Size")
     user_data = ec2.MultipartUserData()
     for script in scripts:
-        user_data.add_part(shell_part(script))
+        add_script(user_data, script)
     text = stack.resolve(user_data.render())
     assert isinstance(text, str)
     return text
@@ -29,5 +29,5 @@ def _document(*scripts: str) -> str:
 def test_largest_node_user_data_fits_with_room_to_spare() -> None:
     scripts = (render("juicefs_mount.sh", JUICEFS_MOUNT), render("node_bootstrap.sh", NODE))
     document = _document(*scripts)
-    assert shell_parts(document) == list(scripts), "parts travel as plain text, unchanged"
+    assert shell_parts(document) == list(scripts), "parts travel compressed, unchanged"
     assert len(document.encode()) <= EC2_USER_DATA_LIMIT - ROOM, len(document.encode())

@@ -43,7 +43,7 @@ def test_no_cdk_nag_findings(tmp_path: Path) -> None:
     acknowledged = [e.data for e in policy.node.metadata if e.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY]
     assert acknowledged and all(len(reason) > 60 for entry in acknowledged for reason in entry.values())
 
-    # cfn-lint, as tests/test_lint.py runs it on the product's templates.
+    # cfn-lint, as tests/stacks/test_cfn_lint.py runs it on the product's templates.
     template_path = Path(assembly.directory) / assembly.get_stack_by_name(stack.stack_name).template_file
     lint = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--regions", "us-east-1", "eu-west-1", "--format", "parseable",

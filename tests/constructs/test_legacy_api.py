@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 
 from mmbatch_cdk import BatchCompute, CheckpointStorageJuiceFs, ManagementServer, MultiQueue, QueueSpec
 
-from ..cfn import shell_parts, user_data_document
+from ..templates import shell_parts, user_data_document
 from ..conftest import CDK_JSON_CONTEXT
 
 
@@ -63,7 +63,9 @@ def test_old_arguments_still_wire_every_queue(legacy: dict[str, Any]) -> None:
     assert mmab_sources == ["Big", "Fast", "MoreA"]
     big = next(r for k, r in resources.items() if k.startswith("BigLaunchTemplate"))
     assert big["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 100 + 110
-    assert "export ECS_STOP_TIMEOUT=100s" in shell_parts(user_data_document(big["Properties"]["LaunchTemplateData"]["UserData"]))[1]
+    bootstrap = next(p for p in shell_parts(user_data_document(big["Properties"]["LaunchTemplateData"]["UserData"]))
+                     if "MMB_STEP=node-bootstrap" in p)
+    assert "export ECS_STOP_TIMEOUT=100s" in bootstrap
 
 
 def test_use_storage_warns_and_prepares_the_storage() -> None:

@@ -39,3 +39,13 @@ def test_hipaa_in_a_new_vpc_needs_private_only_and_says_so() -> None:
 @pytest.mark.parametrize("context", [{"privateOnly": "true"}, EXISTING_VPC, {**EXISTING_VPC, "privateOnly": True}])
 def test_hipaa_is_accepted_in_a_private_new_vpc_or_an_existing_one(context: dict) -> None:
     assert MmBatchConfig.from_mapping({"compliance": "hipaa", **context}).compliance == "hipaa"
+
+
+def test_hipaa_keeps_logs_a_year_unless_told_longer() -> None:
+    assert MmBatchConfig.from_mapping({"compliance": "hipaa", "privateOnly": "true"}).log_retention_days == 365
+    assert MmBatchConfig.from_mapping({"compliance": "hipaa", "privateOnly": "true", "logRetentionDays": 731}).log_retention_days == 731
+    assert MmBatchConfig.from_mapping({}).log_retention_days == 30
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping({"compliance": "hipaa", "privateOnly": "true", "logRetentionDays": 90})
+    assert caught.value.problems == ["logRetentionDays: compliance=hipaa keeps logs at least 365 days; give 365 or more, "
+                                     "or leave it unset"]

@@ -11,6 +11,9 @@ import pytest
 
 from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer, Network, NodeSettings
 from mmbatch_cdk.aws_cli import AwsCliInstall
+from mmbatch_cdk.cost import MonthlyBudget, apply_cost_tags
+from mmbatch_cdk.log_shipping import LogShipping
+from mmbatch_cdk.monitoring import Monitoring, runnable_time_limit_actions
 from mmbatch_cdk.quickstart import QueueQuickstart
 from mmbatch_cdk.compute import DEFAULT_INSTANCE_TYPES
 from mmbatch_cdk.config import SETTINGS, Setting
@@ -22,11 +25,17 @@ TARGETS: dict[str, Any] = {
     "juicefs": CheckpointStorageJuiceFs,
     "server": ManagementServer,
     "quickstart": QueueQuickstart,
+    "logs": LogShipping,
+    "monitoring": Monitoring,
+    "budget": MonthlyBudget,
 }
+FUNCTIONS: dict[str, Any] = {"limits": runnable_time_limit_actions, "cost": apply_cost_tags}
 
 # Where the app deliberately differs from a construct's default, and why.
 DIFFERS = {
     "juicefs.name_prefix": "the app names MemoryDB resources after its prefix; the construct after its path",
+    "budget.email": "a budget needs an address; without monthlyBudgetUsd (default none) the stack makes no budget",
+    "budget.amount_usd": "a budget needs an amount; without it (the default) the stack makes no budget",
 }
 
 
@@ -34,6 +43,8 @@ def _construct_default(prop: str) -> Any:
     target, _, name = prop.partition(".")
     if target in ("nodes", "awscli"):
         return {f.name: f.default for f in dataclasses.fields(NodeSettings if target == "nodes" else AwsCliInstall)}[name]
+    if target in FUNCTIONS:
+        return inspect.signature(FUNCTIONS[target]).parameters[name].default
     return inspect.signature(TARGETS[target].__init__).parameters[name].default
 
 
@@ -44,7 +55,10 @@ def test_a_settings_default_is_its_constructs_default(setting: Setting) -> None:
             continue
         expected = setting.to_prop(setting.default) if setting.to_prop and setting.default is not None else setting.default
         actual = _construct_default(prop)
-        assert actual == expected or (actual in ((), None) and expected in ((), None)), (setting.key, prop, actual, expected)
+        if hasattr(actual, "to_seconds"):  # cdk.Duration: compare the time, not the object
+            actual, expected = actual.to_seconds(), expected.to_seconds()
+        empty = ((), None, {})
+        assert actual == expected or (actual in empty and expected in empty), (setting.key, prop, actual, expected)
 
 
 @pytest.mark.parametrize("setting", [s for s in SETTINGS if s.queue is not None], ids=lambda s: s.key)

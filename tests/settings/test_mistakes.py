@@ -207,3 +207,26 @@ def test_every_warning_says_how_to_accept_it_and_accepting_silences_it(context: 
 
 def test_acknowledging_an_unknown_warning_stops_synth() -> None:
     assert_named(problems({"acknowledge": "checkpointTime,nope"}), "acknowledge", "'nope' is not a warning mmbatch-cdk raises")
+
+
+# ----------------------------------------------------------------------------- observability and cost settings
+
+@pytest.mark.parametrize(("context", "key", "fragment"), [
+    ({"monthlyBudgetUsd": 100}, "monthlyBudgetUsd", "set alarmEmail too"),
+    ({"monthlyBudgetUsd": 0, "alarmEmail": "ops@example.org"}, "monthlyBudgetUsd", "> 0"),
+    ({"alarmEmail": "ops"}, "alarmEmail", "an email address"),
+    ({"tags": "team"}, "tags", "key=value"),
+    ({"tags": {"aws:x": "1"}}, "tags", "not starting with aws:"),
+    ({"logRetentionDays": 45}, "logRetentionDays", "one of: 1, 3, 5"),
+    ({"runnableTimeoutMinutes": 5}, "runnableTimeoutMinutes", ">= 10"),
+    ({"cloudWatchAgentServerSource": "dnf"}, "cloudWatchAgentServerSource", "Ubuntu"),
+    ({"alarmEfsPercentIoLimit": 150}, "alarmEfsPercentIoLimit", "<= 100"),
+])
+def test_observability_settings_name_what_is_accepted(context: dict[str, Any], key: str, fragment: str) -> None:
+    assert_named(problems(context), key, fragment)
+
+
+def test_tags_from_the_command_line_and_from_cdk_json_agree() -> None:
+    cli = MmBatchConfig.from_mapping({"tags": "team=genomics, project=rnaseq"})
+    json_form = MmBatchConfig.from_mapping({"tags": {"team": "genomics", "project": "rnaseq"}})
+    assert cli.props("cost") == json_form.props("cost") == {"tags": {"team": "genomics", "project": "rnaseq"}}

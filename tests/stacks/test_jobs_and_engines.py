@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..cfn import shell_parts, user_data_document
+from ..templates import shell_parts, user_data_document
 from ..conftest import Synth
 
 
@@ -52,9 +52,10 @@ def test_nextflow_names_the_cli_only_when_nodes_install_one(synth) -> None:
 
 def test_nodes_install_the_verified_cli_from_s3_last(synth) -> None:
     s = synth("juicefs-existing-vpc")
-    lt = next(v for k, v in s.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+    lt = s.node_launch_template()[1]
     parts = shell_parts(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"]))
-    assert len(parts) == 3 and "export AWS_CLI_SOURCE='s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip'" in parts[2]
+    assert s.steps(parts) == ["cloudwatch-agent", "juicefs-mount", "node-bootstrap", "aws-cli"]
+    assert "export AWS_CLI_SOURCE='s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip'" in parts[3]
     statement = next(st for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
                      if st.get("Sid") == "ReadAwsCliInstaller")
     assert statement["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},

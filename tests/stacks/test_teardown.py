@@ -19,7 +19,7 @@ def test_juicefs_keeps_its_clusters_and_everything_they_still_use(synth) -> None
     kept = _kept(s)
     for type_, count in {"AWS::MemoryDB::Cluster": 2, "AWS::MemoryDB::ACL": 1, "AWS::MemoryDB::User": 1,
                          "AWS::MemoryDB::SubnetGroup": 1, "AWS::S3::Bucket": 2, "AWS::SecretsManager::Secret": 1,
-                         "AWS::EC2::VPC": 1, "AWS::Logs::LogGroup": 2}.items():
+                         "AWS::EC2::VPC": 1, "AWS::Logs::LogGroup": 5}.items():
         assert list(kept.values()).count(type_) == count, type_
     subnet_group = s.one("AWS::MemoryDB::SubnetGroup")["Properties"]["SubnetIds"]
     assert sorted(k for k, t in kept.items() if t == "AWS::EC2::Subnet") == sorted(ref["Ref"] for ref in subnet_group)
@@ -31,7 +31,8 @@ def test_juicefs_keeps_its_clusters_and_everything_they_still_use(synth) -> None
 
 
 def test_efs_keeps_only_its_file_system_and_the_logs(synth) -> None:
-    assert sorted(_kept(synth("efs")).values()) == ["AWS::EFS::FileSystem", "AWS::Logs::LogGroup", "AWS::Logs::LogGroup"]
+    # The log groups: job logs, flow logs, and the node boot, node and server logs the CloudWatch agent ships.
+    assert sorted(_kept(synth("efs")).values()) == ["AWS::EFS::FileSystem"] + ["AWS::Logs::LogGroup"] * 5
 
 
 def test_juicefs_in_an_existing_vpc_keeps_no_network(synth) -> None:

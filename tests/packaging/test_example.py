@@ -13,8 +13,8 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from .cfn import shell_parts, user_data_document
-from .conftest import CDK_JSON_CONTEXT, REPO
+from ..templates import shell_parts, user_data_document
+from ..conftest import CDK_JSON_CONTEXT, REPO
 
 EXAMPLE = REPO / "examples" / "team_vpc" / "app.py"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO
-from .node import NODE_BIN
+from ..conftest import REPO
+from ..node import NODE_BIN
 
 
 def load_tool() -> ModuleType:
@@ -44,7 +44,7 @@ def test_mermaid_parses_it(drawn: str) -> None:
 
 def test_one_box_per_top_level_construct_and_the_links_between_them(drawn: str) -> None:
     boxes = [line.split("[", 1)[1].rstrip("]") for line in drawn.splitlines() if line.startswith("  subgraph ")]
-    assert boxes == ["Network", "CheckpointStorage", "ManagementServer", "Compute", "Quickstart"]
+    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Quickstart", "Monitoring"]
     assert "-->|tcp 2049| CheckpointStorageSecurityGroup" in drawn  # compute nodes reach NFS
     assert "-->|tcp 8080| ManagementServerSecurityGroup" in drawn  # and the MMAB API
     assert "RouteTable" not in drawn and "CDKMetadata" not in drawn

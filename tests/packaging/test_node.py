@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from .node import NODE_BIN, PINNED, node_warnings, project_node_env
+from ..node import NODE_BIN, PINNED, node_warnings, project_node_env
 
 
 def jsii_kernels() -> list[Path]:

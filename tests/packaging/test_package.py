@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
-from .node import node_warnings, project_node_env
+from ..conftest import REPO
+from ..node import node_warnings, project_node_env
 
-SCRIPTS = {"lib.sh", "node_lib.sh", "gate_lib.sh", "juicefs_lib.sh", "efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh", "juicefs_format.sh"}
+SCRIPTS = {p.name for p in (REPO / "mmbatch_cdk" / "user_data").glob("*.sh")}
+"""Every boot script in the source tree: the wheel and the sdist must carry each."""
 NOT_SOURCE = (".venv", "node_modules", "cdk.out", ".git", ".mypy_cache", ".pytest_cache", "__pycache__", "dist", "build", "*.egg-info")
 
 

@@ -12,7 +12,7 @@ import yaml
 
 import mmbatch_cdk
 
-from .conftest import REPO
+from ..conftest import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
 

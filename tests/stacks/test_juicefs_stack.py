@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from .cfn import shell_parts, user_data_document
-from .conftest import CONFIGS, Synth, synthesize
+from ..templates import shell_parts, user_data_document
+from ..conftest import CONFIGS, Synth, synthesize
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +82,7 @@ def test_user_password_comes_from_secrets_manager_only(jfs: Synth) -> None:
 
 
 def test_no_plain_text_secret_anywhere(jfs: Synth) -> None:
-    text = json.dumps(jfs.template)
-    for launch_template in jfs.resources("AWS::EC2::LaunchTemplate").values():
-        data = launch_template["Properties"]["LaunchTemplateData"].get("UserData")
-        if data:
-            text += user_data_document(data)
-    for instance in jfs.resources("AWS::EC2::Instance").values():
-        text += user_data_document(instance["Properties"]["UserData"])
+    text = json.dumps(jfs.template) + "".join(jfs.node_scripts()) + "".join(jfs.server_scripts())
     # The password is only ever read at boot ("$(...)") and written with printf's %s, never a literal.
     assert re.findall(r'META_PASSWORD=(?!\\?"\$\(mmb_retry|%s)', text) == []
     assert "rediss://$META_USER@$host" in text, "the URL carries the user, never a password"
@@ -108,14 +102,9 @@ def test_redis_port_only_from_nodes_and_server(jfs: Synth) -> None:
 # ------------------------------------------------------------------ IAM
 
 
-def _statements(s: Synth, role_prefix: str) -> list[dict]:
-    return [st for p in s.resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"][0]["Ref"].startswith(role_prefix)
-            for st in p["Properties"]["PolicyDocument"]["Statement"]]
-
-
 @pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
 def test_storage_access_is_scoped_to_the_two_buckets_one_secret_two_clusters(jfs: Synth, role: str) -> None:
-    statements = _statements(jfs, role)
+    statements = jfs.statements(role)
     buckets = sorted(jfs.resources("AWS::S3::Bucket"))
     secret = next(iter(jfs.resources("AWS::SecretsManager::Secret")))
     objects = next(st for st in statements if "s3:PutObject" in st["Action"])
@@ -136,7 +125,7 @@ def test_storage_access_is_scoped_to_the_two_buckets_one_secret_two_clusters(jfs
 
 def test_node_root_volume_holds_both_caches(jfs: Synth, jfs_existing: Synth) -> None:
     def size(s: Synth) -> int:
-        lt = next(v for k, v in s.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
+        lt = s.node_launch_template()[1]
         return lt["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
 
     assert size(jfs) == 30 + 110
@@ -144,10 +133,8 @@ def test_node_root_volume_holds_both_caches(jfs: Synth, jfs_existing: Synth) -> 
 
 
 def test_server_formats_and_nodes_mount_without_waiting_on_memorydb(jfs: Synth) -> None:
-    server = jfs.one("AWS::EC2::Instance")
-    parts = shell_parts(user_data_document(server["Properties"]["UserData"]))
-    assert "MMB_STEP=management-server" in parts[0] and "MMB_STEP=juicefs-format" in parts[1]
-    assert "export VOLUMES='checkpoint:mmbatch-checkpoint:" in parts[1]
+    assert jfs.steps(jfs.server_scripts()) == ["cloudwatch-agent", "management-server", "juicefs-format"]
+    assert "export VOLUMES='checkpoint:mmbatch-checkpoint:" in jfs.server_script("juicefs-format")
     clusters = set(jfs.resources("AWS::MemoryDB::Cluster"))
     for resource in jfs.template["Resources"].values():
         if resource["Type"] in ("AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::Batch::ComputeEnvironment", "AWS::IAM::Policy"):
@@ -176,11 +163,11 @@ def test_formatter_changes_replace_the_server_rather_than_stop_it(jfs: Synth, tm
 
 @pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
 def test_a_client_from_s3_is_readable_by_nodes_and_server_and_pinned(jfs_existing: Synth, role: str) -> None:
-    statements = [st for st in _statements(jfs_existing, role) if st["Action"] == "s3:GetObject" and "Sid" not in st]
+    statements = [st for st in jfs_existing.statements(role) if st["Action"] == "s3:GetObject" and "Sid" not in st]
     assert [st["Resource"] for st in statements] == [
         {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::example-artifacts/juicefs/juicefs-1.3.1-linux-*.tar.gz"]]}
     ], "the tarball of either architecture, and no checksums.txt: the checksum is pinned"
-    lt = next(v for k, v in jfs_existing.resources("AWS::EC2::LaunchTemplate").items() if k.startswith("ComputeLaunchTemplate"))
-    mount = shell_parts(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"]))[0]
+    lt = jfs_existing.node_launch_template()[1]
+    mount = jfs_existing.node_script("juicefs-mount")
     assert "export JUICEFS_SOURCE='s3://example-artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz'\n" in mount
     assert f"export JUICEFS_SHA256=amd64={'c' * 64}\n" in mount

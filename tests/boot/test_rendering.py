@@ -11,8 +11,8 @@ import pytest
 
 from mmbatch_cdk.user_data import _without_comments, render
 
-from .cfn import user_data_document
-from .conftest import CONFIGS
+from ..templates import user_data_document
+from ..conftest import CONFIGS
 
 
 @pytest.mark.parametrize("name", ["efs_mount.sh", "node_bootstrap.sh", "management_server.sh"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .conftest import REPO
-from .node import NODE_BIN, node_warnings, project_node_env
+from ..conftest import REPO
+from ..node import NODE_BIN, node_warnings, project_node_env
 
 CDK = NODE_BIN / "cdk"
 

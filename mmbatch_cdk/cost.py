@@ -1,0 +1,108 @@
+"""Cost attribution: cost-allocation tags on every resource (and what AWS Batch launches), and an optional monthly budget.
+
+Tags: ``cdk.Tags`` reaches the launch template's ``TagSpecifications`` for instances and volumes (aws-cdk-lib's
+``ec2.LaunchTemplate``) and the compute environment's ``ComputeResources.Tags``, which AWS Batch applies to
+the instances it launches. A compute environment's own ``Tags`` are create-only (CloudFormation's resource
+schema for AWS::Batch::ComputeEnvironment, as shipped with cfn-lint): changing them replaces the
+environment and ends its running jobs. So the user's tags go to its instances only; only the prefix,
+which names the deployment and does not change, tags the environment itself. Tags must be activated as cost allocation tags in the Billing console before
+Cost Explorer and Budgets can use them: https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html
+Budget tag filters take ``user:<key>$<value>``:
+https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+
+import aws_cdk as cdk
+from aws_cdk import aws_budgets as budgets
+from constructs import Construct, IConstruct
+
+__all__ = ["apply_cost_tags", "MonthlyBudget", "PREFIX_TAG"]
+
+PREFIX_TAG = "mmbatch:prefix"
+"""The tag every resource of a deployment carries, with the deployment's prefix as value."""
+
+# Tag keys and values: up to 128 and 256 Unicode characters of letters, digits, spaces and _ . : / = + - @;
+# keys may not start with aws: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+
+
+def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, str]] = None) -> None:
+    """Tag every resource under ``scope`` with ``mmbatch:prefix=<prefix>`` and each of ``tags``.
+
+    A compute environment carries ``tags`` on the instances it launches (``ComputeResources.Tags``, which an
+    infrastructure update changes in place), not on itself (create-only). Call it once the compute
+    environments exist. Raises ValueError naming the tag when a key or value is not one AWS accepts.
+    """
+    all_tags = {PREFIX_TAG: prefix, **(tags or {})}
+    for key, value in all_tags.items():
+        if not key or len(key) > 128 or key.lower().startswith("aws:") or not _TAG_TEXT.match(key):
+            raise ValueError(
+                f"tag key {key!r}: 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:"
+            )
+        if len(value) > 256 or not _TAG_TEXT.match(value):
+            raise ValueError(f"tag {key!r}: value {value!r} must be 0-256 letters, digits, spaces or _ . : / = + - @")
+    cdk.Tags.of(scope).add(PREFIX_TAG, prefix)
+    for key, value in (tags or {}).items():
+        cdk.Tags.of(scope).add(key, value, exclude_resource_types=["AWS::Batch::ComputeEnvironment"])
+    if tags:
+        from .compute import BatchCompute  # a queue merges these with its own instance tags
+
+        for construct in scope.node.find_all():
+            if isinstance(construct, BatchCompute):
+                construct.tag_instances(all_tags)
+
+
+class MonthlyBudget(Construct):
+    """An AWS Budget of the deployment's monthly cost, by its ``mmbatch:prefix`` cost allocation tag.
+
+    Emails ``email`` when actual cost passes ``actual_percent`` of the amount and when the forecast
+    passes ``forecast_percent``. The tag filter counts nothing until ``mmbatch:prefix`` is activated as a
+    cost allocation tag in the Billing console (and only costs incurred after that).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prefix: str,
+        amount_usd: float,
+        email: str,
+        actual_percent: float = 80,
+        forecast_percent: float = 100,
+    ) -> None:
+        """
+        :param prefix: the deployment's prefix (the value of its ``mmbatch:prefix`` tag).
+        :param amount_usd: the monthly budget in US dollars.
+        :param email: who is told.
+        :param actual_percent: notify when actual cost exceeds this share of the amount. Default: 80.
+        :param forecast_percent: notify when forecast cost exceeds this share of the amount. Default: 100.
+        """
+        super().__init__(scope, id)
+        if not amount_usd > 0:
+            raise ValueError(f"MonthlyBudget: amount_usd must be above 0, got {amount_usd}")
+        subscribers = [budgets.CfnBudget.SubscriberProperty(address=email, subscription_type="EMAIL")]
+        self.budget = budgets.CfnBudget(
+            self,
+            "Budget",
+            budget=budgets.CfnBudget.BudgetDataProperty(
+                budget_type="COST",
+                time_unit="MONTHLY",
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=amount_usd, unit="USD"),
+                cost_filters={"TagKeyValue": [f"user:{PREFIX_TAG}${prefix}"]},
+            ),
+            notifications_with_subscribers=[
+                budgets.CfnBudget.NotificationWithSubscribersProperty(
+                    notification=budgets.CfnBudget.NotificationProperty(
+                        notification_type=kind, comparison_operator="GREATER_THAN", threshold=percent, threshold_type="PERCENTAGE"
+                    ),
+                    subscribers=subscribers,
+                )
+                for kind, percent in (("ACTUAL", actual_percent), ("FORECASTED", forecast_percent))
+            ],
+        )
+        """The budget (COST, MONTHLY, USD)."""

@@ -1,0 +1,56 @@
+"""Session Manager access for an instance role, without AmazonSSMManagedInstanceCore.
+
+AWS's minimal instance permissions for Session Manager ("Create a custom IAM role for Session Manager",
+https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html):
+``ssm:UpdateInstanceInformation`` and the four ``ssmmessages`` channel actions. Unlike the managed policy, they
+give no Run Command, State Manager or Parameter Store access, so a node cannot read SSM parameters
+(SecureStrings included). ``kms:Decrypt`` and S3/CloudWatch Logs permissions are needed only for encrypted or
+logged sessions, which this project does not configure.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+
+__all__ = ["SESSION_MANAGER_ACTIONS", "grant_session_manager"]
+
+SESSION_MANAGER_ACTIONS = (
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+"""Every action the instance needs for Session Manager, per AWS's documented minimal policy."""
+
+
+def grant_session_manager(role: iam.Role) -> None:
+    """Add the Session Manager statements to ``role`` and acknowledge the wildcards they need, on its policy alone.
+
+    ``ssm:UpdateInstanceInformation`` takes an instance ARN: scoped to this account and region (the nodes' ids are
+    not known in advance). The ``ssmmessages`` actions support no resource type (Service Authorization Reference,
+    "Actions, resources, and condition keys for Amazon Message Gateway Service").
+    """
+    stack = cdk.Stack.of(role)
+    role.add_to_policy(iam.PolicyStatement(
+        sid="SessionManagerRegister",
+        actions=[SESSION_MANAGER_ACTIONS[0]],
+        resources=[stack.format_arn(service="ec2", resource="instance", resource_name="*")],
+    ))
+    role.add_to_policy(iam.PolicyStatement(sid="SessionManagerChannels", actions=list(SESSION_MANAGER_ACTIONS[1:]),
+                                           resources=["*"]))
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert policy is not None
+    cdk.Validations.of(policy).acknowledge(
+        cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason="Session Manager's ssmmessages channel actions support no resource type (Service Authorization "
+            "Reference); any other Resource::* here is a Describe/List call, which supports none either.",
+        ),
+        cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
+            reason="ssm:UpdateInstanceInformation registers the instance the agent runs on, whose id is not known in "
+            "advance; scoped to this account and region. Other instance/* statements here carry tag conditions.",
+        ),
+    )

@@ -1,0 +1,118 @@
+"""Cost-allocation tags reach what AWS Batch launches; the monthly budget filters by the prefix tag and mails the address."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+
+from mmbatch_cdk.cost import PREFIX_TAG, MonthlyBudget, apply_cost_tags
+
+from .observability_app import USER_TAGS, Built, shared
+
+EXPECTED = {PREFIX_TAG: "mmbatch", **USER_TAGS}
+
+
+@pytest.fixture(scope="module")
+def built() -> Built:
+    return shared()
+
+
+def as_dict(tags: list[dict[str, str]]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def node_launch_template(built: Built) -> dict[str, Any]:
+    logical_id = built.stack.get_logical_id(built.compute.launch_template.node.default_child)  # type: ignore[arg-type]
+    return built.template["Resources"][logical_id]["Properties"]
+
+
+def test_launch_template_tags_the_instances_and_volumes_batch_launches(built: Built) -> None:
+    specs = {s["ResourceType"]: as_dict(s["Tags"]) for s in node_launch_template(built)["LaunchTemplateData"]["TagSpecifications"]}
+    assert set(specs) == {"instance", "volume"}
+    for resource_type, tags in specs.items():
+        assert EXPECTED.items() <= tags.items(), resource_type
+
+
+def test_compute_environment_tags_its_instances_and_itself_with_the_prefix_only(built: Built) -> None:
+    [environment] = built.resources("AWS::Batch::ComputeEnvironment").values()
+    # With the tags a queue carries itself (its deployment, from its wiring).
+    assert EXPECTED.items() <= environment["Properties"]["ComputeResources"]["Tags"].items()
+    # Its own Tags are create-only: a change of the user's tags must not replace it (and end its jobs).
+    assert environment["Properties"]["Tags"] == {PREFIX_TAG: "mmbatch"}
+
+
+def test_the_compute_environments_own_tags_are_create_only_in_cloudformations_schema() -> None:
+    spec = importlib.util.find_spec("cfnlint")  # located, not imported
+    assert spec is not None and spec.origin is not None
+    data = Path(spec.origin).parent / "data" / "schemas"
+    digest = json.loads((data / "providers" / "us-east-1.json").read_text())["AWS::Batch::ComputeEnvironment"]
+    schema = json.loads((data / "resources" / f"{digest}.json").read_text())
+    assert "/properties/Tags" in schema["createOnlyProperties"]
+    assert "/properties/ComputeResources/Tags" in schema["conditionalCreateOnlyProperties"]
+
+
+@pytest.mark.parametrize("type_", ["AWS::Batch::JobQueue", "AWS::EFS::FileSystem", "AWS::EC2::Instance", "AWS::Logs::LogGroup",
+                                   "AWS::SNS::Topic", "AWS::KMS::Key", "AWS::CloudWatch::Alarm", "AWS::Events::Rule"])
+def test_every_taggable_resource_carries_the_tags(built: Built, type_: str) -> None:
+    resources = built.resources(type_)
+    assert resources
+    for logical_id, resource in resources.items():
+        tags = resource["Properties"]["FileSystemTags" if type_ == "AWS::EFS::FileSystem" else "Tags"]
+        assert EXPECTED.items() <= (tags.items() if isinstance(tags, dict) else as_dict(tags).items()), logical_id
+
+
+def test_budget_is_monthly_cost_filtered_by_the_prefix_tag_and_mails_at_80_actual_and_100_forecast(built: Built) -> None:
+    built.assertions.has_resource_properties("AWS::Budgets::Budget", {
+        "Budget": {
+            "BudgetType": "COST",
+            "TimeUnit": "MONTHLY",
+            "BudgetLimit": {"Amount": 500, "Unit": "USD"},
+            "CostFilters": {"TagKeyValue": ["user:mmbatch:prefix$mmbatch"]},
+        },
+        "NotificationsWithSubscribers": [
+            {"Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80,
+                              "ThresholdType": "PERCENTAGE"},
+             "Subscribers": [{"Address": "ops@example.com", "SubscriptionType": "EMAIL"}]},
+            {"Notification": {"NotificationType": "FORECASTED", "ComparisonOperator": "GREATER_THAN", "Threshold": 100,
+                              "ThresholdType": "PERCENTAGE"},
+             "Subscribers": [{"Address": "ops@example.com", "SubscriptionType": "EMAIL"}]},
+        ],
+    })
+
+
+@pytest.mark.parametrize("tags, message", [
+    ({"aws:owner": "x"}, "tag key 'aws:owner'"),
+    ({"": "x"}, "tag key ''"),
+    ({"k" * 129: "x"}, "tag key"),
+    ({"team": "a,b"}, "tag 'team': value 'a,b'"),
+    ({"team": "v" * 257}, "tag 'team': value"),
+])
+def test_tags_aws_would_reject_are_rejected_by_name(tags: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        apply_cost_tags(cdk.Stack(cdk.App(), "S"), "mmbatch", tags)
+
+
+def test_a_bad_prefix_is_rejected_as_a_tag_value() -> None:
+    with pytest.raises(ValueError, match="tag 'mmbatch:prefix'"):
+        apply_cost_tags(cdk.Stack(cdk.App(), "S"), "bad,prefix")
+
+
+def test_budget_amount_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="MonthlyBudget: amount_usd must be above 0"):
+        MonthlyBudget(cdk.Stack(cdk.App(), "S"), "B", prefix="p", amount_usd=0, email="ops@example.com")
+
+
+def test_budget_thresholds_are_props() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    MonthlyBudget(stack, "B", prefix="p", amount_usd=50.5, email="a@example.com", actual_percent=50, forecast_percent=90)
+    template = assertions.Template.from_stack(stack)
+    template.has_resource_properties("AWS::Budgets::Budget", {
+        "Budget": {"BudgetLimit": {"Amount": 50.5}, "CostFilters": {"TagKeyValue": ["user:mmbatch:prefix$p"]}},
+        "NotificationsWithSubscribers": [{"Notification": {"Threshold": 50}}, {"Notification": {"Threshold": 90}}],
+    })

@@ -1,0 +1,274 @@
+"""Monitoring, LogShipping's IAM and the RUNNABLE time limits on a bare stack: each alarm's metric, statistic, threshold."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk.assertions import Match
+
+from mmbatch_cdk.monitoring import (
+    FATAL_MARKER,
+    REASON_STRINGS,
+    Monitoring,
+    apply_runnable_time_limits,
+    runnable_time_limit_actions,
+)
+
+from .observability_app import Built, shared
+
+BIN = Path(sys.executable).parent
+MEMORYDB = ["mmbatch-checkpoint", "mmbatch-scratch"]
+
+
+@pytest.fixture(scope="module")
+def bursting() -> Built:
+    """EFS Bursting (both EFS alarms apply), two MemoryDB clusters, an email; cdk-nag on."""
+    return shared(tuple(MEMORYDB))
+
+
+@pytest.fixture(scope="module")
+def elastic() -> tuple[Monitoring, assertions.Template]:
+    """Monitoring alone on an imported queue and EFS Elastic file system (no EFS alarm applies), no email."""
+    stack = cdk.Stack(cdk.App(), "Elastic")
+    queue = batch.JobQueue.from_job_queue_arn(stack, "Queue", "arn:aws:batch:eu-west-1:111122223333:job-queue/q")
+    fs = efs.FileSystem.from_file_system_attributes(stack, "Fs", file_system_id="fs-0123456789abcdef0",
+                                                    security_group=ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123"))
+    monitoring = Monitoring(stack, "Monitoring", job_queues=[queue], efs_file_system=fs, efs_throughput_mode=efs.ThroughputMode.ELASTIC)
+    return monitoring, assertions.Template.from_stack(stack)
+
+
+def alarm(built: Built, name: str) -> dict[str, Any]:
+    logical_id = built.stack.get_logical_id(built.monitoring.alarms[name].node.default_child)  # type: ignore[arg-type]
+    return built.template["Resources"][logical_id]["Properties"]
+
+
+def ref(built: Built, construct: Any) -> dict[str, str]:
+    return {"Ref": built.stack.get_logical_id(construct.node.default_child)}
+
+
+def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
+    topic = ref(bursting, bursting.monitoring.topic)
+    memorydb = {f"MemoryDb{m}" for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
+    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures",
+                                               "ServerSystemCheck", "ServerInstanceCheck", "EfsIoLimit", "EfsBurstCredits", *memorydb}
+    for name in bursting.monitoring.alarms:
+        assert topic in alarm(bursting, name)["AlarmActions"], name
+
+
+@pytest.mark.parametrize("name, rule, threshold, period", [
+    ("FailedJobs", "FailedJobsRule", 1, 300),
+    ("RunnableCancellations", "RunnableCancellationsRule", 1, 300),
+    ("SpotInterruptions", "SpotInterruptionsRule", 20, 3600),
+])
+def test_event_count_alarms_use_their_rules_triggered_count(bursting: Built, name: str, rule: str, threshold: int, period: int) -> None:
+    props = alarm(bursting, name)
+    assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"]) == ("AWS/Events", "TriggeredRules", "Sum", period)
+    rule_construct = bursting.monitoring.node.find_child(rule)
+    assert props["Dimensions"] == [{"Name": "RuleName", "Value": ref(bursting, rule_construct)}]
+    assert (props["Threshold"], props["ComparisonOperator"], props["EvaluationPeriods"]) == (
+        threshold, "GreaterThanOrEqualToThreshold", 1)
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_failed_jobs_rule_matches_failed_jobs_of_this_deployments_queues_only(bursting: Built) -> None:
+    queue_arn = {"Fn::GetAtt": [bursting.stack.get_logical_id(bursting.compute.job_queue.node.default_child), "JobQueueArn"]}
+    bursting.assertions.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.batch"], "detail-type": ["Batch Job State Change"],
+                         "detail": {"status": ["FAILED"], "jobQueue": [queue_arn]}},
+        "State": "ENABLED",
+    })
+    bursting.assertions.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"detail": {"status": ["FAILED"], "jobQueue": [queue_arn],
+                                    "statusReason": [{"prefix": "Canceled by JobStateTimeLimit action"}]}},
+    })
+    bursting.assertions.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+    })
+    for rule in bursting.resources("AWS::Events::Rule").values():
+        assert "Targets" not in rule["Properties"], "the rules only count; nothing is invoked"
+
+
+def test_boot_failures_are_counted_by_a_metric_filter_on_the_boot_log_group(bursting: Built) -> None:
+    bursting.assertions.has_resource_properties("AWS::Logs::MetricFilter", {
+        "FilterPattern": '"mmbatch: FATAL"',
+        "LogGroupName": ref(bursting, bursting.shipping.node_boot_log_group),
+        "MetricTransformations": [{"MetricName": "NodeBootFailures", "MetricNamespace": "MMBatch/Observed", "MetricValue": "1"}],
+    })
+    props = alarm(bursting, "NodeBootFailures")
+    assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"], props["Threshold"]) == (
+        "MMBatch/Observed", "NodeBootFailures", "Sum", 300, 1)
+    assert FATAL_MARKER == "mmbatch: FATAL"
+
+
+def test_server_system_check_recovers_the_instance_and_instance_check_notifies(bursting: Built) -> None:
+    [instance_id] = bursting.resources("AWS::EC2::Instance")
+    server = {"Ref": instance_id}
+    system, instance = alarm(bursting, "ServerSystemCheck"), alarm(bursting, "ServerInstanceCheck")
+    for props, metric, periods in ((system, "StatusCheckFailed_System", 2), (instance, "StatusCheckFailed_Instance", 3)):
+        assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"]) == ("AWS/EC2", metric, "Maximum", 60)
+        assert props["Dimensions"] == [{"Name": "InstanceId", "Value": server}]
+        assert (props["Threshold"], props["ComparisonOperator"], props["EvaluationPeriods"]) == (1, "GreaterThanOrEqualToThreshold", periods)
+    recover = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":automate:", {"Ref": "AWS::Region"}, ":ec2:recover"]]}
+    assert recover in system["AlarmActions"]
+    assert recover not in instance["AlarmActions"]
+
+
+def test_efs_alarms_only_where_they_apply(bursting: Built, elastic: tuple[Monitoring, assertions.Template]) -> None:
+    io, credits = alarm(bursting, "EfsIoLimit"), alarm(bursting, "EfsBurstCredits")
+    assert (io["Namespace"], io["MetricName"], io["Statistic"], io["Threshold"], io["ComparisonOperator"]) == (
+        "AWS/EFS", "PercentIOLimit", "Average", 90, "GreaterThanOrEqualToThreshold")
+    assert (credits["MetricName"], credits["Statistic"], credits["Threshold"], credits["ComparisonOperator"]) == (
+        "BurstCreditBalance", "Minimum", 360 * 2**30, "LessThanThreshold")
+    assert (io["Period"], io["EvaluationPeriods"]) == (300, 3)
+    fs = ref(bursting, bursting.stack.node.find_child("Storage").file_system)
+    assert io["Dimensions"] == credits["Dimensions"] == [{"Name": "FileSystemId", "Value": fs}]
+    assert set(elastic[0].alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions"}
+
+
+def test_memorydb_alarms_take_the_busiest_node_of_the_clusters(bursting: Built) -> None:
+    for metric, threshold in (("CPUUtilization", 80), ("EngineCPUUtilization", 90), ("DatabaseMemoryUsagePercentage", 80)):
+        props = alarm(bursting, f"MemoryDb{metric}")
+        [query] = props["Metrics"]
+        assert query["Expression"] == (f"SELECT MAX({metric}) FROM \"AWS/MemoryDB\" "
+                                       "WHERE ClusterName = 'mmbatch-checkpoint' OR ClusterName = 'mmbatch-scratch'")
+        assert (query["Period"], props["Threshold"], props["EvaluationPeriods"]) == (300, threshold, 3)
+
+
+def test_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use_ssl_only_and_mails_the_address(
+    bursting: Built, elastic: tuple[Monitoring, assertions.Template]
+) -> None:
+    key = ref(bursting, bursting.stack.node.find_child("Monitoring").node.find_child("TopicKey"))
+    bursting.assertions.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key["Ref"], "Arn"]}})
+    bursting.assertions.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "KeyPolicy": {"Statement": Match.array_with([
+        Match.object_like({"Sid": "CloudWatchAlarmsPublish", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                           "Action": ["kms:Decrypt", "kms:GenerateDataKey*"]})])}})
+    bursting.assertions.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}})
+    bursting.assertions.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+    elastic[1].resource_count_is("AWS::SNS::Subscription", 0)
+
+
+def test_one_dashboard_with_every_alarm_and_its_url(bursting: Built) -> None:
+    [dashboard] = bursting.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for name in bursting.monitoring.alarms:
+        assert bursting.stack.get_logical_id(bursting.monitoring.alarms[name].node.default_child) in body, name
+    url = bursting.template["Outputs"]["DashboardUrl"]["Value"]["Fn::Join"][1]
+    assert url[0] == "https://" and url[1]["Fn::FindInMap"][1] == {"Ref": "AWS::Partition"}
+    assert url[2:5] == ["/cloudwatch/home?region=", {"Ref": "AWS::Region"}, "#dashboards:name="]
+    [mapping] = bursting.template["Mappings"].values()
+    assert mapping == {"aws": {"Host": "console.aws.amazon.com"}, "aws-cn": {"Host": "console.amazonaws.cn"},
+                       "aws-us-gov": {"Host": "console.amazonaws-us-gov.com"}}
+
+
+# ------------------------------------------------------------------ RUNNABLE time limits
+
+
+def test_queue_cancels_stuck_runnable_jobs_with_documented_reasons(bursting: Built) -> None:
+    bursting.assertions.has_resource_properties("AWS::Batch::JobQueue", {"JobStateTimeLimitActions": [
+        {"Action": "CANCEL", "State": "RUNNABLE", "MaxTimeSeconds": 14400, "Reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"},
+        {"Action": "CANCEL", "State": "RUNNABLE", "MaxTimeSeconds": 600, "Reason": "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE"},
+        {"Action": "CANCEL", "State": "RUNNABLE", "MaxTimeSeconds": 600, "Reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"},
+    ]})
+
+
+def test_reason_strings_are_what_the_l2_job_queue_renders() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    actions = runnable_time_limit_actions()
+    queue = batch.JobQueue(stack, "Q", job_state_time_limit_actions=actions)
+    rendered = stack.resolve(queue.node.default_child.job_state_time_limit_actions)  # type: ignore[union-attr]
+    assert [r["reason"] for r in rendered] == [REASON_STRINGS[a.reason] for a in actions]
+    assert len(REASON_STRINGS) == len(list(batch.JobStateTimeLimitActionsReason))
+
+
+@pytest.mark.parametrize("kwargs", [{"capacity_max_time": cdk.Duration.minutes(5)},
+                                    {"misconfiguration_max_time": cdk.Duration.hours(25)}])
+def test_time_limits_outside_aws_batchs_range_are_rejected_by_name(kwargs: dict[str, cdk.Duration]) -> None:
+    with pytest.raises(ValueError, match=f"{next(iter(kwargs))} must be between 10 minutes and 24 hours"):
+        runnable_time_limit_actions(**kwargs)
+
+
+def test_only_cancel_in_runnable_can_be_applied() -> None:
+    queue = batch.JobQueue(cdk.Stack(cdk.App(), "S"), "Q")
+    wrong = batch.JobStateTimeLimitAction(max_time=cdk.Duration.minutes(10), reason=batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT,
+                                          action=batch.JobStateTimeLimitActionsAction.TERMINATE)
+    with pytest.raises(ValueError, match="only CANCEL in RUNNABLE"):
+        apply_runnable_time_limits(queue, [wrong])
+
+
+# ------------------------------------------------------------------ log groups and the agent's IAM
+
+
+def test_log_groups_are_retained_with_the_retention_given(bursting: Built) -> None:
+    for group in (bursting.shipping.node_boot_log_group, bursting.shipping.node_log_group, bursting.shipping.server_log_group):
+        resource = bursting.template["Resources"][bursting.stack.get_logical_id(group.node.default_child)]  # type: ignore[arg-type]
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
+        assert resource["Properties"]["RetentionInDays"] == 30
+
+
+def test_agent_may_write_its_own_log_groups_only(bursting: Built) -> None:
+    def statements(role: Any) -> list[dict[str, Any]]:
+        [policy] = [p for p in bursting.resources("AWS::IAM::Policy").values() if ref(bursting, role) in p["Properties"]["Roles"]]
+        return policy["Properties"]["PolicyDocument"]["Statement"]
+
+    def log_writes(role: Any) -> list[Any]:
+        return [s["Resource"] for s in statements(role) if "logs:PutLogEvents" in s["Action"]]
+
+    arn = lambda group: {"Fn::GetAtt": [bursting.stack.get_logical_id(group.node.default_child), "Arn"]}  # noqa: E731
+    shipping = bursting.shipping
+    assert log_writes(bursting.compute.role) == [arn(shipping.node_boot_log_group), arn(shipping.node_log_group)]
+    assert log_writes(bursting.server.role) == [arn(shipping.server_log_group)]
+    for role in (bursting.compute.role, bursting.server.role):
+        actions = {a for s in statements(role) if "logs:PutLogEvents" in s["Action"] for a in s["Action"]}
+        assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"}
+        assert any(s["Action"] == "logs:DescribeLogStreams" for s in statements(role))
+        managed = json.dumps(bursting.template["Resources"][bursting.stack.get_logical_id(role.node.default_child)])
+        assert "CloudWatchAgentServerPolicy" not in managed
+    for role, mine, other in ((bursting.compute.role, shipping.node_config, shipping.server_config),
+                              (bursting.server.role, shipping.server_config, shipping.node_config)):
+        reads = json.dumps([s["Resource"] for s in statements(role) if "ssm:GetParameter" in s["Action"]])
+        assert json.dumps(ref(bursting, mine)) in reads and json.dumps(ref(bursting, other)) not in reads
+    reads = [s for s in statements(bursting.server.role) if s["Action"] == "s3:GetObject" and "cwa" in json.dumps(s["Resource"])]
+    assert reads and all("*" not in json.dumps(s["Resource"]) for s in reads), "the two architectures' packages, by name"
+
+
+# ------------------------------------------------------------------ checks
+
+
+def test_cdk_nag_has_no_findings(bursting: Built) -> None:
+    assert bursting.findings() == []
+
+
+def test_cfn_lint_passes(bursting: Built, elastic: tuple[Monitoring, assertions.Template], tmp_path: Path) -> None:
+    paths = []
+    for name, template in (("bursting", bursting.template), ("elastic", elastic[1].to_json())):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(template))
+        paths.append(str(path))
+    result = subprocess.run([str(BIN / "cfn-lint"), "--regions", "us-east-1", "eu-west-1", "--format", "parseable", "--", *paths],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"job_queues": []}, "job_queues must name at least one"),
+    ({"alarm_email": "not-an-address"}, "alarm_email 'not-an-address' is not an email address"),
+    ({"failed_jobs_threshold": 0}, "failed_jobs_threshold must be at least 1"),
+    ({"memorydb_memory_percent": 120}, "memorydb_memory_percent must be a percentage"),
+    ({"efs_burst_credit_balance_gib": 0}, "efs_burst_credit_balance_gib must be above 0"),
+])
+def test_bad_props_are_rejected_by_name(kwargs: dict[str, Any], message: str) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    queue = batch.JobQueue.from_job_queue_arn(stack, "Q", "arn:aws:batch:eu-west-1:111122223333:job-queue/q")
+    with pytest.raises(ValueError, match=message):
+        Monitoring(stack, "M", **{"job_queues": [queue], **kwargs})

@@ -1,0 +1,91 @@
+"""Least privilege that survives a review: Session Manager without AmazonSSMManagedInstanceCore, the server's EBS
+permissions limited to this deployment's tagged volumes and nodes, and the MemoryDB user's commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mmbatch_cdk.config import SETTINGS
+from mmbatch_cdk.session_manager import SESSION_MANAGER_ACTIONS
+from mmbatch_cdk.storage.juicefs import JUICEFS_ACCESS_STRING, JUICEFS_ACCESS_STRING_VERSION
+
+from ..conftest import CONFIGS, Synth, synthesize
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_no_role_reads_every_ssm_parameter(synth, name: str) -> None:
+    s = synth(name)
+    assert "AmazonSSMManagedInstanceCore" not in json.dumps(s.template)
+    statements = [st for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert not any(a.startswith(("ssm:SendCommand", "ec2messages:")) for st in statements for a in _actions(st))
+    for statement in statements:
+        if any(a.startswith("ssm:GetParameter") for a in _actions(statement)):
+            # Only the CloudWatch agent's own configuration parameters, named one by one.
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            agent_configs = [k for k in s.resources("AWS::SSM::Parameter") if k.startswith("LogShipping")]
+            assert resources and all(any(k in json.dumps(r) for k in agent_configs) for r in resources), statement
+
+
+@pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
+def test_nodes_and_server_keep_exactly_session_managers_actions(synth, role: str) -> None:
+    statements = synth("efs").statements(role)
+    ssm = sorted(a for st in statements for a in _actions(st)
+                 if a.startswith(("ssm:", "ssmmessages:")) and not a.startswith(("ssm:GetParameter", "ssm:DescribeParameters")))
+    assert ssm == sorted(SESSION_MANAGER_ACTIONS)
+    register = next(st for st in statements if st.get("Sid") == "SessionManagerRegister")
+    assert register["Resource"]["Fn::Join"][1][-1] == ":instance/*"
+
+
+def test_the_server_writes_only_its_own_tagged_volumes_on_its_own_nodes(synth) -> None:
+    statements = {st.get("Sid"): st for st in synth("efs").statements("ManagementServerRole")}
+    tag = {"aws:ResourceTag/mmbatch-stack": "mmbatch-efs"}
+    assert statements["CreateTaggedVolumes"]["Condition"] == {"StringEquals": {"aws:RequestTag/mmbatch-stack": "mmbatch-efs"}}
+    assert statements["TagVolumesAtCreationOnly"]["Condition"] == {"StringEquals": {"ec2:CreateAction": "CreateVolume"}}
+    assert statements["AttachDetachOwnVolumesToOwnNodes"]["Condition"] == {"StringEquals": tag}
+    assert len(statements["AttachDetachOwnVolumesToOwnNodes"]["Resource"]) == 2, "the volume and the node"
+    assert statements["DeleteOwnVolumes"]["Condition"] == {"StringEquals": tag}
+    writes = [st for st in statements.values() if any(a in ("ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume",
+                                                                 "ec2:DeleteVolume", "ec2:CreateTags") for a in _actions(st))]
+    assert writes and all("Condition" in st for st in writes), "no EBS write without a condition"
+    assert "PerJobVolumes" not in statements
+
+
+@pytest.mark.parametrize("name", ["efs", "juicefs-multiqueue"])
+def test_every_node_carries_the_deployment_tag_the_conditions_name(synth, name: str) -> None:
+    s = synth(name)
+    for environment in s.resources("AWS::Batch::ComputeEnvironment").values():
+        assert environment["Properties"]["ComputeResources"]["Tags"]["mmbatch-stack"] == s.stack.stack_name
+
+
+def test_the_server_asks_mmab_to_tag_what_it_creates(synth) -> None:
+    assert "export MMAB_CUSTOM_TAGS=mmbatch-stack:mmbatch-efs\n" in synth("efs-existing-vpc").server_script("management-server")
+
+
+def test_account_scoping_is_the_explicit_escape_hatch(tmp_path) -> None:
+    s = synthesize({"ebsScoping": "account"}, tmp_path)
+    statements = {st.get("Sid"): st for st in s.statements("ManagementServerRole")}
+    assert "CreateTaggedVolumes" not in statements and "Condition" not in statements["PerJobVolumes"]
+    assert next(x for x in SETTINGS if x.key == "ebsScoping").default == "tag"
+
+
+def test_the_memorydb_user_may_run_only_what_juicefs_sends(synth) -> None:
+    access = synth("juicefs").one("AWS::MemoryDB::User")["Properties"]["AccessString"]
+    assert access == JUICEFS_ACCESS_STRING
+    words = access.split()
+    assert words[:4] == ["on", "~*", "resetchannels", "-@all"]
+    for needed in ("+cluster|info", "+script|load", "+watch", "+multi", "+exec", "+hset", "+zadd", "+scan"):
+        assert needed in words
+    for refused in ("+@all", "&*", "+flushdb", "+flushall", "+keys", "+config", "+eval", "+evalsha", "+subscribe"):
+        assert refused not in words
+
+
+def test_the_access_string_was_read_from_the_default_juicefs_release() -> None:
+    # Another JuiceFS release may send other commands: re-read pkg/meta/redis*.go before changing the default.
+    assert next(x for x in SETTINGS if x.key == "juicefsVersion").default == JUICEFS_ACCESS_STRING_VERSION
