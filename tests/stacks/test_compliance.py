@@ -26,9 +26,9 @@ def profile(request: pytest.FixtureRequest, synth) -> Synth:
 
 
 def test_one_customer_managed_key_rotated_and_retained(profile: Synth) -> None:
-    keys = profile.template["Resources"]
-    assert [k for k, v in keys.items() if v["Type"] == "AWS::KMS::Key"] == [KEY]
-    key = keys[KEY]
+    # The alarm topic's own key (Monitoring) is not the profile's.
+    assert [k for k in profile.resources("AWS::KMS::Key") if k.startswith("Compliance")] == [KEY]
+    key = profile.template["Resources"][KEY]
     assert key["Properties"]["EnableKeyRotation"] is True
     assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
 
@@ -162,17 +162,18 @@ def test_the_secure_defaults_are_kept(profile: Synth) -> None:
     for resource in profile.resources("AWS::EC2::SecurityGroupIngress").values():
         assert resource["Properties"].get("CidrIp") != "0.0.0.0/0"
     stateful = ("AWS::EFS::FileSystem", "AWS::S3::Bucket", "AWS::MemoryDB::Cluster", "AWS::SecretsManager::Secret",
-                "AWS::Logs::LogGroup", "AWS::KMS::Key")
+                "AWS::Logs::LogGroup")
     for logical_id, resource in profile.template["Resources"].items():
-        if resource["Type"] in stateful:
+        if resource["Type"] in stateful or logical_id == KEY:
             assert resource.get("DeletionPolicy") == "RetainExceptOnCreate", logical_id
 
 
 def test_without_the_profile_the_templates_have_none_of_it(synth) -> None:
     for name in (n for n in CONFIGS if n not in COMPLIANCE_CONFIGS):
         s = synth(name)
-        assert not s.resources("AWS::KMS::Key") and not s.resources("AWS::Backup::BackupPlan"), name
-        assert all("KmsKeyId" not in g["Properties"] and g["Properties"]["RetentionInDays"] == 30
+        assert KEY not in s.template["Resources"] and not s.resources("AWS::Backup::BackupPlan"), name
+        days = s.stack.config.log_retention_days  # 30 unless the configuration sets it
+        assert all("KmsKeyId" not in g["Properties"] and g["Properties"]["RetentionInDays"] == days
                    for g in s.resources("AWS::Logs::LogGroup").values()), name
         assert "Monitoring" not in s.one("AWS::EC2::Instance")["Properties"], name
 
