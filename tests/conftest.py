@@ -70,6 +70,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 COMPLIANCE_CONFIGS = [name for name, context in CONFIGS.items() if context.get("compliance", "none") != "none"]
 """The configurations whose synth runs the HIPAA Security and NIST 800-53 R5 packs too."""
+BOOT_CONFIGS = [name for name in CONFIGS if name not in COMPLIANCE_CONFIGS]
+"""What the boot-script tests read: the profile changes no boot script (juicefs-compliance's user data was
+byte-identical without compliance=hipaa when the profile was added), so its configurations add nothing there."""
 
 
 def synthesize(context: dict[str, Any], outdir: Path) -> Synth:
