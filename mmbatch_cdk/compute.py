@@ -166,7 +166,7 @@ class BatchCompute(Construct):
         )
         add_script(user_data, bootstrap)
         if node.aws_cli is not None:
-            add_script(user_data, node.aws_cli.script())
+            add_script(user_data, node.aws_cli.script(node.boot_settings))
             self._grant_aws_cli_read(node.aws_cli)
 
         self.launch_template = ec2.LaunchTemplate(

@@ -23,7 +23,7 @@ MMB_STATE="$MMB_ROOT/var/lib/mmbatch"
 MMB_NODE=1
 
 mmb_node_exit() {
-  local status=$? line minutes="${FATAL_SHUTDOWN_MINUTES:-0}"
+  local status=${1:-$?} line minutes="${FATAL_SHUTDOWN_MINUTES:-0}"
   ((status != 0)) || return 0
   line="mmbatch: FATAL $MMB_STEP: ${MMB_FATAL:-exit status $status, see $MMB_LOG}; shutting down so AWS Batch replaces this node"
   mkdir -p "$MMB_STATE"
