@@ -11,6 +11,7 @@ import pytest
 
 from mmbatch_cdk.user_data import _without_comments, render
 
+from .test_shellcheck import SCRIPTS
 from ..templates import user_data_document
 from ..conftest import CONFIGS
 
@@ -78,8 +79,11 @@ def _parsed(script: str, tmp_path: Path) -> str:
     return "\n".join(line for line in result.stdout.splitlines() if line.strip())
 
 
-@pytest.mark.parametrize("name", ["efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh",
-                                  "juicefs_format.sh"])
+ENTRY_SCRIPTS = [name for name in SCRIPTS if not name.endswith("_lib.sh") and name != "lib.sh"]
+"""Every boot script a part runs (the *_lib.sh helpers are inlined into them)."""
+
+
+@pytest.mark.parametrize("name", ENTRY_SCRIPTS)
 def test_bash_parses_every_script_the_same_with_and_without_comments(name: str, tmp_path: Path) -> None:
     compact, full = render(name, {"X": "1"}), render(name, {"X": "1"}, compact=False)
     assert len(compact) < len(full)
