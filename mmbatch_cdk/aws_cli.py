@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional, Union
 
 from .user_data import render
 
@@ -48,6 +48,7 @@ def aws_cli_install_script(
     sha256_aarch64: Optional[str] = None,
     pgp_key_source: Optional[str] = None,
     pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT,
+    node_settings: Optional[Mapping[str, Union[str, int]]] = None,
 ) -> str:
     """The rendered boot script installing the AWS CLI at :data:`AWS_CLI_PATH`, for a node's user data.
 
@@ -64,6 +65,8 @@ def aws_cli_install_script(
     :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
     :param pgp_key_source: ``https://`` URL or ``s3://bucket/key`` of the AWS CLI Team public key. Default: none.
     :param pgp_fingerprint: the fingerprint the signature's key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
+    :param node_settings: the settings every node script takes (``NodeSettings.boot_settings``: a refused or failed
+        install is a failed boot). Default: shut down one minute after a failure.
     """
     if not _URL.match(source):
         raise ValueError(f"awsCliSource {source!r} is not accepted; expected an https:// URL or s3://bucket/key")
@@ -83,6 +86,8 @@ def aws_cli_install_script(
     return render(
         "aws_cli_install.sh",
         {
+            "FATAL_SHUTDOWN_MINUTES": 1,
+            **(node_settings or {}),
             "AWS_CLI_SOURCE": source,
             "AWS_CLI_DIR": AWS_CLI_DIR,
             "AWS_CLI_SHA256_X86_64": sha256_x86_64 or "",
@@ -111,11 +116,11 @@ class AwsCliInstall:
     pgp_key_source: Optional[str] = None
     pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT
 
-    def script(self) -> str:
+    def script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:
         """The rendered install script (a node user-data part); ValueError when nothing verifies the download."""
         return aws_cli_install_script(
             source=self.source, sha256_x86_64=self.sha256_x86_64, sha256_aarch64=self.sha256_aarch64,
-            pgp_key_source=self.pgp_key_source, pgp_fingerprint=self.pgp_fingerprint,
+            pgp_key_source=self.pgp_key_source, pgp_fingerprint=self.pgp_fingerprint, node_settings=node_settings,
         )
 
     def s3_objects(self) -> list[str]:

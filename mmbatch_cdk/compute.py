@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Union
 
@@ -116,16 +117,7 @@ class BatchCompute(Construct):
         """
         super().__init__(scope, id)
         node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
-        if agent is None:
-            if management_server is None:
-                raise ValueError(f"{self.node.path}: agent: required; pass agent=management_server.agent_installer")
-            warnings.warn(
-                "BatchCompute(management_server=...) is deprecated: pass agent=server.agent_installer and compose "
-                "with MmBatchDeployment (or the functions in mmbatch_cdk.wiring)",
-                DeprecationWarning,
-                stacklevel=3,  # the caller, past jsii's metaclass
-            )
-            agent = management_server.agent_installer
+        agent = _agent_of(self, agent, management_server)
         types = tuple(instance_types or DEFAULT_INSTANCE_TYPES)
         self._validate(types, min_vcpus, max_vcpus, node, storage)
         use_spot = node.spot if spot is None else spot
@@ -179,7 +171,7 @@ class BatchCompute(Construct):
         )
         add_script(user_data, bootstrap)
         if node.aws_cli is not None:
-            add_script(user_data, node.aws_cli.script())
+            add_script(user_data, node.aws_cli.script(node.boot_settings))
             self._grant_aws_cli_read(node.aws_cli)
 
         self.launch_template = ec2.LaunchTemplate(
@@ -385,15 +377,25 @@ def _node_settings(
         DeprecationWarning,
         stacklevel=4,  # the caller of BatchCompute or MultiQueue, past jsii's metaclass
     )
-    return NodeSettings(
+    return dataclasses.replace(
+        node,
         root_volume_gib=root_volume_gib if root_volume_gib is not None else node.root_volume_gib,
         ecs_stop_timeout=ecs_stop_timeout or node.ecs_stop_timeout,
         ecs_start_timeout=ecs_start_timeout or node.ecs_start_timeout,
         ecs_create_timeout=ecs_create_timeout or node.ecs_create_timeout,
-        spot=node.spot,
-        agent_wait_seconds=node.agent_wait_seconds,
-        fatal_shutdown_minutes=node.fatal_shutdown_minutes,
-        aws_cli=node.aws_cli,
-        log_shipping=node.log_shipping,
-        job_log_retention=node.job_log_retention,
     )
+
+
+def _agent_of(scope: Construct, agent: Optional[AgentInstaller], management_server: Optional["ManagementServer"]) -> AgentInstaller:
+    """``agent``, or the deprecated ``management_server``'s (with a DeprecationWarning naming the replacement)."""
+    if agent is not None:
+        return agent
+    if management_server is None:
+        raise ValueError(f"{scope.node.path}: agent: required; pass agent=management_server.agent_installer")
+    warnings.warn(
+        f"{type(scope).__name__}(management_server=...) is deprecated: pass agent=server.agent_installer and compose "
+        "with MmBatchDeployment (or the functions in mmbatch_cdk.wiring)",
+        DeprecationWarning,
+        stacklevel=4,  # the caller of BatchCompute or MultiQueue, past jsii's metaclass
+    )
+    return management_server.agent_installer

@@ -348,8 +348,9 @@ class Setting:
     :param seed: the seed template's parameter. :param backend: the backend it applies to; None: both.
     :param queue: ``0`` for the single queue's keys (no ``multiQueue``), ``1``-``3`` for ``jq1``-``jq3``'s;
         None: not a queue key. :param props: construct props it sets, as ``target.prop``; targets are
-        ``network``, ``efs``, ``juicefs``, ``server``, ``nodes`` (:class:`NodeSettings`) and ``queue``
-        (:class:`QueueSpec`). :param to_prop: converts the value for those props; None: passed as is.
+        ``network``, ``efs``, ``juicefs``, ``server``, ``nodes`` (:class:`NodeSettings`), ``queue``
+        (:class:`QueueSpec`), ``awscli`` (:class:`AwsCliInstall`), ``quickstart``, ``logs`` (:class:`LogShipping`),
+        ``monitoring``, ``budget``, ``limits`` (RUNNABLE time limits) and ``cost`` (cost tags). :param to_prop: converts the value for those props; None: passed as is.
     """
 
     key: str
@@ -695,8 +696,7 @@ class MmBatchConfig:
         return True
 
     def props(self, target: str) -> dict[str, Any]:
-        """Keyword arguments for ``target`` (``network``, ``efs``, ``juicefs``, ``server``, ``nodes``, ``awscli``,
-        ``quickstart``): one per
+        """Keyword arguments for ``target`` (see :class:`Setting` for the targets): one per
         prop that a setting applying here sets; props no setting sets keep the construct's own defaults."""
         found: dict[str, Any] = {}
         for setting in SETTINGS:
@@ -783,6 +783,21 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     if "awsCliSource" in given and not config.installs_aws_cli:
         problems.append("awsCliSource: nodes verify the AWS CLI they install; set awsCliSha256X86 / awsCliSha256Arm64 "
                         "(a versioned zip's checksum) or awsCliPgpKeySource too")
+    queue_arches = {architecture(t) for q in config.queues for t in q.instance_types}
+    if config.installs_aws_cli and not v["awsCliPgpKeySource"]:
+        names = {"x86_64": "awsCliSha256X86", "arm64": "awsCliSha256Arm64"}
+        unverified = [names[a] for a in sorted(queue_arches) if not v[names[a]]]
+        if unverified:
+            problems.append(f"{unverified[0]}: the queues use {', '.join(sorted(queue_arches))}, and nodes refuse an AWS CLI "
+                            "they cannot verify; give a checksum for each architecture, or awsCliPgpKeySource")
+    if v["cloudWatchAgentNodeSource"].endswith(".deb"):
+        problems.append("cloudWatchAgentNodeSource: nodes run Amazon Linux 2023, which installs .rpm packages, not .deb")
+    if v["cloudWatchAgentNodeSha256"] and "{arch}" in v["cloudWatchAgentNodeSource"] and len(queue_arches) > 1:
+        problems.append("cloudWatchAgentNodeSha256: one checksum cannot match the package of both architectures the "
+                        "queues use; give an architecture-free source, or leave the checksum out")
+    if v["drill"] and not v["spot"]:
+        problems.append("drill: the drill interrupts a Spot node, and spot=false runs On-Demand nodes only; set spot=true "
+                        "or leave drill out")
     if "monthlyBudgetUsd" in given and "alarmEmail" not in given:
         problems.append("monthlyBudgetUsd: the budget mails its alerts to alarmEmail; set alarmEmail too")
     if v["cloudWatchAgentServerSource"] == "dnf":
@@ -808,8 +823,8 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
                 "queues use both; give one per architecture: amd64:<sha256>,arm64:<sha256>"
             )
         elif "*" not in checksums and in_use - set(checksums):
-            missing = ", ".join(sorted(in_use - set(checksums)))
-            problems.append(f"juicefsSha256: no checksum for {missing}, which the server or a queue uses; add it")
+            lacking = ", ".join(sorted(in_use - set(checksums)))
+            problems.append(f"juicefsSha256: no checksum for {lacking}, which the server or a queue uses; add it")
     return problems
 
 

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from .checkpoint_model import SPOT_NOTICE_SECONDS
 from .compute import BatchCompute
-from .config import duration_seconds
+from .durations import duration_seconds
 from .nag import acknowledge_compliance
 
 __all__ = [

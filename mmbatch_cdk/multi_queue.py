@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -13,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .agent import AgentInstaller
-from .compute import BatchCompute, _acknowledge_log_group, _node_settings
+from .compute import BatchCompute, _acknowledge_log_group, _agent_of, _node_settings
 from .instance_types import sizes
 from .node_settings import NodeSettings
 from .storage.base import CheckpointStorage
@@ -105,16 +104,7 @@ class MultiQueue(Construct):
         specs = tuple(queues) if queues is not None else DEFAULT_QUEUES
         _validate(self, specs)
         node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
-        if agent is None:
-            if management_server is None:
-                raise ValueError(f"{self.node.path}: agent: required; pass agent=management_server.agent_installer")
-            warnings.warn(
-                "MultiQueue(management_server=...) is deprecated: pass agent=server.agent_installer and compose "
-                "with MmBatchDeployment (or the functions in mmbatch_cdk.wiring)",
-                DeprecationWarning,
-                stacklevel=3,  # the caller, past jsii's metaclass
-            )
-            agent = management_server.agent_installer
+        agent = _agent_of(self, agent, management_server)
         self.job_log_group = logs.LogGroup(self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
                                            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""

@@ -11,6 +11,9 @@ MMB_STEP=aws-cli
 MMB_LOG=/var/log/mmbatch/boot.log
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# A node that was to carry the CLI and cannot is a failed boot (node_lib.sh): Nextflow's jobs would fail without it.
+# shellcheck source=node_lib.sh
+. "$(dirname "$0")/node_lib.sh"
 : "${AWS_CLI_SOURCE:?}" "${AWS_CLI_DIR:?}" "${AWS_CLI_PGP_FINGERPRINT:?}"
 AWS_CLI_SHA256_X86_64="${AWS_CLI_SHA256_X86_64:-}"
 AWS_CLI_SHA256_AARCH64="${AWS_CLI_SHA256_AARCH64:-}"
@@ -34,7 +37,8 @@ fi
 url="${AWS_CLI_SOURCE//\{arch\}/$arch}"
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# Clean up, then the FATAL handler of node_lib.sh (one EXIT trap only).
+trap 'status=$?; rm -rf "$work"; mmb_node_exit "$status"' EXIT
 
 # fetch SOURCE DEST: one try of an https:// or s3:// download (aws_cli.py accepts no other scheme).
 fetch() {
@@ -47,7 +51,7 @@ fetch() {
 
 # s3:// sources need the distribution's AWS CLI (package awscli-2 on Amazon Linux 2023) to fetch this one.
 case "$url $AWS_CLI_PGP_KEY_SOURCE" in
-  *s3://*) command -v aws >/dev/null 2>&1 || mmb_retry 5 30 dnf install -y awscli-2 || mmb_fail "no aws command for the s3:// source" ;;
+  *s3://*) mmb_install_aws_cli || mmb_fail "no aws command for the s3:// source" ;;
 esac
 mmb_log "downloading the AWS CLI from $url"
 mmb_retry 5 30 fetch "$url" "$work/awscli.zip" || mmb_fail "could not download $url"

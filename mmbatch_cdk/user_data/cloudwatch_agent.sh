@@ -23,7 +23,7 @@ else
   pkg="$(mktemp -d)/${url##*/}"
   case "$url" in
     s3://*)
-      command -v aws >/dev/null || mmb_retry 5 30 snap install aws-cli --classic
+      mmb_install_aws_cli
       mmb_retry 5 30 aws s3 cp --only-show-errors "$url" "$pkg"
       ;;
     *) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 -o "$pkg" "$url" ;;

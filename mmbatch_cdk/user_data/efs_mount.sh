@@ -1,5 +1,5 @@
 #!/bin/bash
-# Compute node, first user-data part: installs the ECS gate (gate_lib.sh), then mounts the EFS checkpoint
+# Compute node, storage part (after the CloudWatch agent's): installs the ECS gate (gate_lib.sh), then mounts the EFS checkpoint
 # file system through its access point, TLS and IAM on.
 set -Eeuo pipefail
 MMB_STEP=efs-mount

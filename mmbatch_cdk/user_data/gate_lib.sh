@@ -1,5 +1,5 @@
 #!/bin/bash
-# The ECS gate (see node_lib.sh), sourced by the storage mount scripts, the first user-data part of a node,
+# The ECS gate (see node_lib.sh), sourced by the storage mount scripts (the part after the CloudWatch agent's),
 # which run mmb_gate_install before anything else; render() inlines this file too.
 
 # mmb_gate_install: the ECS gate; the same files on every run, so a second run changes nothing.

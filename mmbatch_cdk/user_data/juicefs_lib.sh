@@ -51,16 +51,6 @@ mmb_install_juicefs() {
   mmb_log "JuiceFS $JUICEFS_VERSION installed (sha256 $actual)"
 }
 
-# mmb_install_aws_cli: the AWS CLI, from the distribution (dnf on Amazon Linux, snap on Ubuntu).
-mmb_install_aws_cli() {
-  command -v aws >/dev/null 2>&1 && return 0
-  if command -v dnf >/dev/null 2>&1; then
-    mmb_retry 5 30 dnf install -y awscli-2
-  else
-    mmb_retry 5 30 snap install aws-cli --classic
-  fi
-}
-
 # mmb_memorydb_endpoint CLUSTER: prints the cluster's endpoint once it is available (fails until then).
 mmb_memorydb_endpoint() {
   local answer

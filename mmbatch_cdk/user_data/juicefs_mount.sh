@@ -1,5 +1,5 @@
 #!/bin/bash
-# Compute node, first user-data part: installs the ECS gate (gate_lib.sh), then mounts the JuiceFS volumes as
+# Compute node, storage part (after the CloudWatch agent's): installs the ECS gate (gate_lib.sh), then mounts the JuiceFS volumes as
 # systemd services that start before Docker and the ECS agent (and so before any job and the MMBatch agent).
 # No --writeback: a write returns only once its blocks are in S3, so a checkpoint never sits only in the
 # local cache of a Spot instance that is about to vanish.

@@ -36,4 +36,14 @@ mmb_retry() {
   done
 }
 
+# mmb_install_aws_cli: the AWS CLI, from the distribution (dnf on Amazon Linux, snap on Ubuntu).
+mmb_install_aws_cli() {
+  command -v aws >/dev/null 2>&1 && return 0
+  if command -v dnf >/dev/null 2>&1; then
+    mmb_retry 5 30 dnf install -y awscli-2
+  else
+    mmb_retry 5 30 snap install aws-cli --classic
+  fi
+}
+
 trap 'mmb_log "ERROR: command at line $LINENO failed with status $?; see $MMB_LOG"' ERR

@@ -29,9 +29,7 @@ else
   mmb_log "downloading MMAB $MMAB_VERSION from $source_url"
   case "$source_url" in
     s3://*)
-      if ! command -v aws >/dev/null 2>&1; then
-        mmb_retry 5 30 snap install aws-cli --classic
-      fi
+      mmb_install_aws_cli
       mmb_retry 5 30 aws s3 cp --only-show-errors "$source_url" "$artifact"
       ;;
     https://*)

@@ -4,7 +4,7 @@
 # A node fails closed. cloud-init runs every user-data part even after one fails (it only records the
 # failure), and the ECS agent's unit starts after cloud-final regardless of how the parts ended
 # (aws/amazon-ecs-agent, packaging/amazon-linux-ami-integrated/ecs.service: "After=cloud-final.service").
-# So the first node part (the storage mount script) first installs a gate (gate_lib.sh): an ecs.service
+# So the storage part (the first part after the CloudWatch agent's) first installs a gate (gate_lib.sh): an ecs.service
 # drop-in whose ExecStartPre runs /usr/local/sbin/mmbatch-gate. ECS, and with it every AWS Batch job,
 # starts only once the gate passes: /mmc-checkpoint is a mount point, the agent is installed (or not
 # required: AGENT_MODE=absent), and no fatal boot error was recorded. ExecStartPre= lines in a drop-in are
@@ -23,7 +23,7 @@ MMB_STATE="$MMB_ROOT/var/lib/mmbatch"
 MMB_NODE=1
 
 mmb_node_exit() {
-  local status=$? line minutes="${FATAL_SHUTDOWN_MINUTES:-0}"
+  local status=${1:-$?} line minutes="${FATAL_SHUTDOWN_MINUTES:-0}"
   ((status != 0)) || return 0
   line="mmbatch: FATAL $MMB_STEP: ${MMB_FATAL:-exit status $status, see $MMB_LOG}; shutting down so AWS Batch replaces this node"
   mkdir -p "$MMB_STATE"

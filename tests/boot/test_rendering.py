@@ -11,6 +11,7 @@ import pytest
 
 from mmbatch_cdk.user_data import _without_comments, render
 
+from .test_shellcheck import SCRIPTS
 from ..templates import user_data_document
 from ..conftest import BOOT_CONFIGS
 
@@ -78,9 +79,42 @@ def _parsed(script: str, tmp_path: Path) -> str:
     return "\n".join(line for line in result.stdout.splitlines() if line.strip())
 
 
-@pytest.mark.parametrize("name", ["efs_mount.sh", "node_bootstrap.sh", "management_server.sh", "juicefs_mount.sh",
-                                  "juicefs_format.sh"])
+ENTRY_SCRIPTS = [name for name in SCRIPTS if not name.endswith("_lib.sh") and name != "lib.sh"]
+"""Every boot script a part runs (the *_lib.sh helpers are inlined into them)."""
+
+
+@pytest.mark.parametrize("name", ENTRY_SCRIPTS)
 def test_bash_parses_every_script_the_same_with_and_without_comments(name: str, tmp_path: Path) -> None:
     compact, full = render(name, {"X": "1"}), render(name, {"X": "1"}, compact=False)
     assert len(compact) < len(full)
     assert _parsed(compact, tmp_path) == _parsed(full, tmp_path)
+
+
+def test_a_script_with_deploy_time_values_runs_as_its_two_parts(tmp_path: Path) -> None:
+    # The tokens go to a small plain part that writes them to a root-only file; the compressed rest reads that file.
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+
+    from mmbatch_cdk.user_data import add_script
+
+    from ..standins import run_script
+    from ..templates import shell_parts
+    from .values import EFS
+
+    stack = cdk.Stack(cdk.App(), "Parts")
+    user_data = ec2.MultipartUserData()
+    add_script(user_data, render("efs_mount.sh", {**EFS, "FILE_SYSTEM_ID": cdk.Fn.ref("AWS::StackName")}))
+    document = stack.resolve(user_data.render())
+    from ..templates import resolve
+
+    text = resolve(document, {"AWS::StackName": "fs-0123456789abcdef0"})
+    writer, reader = shell_parts(text, as_rendered=False)
+    assert "export FILE_SYSTEM_ID='fs-0123456789abcdef0'" in writer and "FILE_SYSTEM_ID=" not in reader.split("\n", 2)[1]
+    first = run_script(writer, tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    written = [p for p in (first.root / "var/lib/mmbatch/settings").iterdir()]
+    assert len(written) == 1 and oct(written[0].stat().st_mode & 0o777) == "0o600"
+    assert reader.split("\n")[1].endswith(f'/var/lib/mmbatch/settings/{written[0].name}"'), "the reader sources what the writer wrote"
+    second = run_script(reader, tmp_path / "b", root=first.root)
+    assert second.returncode == 0, second.stderr
+    assert "fs-0123456789abcdef0:/ /mmc-checkpoint efs" in second.file("/etc/fstab")

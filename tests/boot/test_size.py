@@ -10,10 +10,8 @@ from mmbatch_cdk.user_data import add_script, render
 from ..templates import shell_parts
 from .values import JUICEFS_MOUNT, NODE
 
-EC2_USER_DATA_LIMIT = 16 * 1024
-"""EC2 rejects user data over 16 KiB (raw, before base64) when it launches an instance."""
-ROOM = 2 * 1024
-"""Room for AWS Batch's own part (merged into ours) and deploy-time values longer than these."""
+from .test_rendering import DEPLOY_TIME_ROOM as ROOM
+from .test_rendering import EC2_USER_DATA_LIMIT
 
 
 def _document(*scripts: str) -> str:
@@ -26,7 +24,7 @@ def _document(*scripts: str) -> str:
     return text
 
 
-def test_largest_node_user_data_fits_with_room_to_spare() -> None:
+def test_the_juicefs_storage_and_bootstrap_parts_with_explicit_settings_fit_with_room_to_spare() -> None:
     scripts = (render("juicefs_mount.sh", JUICEFS_MOUNT), render("node_bootstrap.sh", NODE))
     document = _document(*scripts)
     assert shell_parts(document) == list(scripts), "parts travel compressed, unchanged"

@@ -230,3 +230,14 @@ def test_tags_from_the_command_line_and_from_cdk_json_agree() -> None:
     cli = MmBatchConfig.from_mapping({"tags": "team=genomics, project=rnaseq"})
     json_form = MmBatchConfig.from_mapping({"tags": {"team": "genomics", "project": "rnaseq"}})
     assert cli.props("cost") == json_form.props("cost") == {"tags": {"team": "genomics", "project": "rnaseq"}}
+
+
+@pytest.mark.parametrize(("context", "key", "fragment"), [
+    ({"instanceTypes": "m7g.large", "awsCliSha256X86": X86}, "awsCliSha256Arm64", "a checksum for each architecture"),
+    ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.deb"}, "cloudWatchAgentNodeSource", ".rpm"),
+    ({"multiQueue": True, "jq3InstanceTypes": "r7g.large", "cloudWatchAgentNodeSource": "s3://my-artifacts/agent-{arch}.rpm",
+      "cloudWatchAgentNodeSha256": X86}, "cloudWatchAgentNodeSha256", "both architectures"),
+    ({"drill": True, "spot": False}, "drill", "spot=false runs On-Demand nodes only"),
+])
+def test_one_value_cannot_serve_two_places_and_a_drill_needs_spot(context: dict[str, Any], key: str, fragment: str) -> None:
+    assert_named(problems(context), key, fragment)

@@ -48,6 +48,10 @@ def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
     assert "NetworkInterfaces" not in instance and "Private" in instance["SubnetId"]["Ref"]
     subnets = s.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Subnets"]
     assert all("Private" in ref["Ref"] for ref in subnets)
+    # Nothing boots before the route out through the NAT gateway exists (F9): nodes, and the server that downloads MMAB.
+    routes = {k for k, r in s.resources("AWS::EC2::Route").items() if "NatGatewayId" in r["Properties"]}
+    assert routes and routes <= set(s.one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
+    assert routes <= set(s.one("AWS::EC2::Instance").get("DependsOn", []))
 
 
 def test_existing_vpc_creates_no_network_resources(existing: Synth) -> None:

@@ -171,3 +171,10 @@ def test_a_client_from_s3_is_readable_by_nodes_and_server_and_pinned(jfs_existin
     mount = jfs_existing.node_script("juicefs-mount")
     assert "export JUICEFS_SOURCE='s3://example-artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz'\n" in mount
     assert f"export JUICEFS_SHA256=amd64={'c' * 64}\n" in mount
+
+
+def test_the_bucket_url_takes_the_partitions_domain(jfs: Synth) -> None:
+    # F11: no amazonaws.com baked into what formats the volumes (aws-cn, GovCloud).
+    fmt = jfs.server_script("juicefs-format")
+    assert "export AWS_URL_SUFFIX=" in fmt and 'https://$bucket.s3.$AWS_REGION.$AWS_URL_SUFFIX' in fmt
+    assert "export AWS_URL_SUFFIX='AWS::URLSuffix-ref'\n" in fmt and "amazonaws.com" not in fmt

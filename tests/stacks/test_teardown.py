@@ -67,3 +67,13 @@ def test_destroy_stays_clean_under_cdk_nag(destroyed: Synth) -> None:
     findings = [v["ruleName"] for p in destroyed.validation_report()["pluginReports"] for v in p["violations"]
                 if not v["ruleName"].startswith("Annotation::mmbatch:")]
     assert findings == []
+
+
+def test_nodes_start_only_once_what_they_need_exists(synth) -> None:
+    # F9: the node role's policy, the EFS mount targets, the server's name, and (private subnets) the NAT route.
+    s = synth("efs")
+    depends = set(s.one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
+    assert {k for k in s.resources("AWS::EFS::MountTarget")} <= depends
+    assert next(k for k in s.resources("AWS::IAM::Policy") if k.startswith("ComputeInstanceRole")) in depends
+    assert next(iter(s.resources("AWS::Route53::RecordSet"))) in depends
+    # The NAT route of private subnets: tests/stacks/test_efs_stack.py, with the privateOnly synth it already makes.
