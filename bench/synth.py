@@ -34,8 +34,12 @@ VARIANTS: dict[str, list[str]] = {
     "efs multiQueue": ["-c", "backend=efs", "-c", "multiQueue=true"],
     "juicefs": ["-c", "backend=juicefs"],
     "juicefs multiQueue": ["-c", "backend=juicefs", "-c", "multiQueue=true"],
+    "juicefs multiQueue hipaa": ["-c", "backend=juicefs", "-c", "multiQueue=true", "-c", "compliance=hipaa",
+                                 "-c", "privateOnly=true"],
 }
 LARGEST = "juicefs multiQueue"
+"""The largest default template, which the goal is about; ``... hipaa`` (opt-in, all three cdk-nag packs) is shown
+beside it for what the compliance profile adds."""
 
 
 def run_once(args: list[str], outdir: Path) -> tuple[float, int]:
@@ -77,13 +81,13 @@ def main() -> int:
     rows = []
     node = subprocess.run([str(NODE_BIN / "node"), "--version"], capture_output=True, text=True).stdout.strip()
     print(f"\ncdk synth, median of {options.runs} runs ({os.cpu_count()} cores, Node {node})\n")
-    print(f"{'variant':<20} {'median s':>9} {'min s':>7} {'max s':>7} {'x empty':>8} {'peak MiB':>9}")
+    print(f"{'variant':<26} {'median s':>9} {'min s':>7} {'max s':>7} {'x empty':>8} {'peak MiB':>9}")
     for name in VARIANTS:
         median = statistics.median(times[name])
         rows.append({"variant": name, "median_s": round(median, 2), "min_s": round(min(times[name]), 2),
                      "max_s": round(max(times[name]), 2), "ratio": round(median / base, 2),
                      "peak_mib": round(peaks[name] / 1024)})
-        print(f"{name:<20} {median:>9.2f} {min(times[name]):>7.2f} {max(times[name]):>7.2f} "
+        print(f"{name:<26} {median:>9.2f} {min(times[name]):>7.2f} {max(times[name]):>7.2f} "
               f"{median / base:>8.2f} {peaks[name] / 1024:>9.0f}")
     ratio = statistics.median(times[LARGEST]) / base
     verdict = "met" if ratio <= GOAL else "NOT met"

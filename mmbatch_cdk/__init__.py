@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 """The package version; pyproject.toml reads it from here (see CHANGELOG.md for what each one holds)."""
 
 from .agent import AgentInstaller
+from .compliance import ComplianceProfile
 from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
 from .cost import MonthlyBudget, apply_cost_tags
@@ -26,6 +27,7 @@ __all__ = [
     "CheckpointStorageEfs",
     "CheckpointStorageJuiceFs",
     "CheckpointedJobDefinition",
+    "ComplianceProfile",
     "ConfigError",
     "DEFAULT_QUEUES",
     "LogShipping",

@@ -7,7 +7,7 @@ import sys
 import aws_cdk as cdk
 
 from .config import ConfigError, MmBatchConfig
-from .nag import add_nag
+from .nag import add_nag, packs_for
 from .stacks import MmBatchStack
 from .template_validation import register_template_validation
 
@@ -15,7 +15,8 @@ __all__ = ["build", "main"]
 
 
 def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
-    """Add the chosen stack and cdk-nag to ``app``.
+    """Add the chosen stack and cdk-nag to ``app``: AwsSolutions, and with ``compliance=hipaa`` HIPAA Security and
+    NIST 800-53 R5 too.
 
     ``config`` defaults to the settings read from ``app``'s context; reading them raises ConfigError.
     """
@@ -29,7 +30,7 @@ def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
         stack_name=name,
         description=f"Memory Machine Batch with {config.backend.upper()} checkpoint storage (mmbatch-cdk)",
     )
-    add_nag(app)
+    add_nag(app, packs=packs_for(config.compliance))
     return stack
 
 

@@ -11,6 +11,7 @@ import jsii
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -19,6 +20,7 @@ from .agent import AgentInstaller
 from .aws_cli import AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
+from .nag import acknowledge_compliance
 from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
 from .session_manager import grant_session_manager
@@ -84,6 +86,7 @@ class BatchCompute(Construct):
         ecs_start_timeout: Optional[str] = None,
         ecs_create_timeout: Optional[str] = None,
         job_log_group: Optional[logs.ILogGroup] = None,
+        log_encryption_key: Optional[kms.IKey] = None,
         instance_tags: Optional[Mapping[str, str]] = None,
     ) -> None:
         """
@@ -106,7 +109,9 @@ class BatchCompute(Construct):
         :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
-        :param job_log_group: log group for job logs. Default: a new one, kept for a month.
+        :param job_log_group: log group for job logs. Default: a new one, kept ``node_settings.job_log_retention``.
+                :param log_encryption_key: customer-managed key of a new job log group (its key policy must admit CloudWatch
+            Logs). Default: none (CloudWatch Logs' own encryption).
         :param instance_tags: tags AWS Batch puts on the instances it launches (``ComputeResources.Tags``), for
             example the queue a drill or a cost report selects by. Default: none.
         """
@@ -135,7 +140,7 @@ class BatchCompute(Construct):
         grant_session_manager(self.role)
 
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
-            self, "JobLogs", retention=node.job_log_retention,
+            self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         """Log group for job logs (name it in job definitions' awslogs options)."""
@@ -255,6 +260,7 @@ class BatchCompute(Construct):
         warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description)
         if warning:
             cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
+        _acknowledge_default_profile(self.role, None if job_log_group else self.job_log_group, log_encryption_key)
 
         cdk.Validations.of(self.role).acknowledge(
             cdk.Acknowledgment(
@@ -324,6 +330,26 @@ class BatchCompute(Construct):
             rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
+        )
+
+
+def _acknowledge_default_profile(role: iam.Role, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
+    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (README "Security and compliance")."""
+    acknowledge_compliance(
+        role, "IAMNoInlinePolicy",
+        "aws-cdk-lib's per-role default policy: attached to this node role only, created and deleted with it, and "
+        "holding only the grants the nodes need (storage, secret, logs), each scoped to its resource.",
+    )
+    _acknowledge_log_group(log_group, key)
+
+
+def _acknowledge_log_group(log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
+    """The job log group's CloudWatchLogGroupEncrypted finding, without a customer-managed key."""
+    if log_group is not None and key is None:
+        acknowledge_compliance(
+            log_group, "CloudWatchLogGroupEncrypted",
+            "CloudWatch Logs encrypts all log data at rest with its own keys; a customer-managed key for job logs is "
+            "what compliance=hipaa adds.",
         )
 
 

@@ -23,6 +23,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_efs as efs
 
 from . import rules
+from .compliance import COMPLIANCE_PROFILES
 from .compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
 from .durations import duration_seconds
 from .instance_types import architecture
@@ -452,6 +453,12 @@ _GLOBAL: tuple[Setting, ...] = (
             "EnableMultiQueue"),
     Setting("privateOnly", "private_only", _boolean, False,
             "No public IPs. A new VPC then gets private subnets and one NAT gateway.", props=("network.private_only",)),
+    Setting("compliance", "compliance", _choice(*COMPLIANCE_PROFILES), "none",
+            "`hipaa`: what cdk-nag's HIPAA Security and NIST 800-53 R5 packs ask for, and synth runs both: one "
+            "customer-managed KMS key with rotation (EFS or JuiceFS buckets, MemoryDB and secret, every log group, "
+            "backups), daily AWS Backup of EFS, MemoryDB snapshots 35 days, S3 versioning and access logs, logs kept a "
+            "year, detailed monitoring, flow logs of all traffic. A new VPC needs `privateOnly=true` (README 'Security "
+            "and compliance')."),
     Setting("spot", "spot", _boolean, True, "Spot capacity (price-capacity-optimized) for every queue; `false` for On-Demand.",
             props=("nodes.spot",)),
     Setting("adminCidr", "admin_cidr", _cidr, None,
@@ -515,8 +522,9 @@ _GLOBAL: tuple[Setting, ...] = (
             "A monthly AWS Budget in USD over this deployment's cost (by its mmbatch:prefix tag, once activated in "
             "Billing): mails alarmEmail at 80% actual and 100% forecast. Needs alarmEmail.", props=("budget.amount_usd",)),
     Setting("logRetentionDays", "log_retention_days", _choice_int(*_RETENTION_DAYS), 30,
-            "Days the node, server and job log groups keep events (a CloudWatch Logs period). The groups outlive the stack.",
-            props=("logs.retention", "nodes.job_log_retention"), to_prop=retention_days),
+            "Days the node, server, job and flow log groups keep events (a CloudWatch Logs period). The groups outlive the "
+            "stack. With `compliance=hipaa`: 365 unless given, and at least 365.",
+            props=("logs.retention", "nodes.job_log_retention", "network.log_retention"), to_prop=retention_days),
     Setting("runnableTimeoutMinutes", "runnable_timeout_minutes", _integer(10, 1440), 240,
             "Jobs waiting in RUNNABLE for capacity are cancelled after this long, with the reason recorded.",
             props=("limits.capacity_max_time",), to_prop=cdk.Duration.minutes),
@@ -615,6 +623,10 @@ SETTINGS: tuple[Setting, ...] = _GLOBAL[:7] + _QUEUES[:3] + _GLOBAL[7:] + _QUEUE
 )
 """Every setting, in the README's order."""
 
+_PROFILE_MIN_LOG_DAYS = 365
+_PROFILE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {"hipaa": {"logRetentionDays": _PROFILE_MIN_LOG_DAYS}}
+"""Defaults a compliance profile changes: settings not given take these values instead."""
+
 _BY_KEY = {s.key: s for s in SETTINGS}
 _BY_LOWER_KEY = {s.key.lower(): s.key for s in SETTINGS}
 
@@ -664,6 +676,9 @@ class MmBatchConfig:
             except _Invalid as err:
                 values[setting.key] = setting.default
                 problems.append(f"{setting.key}: {err}")
+        for key, value in _PROFILE_DEFAULTS.get(values["compliance"], {}).items():
+            if not _given(context, key):
+                values[key] = value
         given = frozenset(key for key in _BY_KEY if _given(context, key))
         config = cls(values, given)
         problems.extend(_cross_checks(config))
@@ -793,6 +808,12 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     problem = rules.root_volume_problem(v["rootVolumeGib"], cache)
     if problem:
         problems.append(f"rootVolumeGib: {problem} (juicefsCacheGib sets the cache)" if cache else f"rootVolumeGib: {problem}")
+    if v["compliance"] != "none" and v["logRetentionDays"] < _PROFILE_MIN_LOG_DAYS:
+        problems.append(f"logRetentionDays: compliance={v['compliance']} keeps logs at least {_PROFILE_MIN_LOG_DAYS} days; "
+                        f"give {_PROFILE_MIN_LOG_DAYS} or more, or leave it unset")
+    if v["compliance"] != "none" and not config.uses_existing_vpc and not v["privateOnly"]:
+        problems.append(f"compliance: {v['compliance']} with a new VPC needs privateOnly=true (no instance in a public "
+                        "subnet); set privateOnly=true, or give vpcId and subnetIds")
     if v["backend"] == "juicefs" and v["juicefsSha256"] is not None:
         in_use = {architecture(v["managementInstanceType"])} | {architecture(t) for q in config.queues for t in q.instance_types}
         checksums = v["juicefsSha256"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import wiring
@@ -38,6 +39,7 @@ class MmBatchDeployment(Construct):
         node_settings: Optional[NodeSettings] = None,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
+        log_encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
@@ -47,6 +49,8 @@ class MmBatchDeployment(Construct):
         :param node_settings: root volume, ECS timeouts and Spot of every node. Default: ``NodeSettings()``.
         :param vpc_subnets: subnets of the nodes. Default: the VPC's private subnets.
         :param security_groups: extra security groups for every node. Default: none.
+        :param log_encryption_key: customer-managed key of the job log group (its key policy must admit CloudWatch
+            Logs). Default: none (CloudWatch Logs' own encryption).
         """
         super().__init__(scope, id)
         specs = tuple(queues) if queues is not None else (QueueSpec("", 1),)
@@ -57,14 +61,14 @@ class MmBatchDeployment(Construct):
                 self, "Compute", vpc=vpc, storage=storage, agent=agent, instance_types=spec.instance_types or None,
                 min_vcpus=spec.min_vcpus, max_vcpus=spec.max_vcpus, spot=spec.spot, priority=spec.priority,
                 vpc_subnets=vpc_subnets, security_groups=security_groups, node_settings=node_settings,
-                instance_tags={QUEUE_TAG: "default"},
+                instance_tags={QUEUE_TAG: "default"}, log_encryption_key=log_encryption_key,
             )
             self.queues: dict[str, BatchCompute] = {"": compute}
             """Each queue's compute by name: ``{"": ...}`` for a single queue, else by :attr:`QueueSpec.name`."""
         else:
             self.queues = MultiQueue(
                 self, "Queues", vpc=vpc, storage=storage, agent=agent, queues=specs, vpc_subnets=vpc_subnets,
-                security_groups=security_groups, node_settings=node_settings,
+                security_groups=security_groups, node_settings=node_settings, log_encryption_key=log_encryption_key,
             ).queues
         self.storage = storage
         """The checkpoint storage."""

@@ -18,6 +18,8 @@ from aws_cdk import aws_fis as fis
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .nag import acknowledge_compliance
+
 __all__ = ["SpotInterruptionDrill"]
 
 ACTION_ID = "aws:ec2:send-spot-instance-interruptions"
@@ -125,6 +127,11 @@ class SpotInterruptionDrill(Construct):
                 reason="ec2:DescribeInstances supports no resource-level permissions; FIS needs it to resolve the "
                 "tagged target and the role can only read instance descriptions with it.",
             ),
+        )
+        acknowledge_compliance(
+            self.role, "IAMNoInlinePolicy",
+            "aws-cdk-lib's per-role default policy: attached to this experiment role only, created and deleted with it; "
+            "Spot interruptions to the drilled queue's tagged instances and instance descriptions, nothing else.",
         )
 
     def start_command(self) -> str:

@@ -21,6 +21,7 @@ from constructs import Construct
 from .checkpoint_model import SPOT_NOTICE_SECONDS
 from .compute import BatchCompute
 from .durations import duration_seconds
+from .nag import acknowledge_compliance
 
 __all__ = [
     "CHECKPOINT_MOUNT",
@@ -205,6 +206,13 @@ class CheckpointedJobDefinition(Construct):
             logging=ecs.LogDrivers.aws_logs(stream_prefix=log_stream_prefix, log_group=compute.job_log_group),
         )
         """The container definition."""
+        execution_role = self.container.node.try_find_child("ExecutionRole")
+        if execution_role is not None:
+            acknowledge_compliance(
+                execution_role, "IAMNoInlinePolicy",
+                "aws-cdk-lib's execution-role default policy: attached to this job definition's execution role only, "
+                "created and deleted with it; it writes the job's log streams to the queue's log group, nothing else.",
+            )
         self.job_definition = batch.EcsJobDefinition(
             self,
             "Resource",

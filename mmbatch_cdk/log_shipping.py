@@ -19,10 +19,12 @@ from typing import Any, Optional, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .nag import acknowledge_compliance
 from .user_data import render
 
 __all__ = [
@@ -128,6 +130,7 @@ class LogShipping(Construct):
         node_agent_sha256: Optional[str] = None,
         server_agent_source: str = UBUNTU_AGENT_URL,
         server_agent_sha256: Optional[str] = None,
+        encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
         :param retention: how long the log groups keep events. Default: one month.
@@ -138,6 +141,8 @@ class LogShipping(Construct):
         :param server_agent_source: ``https://`` or ``s3://`` URL of the ``.deb`` for the Ubuntu server (``{arch}``);
             an ``s3://`` copy serves subnets without internet. Default: AWS's download link, :data:`UBUNTU_AGENT_URL`.
         :param server_agent_sha256: SHA-256 the server package must have. Default: not verified.
+        :param encryption_key: customer-managed key of the log groups (its key policy must admit CloudWatch Logs).
+            Default: none (CloudWatch Logs' own encryption).
         """
         super().__init__(scope, id)
         for prop, source, allowed in (
@@ -152,7 +157,15 @@ class LogShipping(Construct):
         self._sources = {"node": (node_agent_source, node_agent_sha256), "server": (server_agent_source, server_agent_sha256)}
 
         def group(name: str) -> logs.LogGroup:
-            return logs.LogGroup(self, name, retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+            created = logs.LogGroup(self, name, retention=retention, encryption_key=encryption_key,
+                                    removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+            if encryption_key is None:
+                acknowledge_compliance(
+                    created, "CloudWatchLogGroupEncrypted",
+                    "CloudWatch Logs encrypts all log data at rest with its own keys; a customer-managed key for the "
+                    "node and server logs is what compliance=hipaa adds.",
+                )
+            return created
 
         self.node_boot_log_group = group("NodeBootLogs")
         """Each node's ``/var/log/mmbatch/boot.log``, one stream per instance id."""

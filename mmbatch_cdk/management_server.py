@@ -63,6 +63,7 @@ class ManagementServer(Construct):
         mmab_sha256: Optional[str] = None,
         instance_type: str = "m6i.large",
         root_volume_gib: int = 30,
+        detailed_monitoring: bool = False,
         key_name: Optional[str] = None,
         admin_cidr: Optional[str] = None,
         public_ip: Optional[bool] = None,
@@ -82,6 +83,7 @@ class ManagementServer(Construct):
         :param mmab_sha256: SHA-256 the installer must have. Default: not verified.
         :param instance_type: EC2 instance type; the image's architecture follows it. Default: ``m6i.large``.
         :param root_volume_gib: size of the encrypted gp3 root volume. Default: 30.
+        :param detailed_monitoring: 1-minute EC2 metrics (billed as custom CloudWatch metrics). Default: False (5-minute).
         :param key_name: EC2 key pair for SSH (opened only together with ``admin_cidr``). Default: none.
         :param admin_cidr: address range allowed to reach port 8080 (and 22 with ``key_name``). Default: none.
         :param public_ip: give the instance a public IP. Default: the subnet's setting.
@@ -169,6 +171,7 @@ class ManagementServer(Construct):
             user_data=self._user_data,
             user_data_causes_replacement=True,
             require_imdsv2=True,
+            detailed_monitoring=detailed_monitoring or None,
             associate_public_ip_address=public_ip,
             key_pair=ec2.KeyPair.from_key_pair_name(self, "KeyPair", key_name) if key_name else None,
             block_devices=[
@@ -223,6 +226,29 @@ class ManagementServer(Construct):
                 "job's progress. See README 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
             )
         self._acknowledge_findings()
+        self._acknowledge_compliance_findings(detailed_monitoring, public_ip)
+
+    def _acknowledge_compliance_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
+        """HIPAA Security / NIST 800-53 R5 findings that the props leave (README "Security and compliance")."""
+        from .nag import acknowledge_compliance
+
+        acknowledge_compliance(
+            self.role, "IAMNoInlinePolicy",
+            "aws-cdk-lib's per-role default policy: attached to the server role only, created and deleted with it; it "
+            "holds MMAB's EC2/Batch statements and the storage and log grants, each scoped as far as IAM allows.",
+        )
+        if not detailed_monitoring:
+            cdk.Validations.of(self.instance).acknowledge(cdk.Acknowledgment(
+                id="HIPAA.Security::HIPAA.Security-EC2InstanceDetailedMonitoringEnabled",
+                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is "
+                "enough. compliance=hipaa turns detailed monitoring on.",
+            ))
+        if public_ip is False:
+            acknowledge_compliance(
+                self.instance, "EC2InstancesInVPC",
+                "The instance is in a VPC subnet: refusing a public IP moves its SubnetId into NetworkInterfaces[0], "
+                "while the rule reads only the top-level SubnetId.",
+            )
 
     def add_boot_script(self, script: str) -> None:
         """Run ``script`` (bash, shebang included) at first boot, after the MMAB install; a script added twice runs once.

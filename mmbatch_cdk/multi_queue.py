@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .agent import AgentInstaller
-from .compute import BatchCompute, _agent_of, _node_settings
+from .compute import BatchCompute, _acknowledge_log_group, _agent_of, _node_settings
 from .instance_types import sizes
 from .node_settings import NodeSettings
 from .storage.base import CheckpointStorage
@@ -79,6 +80,7 @@ class MultiQueue(Construct):
         ecs_stop_timeout: Optional[str] = None,
         ecs_start_timeout: Optional[str] = None,
         ecs_create_timeout: Optional[str] = None,
+        log_encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
@@ -95,13 +97,16 @@ class MultiQueue(Construct):
         :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
         :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
+        :param log_encryption_key: customer-managed key of the job log group (its key policy must admit CloudWatch
+            Logs). Default: none (CloudWatch Logs' own encryption).
         """
         super().__init__(scope, id)
         specs = tuple(queues) if queues is not None else DEFAULT_QUEUES
         _validate(self, specs)
         node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
         agent = _agent_of(self, agent, management_server)
-        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=node.job_log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        self.job_log_group = logs.LogGroup(self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
+                                           removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""
         self.queues: dict[str, BatchCompute] = {
             spec.name: BatchCompute(
@@ -124,6 +129,7 @@ class MultiQueue(Construct):
             for spec in specs
         }
         """Each queue's compute, by queue name."""
+        _acknowledge_log_group(self.job_log_group, log_encryption_key)
         if management_server is not None:
             from .wiring import connect_compute  # the deprecated form wires itself, as it always did
 

@@ -6,8 +6,11 @@ from typing import Optional, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from .nag import acknowledge_compliance
 
 __all__ = ["Network"]
 
@@ -32,6 +35,10 @@ class Network(Construct):
         management_subnet_id: Optional[str] = None,
         security_group_id: Optional[str] = None,
         private_only: bool = False,
+        flow_log_traffic: ec2.FlowLogTrafficType = ec2.FlowLogTrafficType.REJECT,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_encryption_key: Optional[kms.IKey] = None,
+        map_public_ip_on_launch: Optional[bool] = None,
     ) -> None:
         """
         :param vpc_id: existing VPC to use. Default: a new VPC.
@@ -39,14 +46,24 @@ class Network(Construct):
         :param management_subnet_id: with ``vpc_id``, the management server's subnet. Default: first of ``subnet_ids``.
         :param security_group_id: an existing security group to add to instances (imported immutable). Default: none.
         :param private_only: no public IPs; a new VPC gets private subnets and one NAT gateway. Default: False.
+        :param flow_log_traffic: what a new VPC's flow log records. Default: REJECT (rejected traffic only).
+        :param log_retention: how long the flow log group keeps records. Default: ONE_MONTH.
+        :param log_encryption_key: customer-managed key of the flow log group (its key policy must admit CloudWatch
+            Logs). Default: none (CloudWatch Logs' own encryption).
+        :param map_public_ip_on_launch: whether a new VPC's public subnets give instances a public IP; False needs
+            ``private_only`` (only the NAT gateway, with its own Elastic IP, is there then). Default: None (True).
         """
         super().__init__(scope, id)
         if vpc_id is None and (subnet_ids or management_subnet_id):
             raise ValueError("Network: subnet_ids and management_subnet_id need vpc_id")
         if vpc_id is not None and not subnet_ids:
             raise ValueError("Network: an existing VPC needs subnet_ids (subnets are not looked up)")
+        if map_public_ip_on_launch is False and vpc_id is None and not private_only:
+            raise ValueError("Network: map_public_ip_on_launch=False needs private_only (nodes in public subnets "
+                             "reach AWS APIs only through their public IP)")
         self.private_only = private_only
         """True when instances get no public IP address."""
+        self._flow_logs = (flow_log_traffic, log_retention, log_encryption_key, map_public_ip_on_launch)
 
         if vpc_id is not None:
             self.vpc = self._import(vpc_id, subnet_ids, management_subnet_id)
@@ -56,7 +73,7 @@ class Network(Construct):
             self.compute_subnets = ec2.SubnetSelection(subnets=compute)
             self.management_subnets = ec2.SubnetSelection(subnets=management)
         else:
-            self.vpc = self._create(private_only)
+            self.vpc = self._create(private_only, *self._flow_logs)
             kind = ec2.SubnetType.PRIVATE_WITH_EGRESS if private_only else ec2.SubnetType.PUBLIC
             self.compute_subnets = ec2.SubnetSelection(subnet_type=kind)
             self.management_subnets = ec2.SubnetSelection(subnet_type=kind, one_per_az=True)
@@ -92,8 +109,10 @@ class Network(Construct):
             )
         return vpc
 
-    def _create(self, private_only: bool) -> ec2.Vpc:
-        subnets = [ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=20)]
+    def _create(self, private_only: bool, traffic: ec2.FlowLogTrafficType, retention: logs.RetentionDays,
+                key: Optional[kms.IKey], map_public_ip: Optional[bool]) -> ec2.Vpc:
+        subnets = [ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=20,
+                                           map_public_ip_on_launch=map_public_ip)]
         if private_only:
             subnets.append(
                 ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=18)
@@ -108,14 +127,53 @@ class Network(Construct):
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
         # Retained on stack deletion, like the job logs: rejected-traffic records are audit evidence.
-        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
-        vpc.add_flow_log(
-            "RejectedTraffic",
+        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=retention, encryption_key=key,
+                                       removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        # Named for what it records; "RejectedTraffic" (the default) keeps the logical ids it always had.
+        flow_log = vpc.add_flow_log(
+            "RejectedTraffic" if traffic == ec2.FlowLogTrafficType.REJECT else f"{traffic.value.capitalize()}Traffic",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
-            traffic_type=ec2.FlowLogTrafficType.REJECT,
+            traffic_type=traffic,
         )
+        _acknowledge_default_profile(vpc, flow_log, flow_log_group, private_only, key, map_public_ip)
         _quiet_cfn_lint_on_default_sg_provider(cdk.Stack.of(self))
         return vpc
+
+
+def _acknowledge_default_profile(vpc: ec2.Vpc, flow_log: ec2.FlowLog, group: logs.LogGroup, private_only: bool,
+                                 key: Optional[kms.IKey], map_public_ip: Optional[bool]) -> None:
+    """HIPAA Security / NIST 800-53 R5 findings of a new VPC that its settings leave (README "Security and compliance")."""
+    role = flow_log.node.try_find_child("IAMRole")
+    if role is not None:
+        acknowledge_compliance(
+            role, "IAMNoInlinePolicy",
+            "aws-cdk-lib's flow-log role policy: attached to this role only, created and deleted with it; it lets VPC "
+            "Flow Logs write to this one log group and pass this role, nothing else.",
+        )
+    if key is None:
+        acknowledge_compliance(
+            group, "CloudWatchLogGroupEncrypted",
+            "CloudWatch Logs encrypts all log data at rest with its own keys; a customer-managed key for the flow logs "
+            "is what compliance=hipaa adds.",
+        )
+    for subnet in vpc.public_subnets:
+        route = subnet.node.try_find_child("DefaultRoute")
+        if private_only:
+            why = ("Public subnet of a privateOnly VPC: it holds only the NAT gateway, which needs this route to the "
+                   "internet gateway; no instance of this stack is placed in it.")
+        else:
+            why = ("Default VPC without NAT gateway: nodes and server sit in public subnets and reach ECR, ECS, S3 and "
+                   "MMAB's downloads through this route; no security group admits 0.0.0.0/0. privateOnly=true avoids it.")
+        if route is not None:
+            acknowledge_compliance(route, "VPCNoUnrestrictedRouteToIGW", why)
+        if map_public_ip is not False:
+            acknowledge_compliance(
+                subnet.node.default_child or subnet, "VPCSubnetAutoAssignPublicIpDisabled",
+                "Public subnet of the no-NAT default VPC: nodes need a public IP to reach AWS APIs; nothing admits "
+                "ingress from 0.0.0.0/0." if not private_only else
+                "Public subnet of a privateOnly VPC: only the NAT gateway (its own Elastic IP) lives here; "
+                "compliance=hipaa turns public IPs on launch off.",
+            )
 
 
 def _quiet_cfn_lint_on_default_sg_provider(stack: cdk.Stack) -> None:

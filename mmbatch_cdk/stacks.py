@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from .aws_cli import AWS_CLI_PATH, AwsCliInstall
+from .compliance import ComplianceProfile
 from .config import SETTINGS, ConfigError, MmBatchConfig
 from .cost import MonthlyBudget, apply_cost_tags
 from .deployment import MmBatchDeployment
@@ -44,17 +45,20 @@ class MmBatchStack(cdk.Stack):
         for warning in config.warnings:
             cdk.Annotations.of(self).add_warning_v2(warning.annotation_id, warning.text)
 
+        self.compliance = ComplianceProfile(self, "Compliance") if config.compliance == "hipaa" else None
+        """With ``compliance=hipaa``: the KMS key, AWS Backup plan and access-log bucket; else None."""
+        profile = self.compliance.props if self.compliance else _no_profile
         with _settings_of(config, "network"):
-            self.network = Network(self, "Network", **config.props("network"))
+            self.network = Network(self, "Network", **config.props("network"), **profile("network"))
             """The VPC and subnets."""
         with _settings_of(config, config.backend):
             self.storage = STORAGE[config.backend](
                 self, "CheckpointStorage", vpc=self.network.vpc, vpc_subnets=self.network.compute_subnets,
-                **config.props(config.backend),
+                **config.props(config.backend), **profile(config.backend),
             )
             """The checkpoint storage."""
         with _settings_of(config, "logs"):
-            self.log_shipping = LogShipping(self, "LogShipping", **config.props("logs"))
+            self.log_shipping = LogShipping(self, "LogShipping", **config.props("logs"), **profile("logs"))
             """The log groups of nodes and server, and the CloudWatch agent that fills them."""
         with _settings_of(config, "server"):
             self.management_server = ManagementServer(
@@ -67,6 +71,7 @@ class MmBatchStack(cdk.Stack):
                 security_groups=self.network.extra_security_groups,
                 log_shipping=self.log_shipping,
                 **config.props("server"),
+                **profile("server"),
             )
             """The MMAB management server."""
         aws_cli = AwsCliInstall(**config.props("awscli")) if config.installs_aws_cli else None
@@ -82,6 +87,7 @@ class MmBatchStack(cdk.Stack):
                 node_settings=NodeSettings(**config.props("nodes"), aws_cli=aws_cli, log_shipping=self.log_shipping),
                 vpc_subnets=self.network.compute_subnets,
                 security_groups=self.network.extra_security_groups,
+                **profile("deployment"),
             )
             """Storage, server and queues wired together."""
         self.queues = self.deployment.queues
@@ -140,9 +146,15 @@ class MmBatchStack(cdk.Stack):
                 "Whether jobs are checkpointed (README 'Installing MMAB')",
             ),
             **self.storage.outputs,
+            **(self.compliance.outputs if self.compliance else {}),
         }
         for key, (value, description) in outputs.items():
             cdk.CfnOutput(self, key, value=value, description=description)
+
+
+def _no_profile(target: str) -> dict[str, Any]:
+    """No compliance profile: no props beyond the settings'."""
+    return {}
 
 
 @contextmanager

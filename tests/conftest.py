@@ -63,7 +63,16 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines"},
     "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,
                            "acknowledge": "mmabSourceMissing"},
+    # The compliance profile: between them both backends, one and three queues, a new and an existing VPC.
+    "efs-compliance": {"compliance": "hipaa", "privateOnly": "true", "multiQueue": "true"},
+    "juicefs-compliance": {**EXISTING_VPC, "backend": "juicefs", "compliance": "hipaa", "privateOnly": "true",
+                           "acknowledge": "privateOnlyExistingVpc"},
 }
+COMPLIANCE_CONFIGS = [name for name, context in CONFIGS.items() if context.get("compliance", "none") != "none"]
+"""The configurations whose synth runs the HIPAA Security and NIST 800-53 R5 packs too."""
+BOOT_CONFIGS = [name for name in CONFIGS if name not in COMPLIANCE_CONFIGS]
+"""What the boot-script tests read: the profile changes no boot script (juicefs-compliance's user data was
+byte-identical without compliance=hipaa when the profile was added), so its configurations add nothing there."""
 
 
 def synthesize(context: dict[str, Any], outdir: Path) -> Synth:

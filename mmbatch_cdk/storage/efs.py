@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Union
 
 import aws_cdk as cdk
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
+from ..nag import acknowledge_compliance
 from ..user_data import render
 from .base import CheckpointStorage
 
@@ -45,6 +48,8 @@ class CheckpointStorageEfs(CheckpointStorage):
         transition_to_ia: Optional[efs.LifecyclePolicy] = efs.LifecyclePolicy.AFTER_7_DAYS,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         file_system: Optional[efs.IFileSystem] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        backup_plan: Optional[backup.BackupPlan] = None,
     ) -> None:
         """
         :param vpc: the VPC of the mount targets.
@@ -58,6 +63,8 @@ class CheckpointStorageEfs(CheckpointStorage):
             on update and deletion, removed when the stack's first create fails, so a retry starts clean).
         :param file_system: use this existing file system instead of creating one (its security groups
             must be reachable through ``file_system.connections``). Default: a new file system.
+        :param encryption_key: customer-managed key of a new file system. Default: none (the AWS managed key aws/efs).
+        :param backup_plan: an AWS Backup plan that gets a selection for a new file system. Default: none (no backups).
         """
         super().__init__(scope, id)
         self._throughput = (throughput_mode, provisioned_throughput_mibps) if file_system is None else None
@@ -77,6 +84,7 @@ class CheckpointStorageEfs(CheckpointStorage):
                 vpc_subnets=vpc_subnets,
                 security_group=security_group,
                 encrypted=True,
+                kms_key=encryption_key,
                 throughput_mode=throughput_mode,
                 provisioned_throughput_per_second=cdk.Size.mebibytes(provisioned_throughput_mibps)
                 if provisioned_throughput_mibps
@@ -88,6 +96,7 @@ class CheckpointStorageEfs(CheckpointStorage):
                 else None,
                 removal_policy=removal_policy,
             )
+            self._protect(file_system, backup_plan)
         self.file_system: efs.IFileSystem = file_system
         """The EFS file system."""
         self.access_point = efs.AccessPoint(
@@ -98,6 +107,23 @@ class CheckpointStorageEfs(CheckpointStorage):
             create_acl=efs.Acl(owner_uid="1000", owner_gid="1000", permissions="755"),
         )
         """The access point nodes mount; its root directory is owned by ec2-user."""
+
+    def _protect(self, file_system: efs.FileSystem, backup_plan: Optional[backup.BackupPlan]) -> None:
+        """Back the file system up with ``backup_plan``, or say why the default profile does not."""
+        if backup_plan is None:
+            acknowledge_compliance(
+                file_system, "EFSInBackupPlan",
+                "Checkpoints are transient: MMBatch deletes them once a job restored or finished, so a backup would only "
+                "keep job memory images longer; compliance=hipaa adds a daily AWS Backup plan.",
+            )
+            return
+        selection = backup_plan.add_selection(
+            f"{self.node.id}FileSystem", resources=[backup.BackupResource.from_efs_file_system(file_system)])
+        cdk.Validations.of(selection.node.find_child("Role")).acknowledge(cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
+            reason="AWS Backup's own service-role policy, the documented way to let AWS Backup create and manage "
+            "backups of the selected EFS file system.",
+        ))
 
     @property
     def available(self) -> Optional[IDependable]:

@@ -10,11 +10,13 @@ from typing import Any, Mapping, Optional, Union
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_memorydb as memorydb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
+from ..nag import acknowledge_compliance
 from ..subnets import select_subnets
 from ..user_data import render
 from .base import CheckpointStorage
@@ -120,6 +122,9 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         buffer_size_mib: int = 300,
         snapshot_retention_days: int = 7,
         name_prefix: Optional[str] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        access_logs_bucket: Optional[s3.IBucket] = None,
+        noncurrent_version_days: Optional[int] = None,
     ) -> None:
         """
         :param vpc: the VPC of the MemoryDB clusters.
@@ -147,6 +152,12 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         :param snapshot_retention_days: MemoryDB snapshots kept. Default: 7.
         :param name_prefix: prefix of the MemoryDB cluster, user and ACL names (unique per account and region).
             Default: derived from the construct path.
+        :param encryption_key: customer-managed key of the buckets (SSE-KMS, bucket key on), the clusters and the
+            secret; nodes and server get its use through S3 only. Default: none (SSE-S3, and AWS managed keys).
+        :param access_logs_bucket: bucket receiving both buckets' server access logs (under ``checkpoint/`` and
+            ``scratch/``). Default: none (no access logs).
+        :param noncurrent_version_days: turns S3 versioning on and keeps an overwritten or deleted block's old
+            version this many days. Default: none (no versioning: JuiceFS's deleted blocks go at once).
         """
         super().__init__(scope, id)
         if juicefs_url is not None:
@@ -172,6 +183,9 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         """Parallel S3 uploads per mount."""
         self.buffer_size_mib = buffer_size_mib
         """Read/write buffer per mount, in MiB."""
+        self.encryption_key = encryption_key
+        """The customer-managed key of buckets, clusters and secret, or None."""
+        self._protection = (access_logs_bucket, noncurrent_version_days)
 
         self.checkpoint_bucket = self._bucket("CheckpointBucket", removal_policy, scratch=False)
         """S3 bucket of the checkpoint volume."""
@@ -184,6 +198,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             description="Password of the MemoryDB user that JuiceFS connects as",
             generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=32),
             removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
         """The MemoryDB user's password."""
         cdk.Validations.of(self.secret).acknowledge(
@@ -237,9 +252,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
                 security_group_ids=[self._security_group.security_group_id],
                 snapshot_retention_limit=snapshot_retention_days,
                 auto_minor_version_upgrade=True,
+                kms_key_id=encryption_key.key_arn if encryption_key else None,
             )
             cluster.apply_removal_policy(removal_policy)
             self.clusters[volume] = cluster
+        self._acknowledge_default_profile()
         if removal_policy != cdk.RemovalPolicy.DESTROY:
             # MemoryDB refuses to delete an ACL, user or subnet group a cluster still uses, and a retained
             # cluster keeps its network interfaces in its subnets: keep all of it with the clusters.
@@ -251,6 +268,20 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             "checkpoint": (self.clusters["checkpoint"].cluster_name, self.checkpoint_bucket, self.mount_point),
             "scratch": (self.clusters["scratch"].cluster_name, self.scratch_bucket, SCRATCH_MOUNT_POINT),
         }
+
+    def _acknowledge_default_profile(self) -> None:
+        """HIPAA Security / NIST 800-53 R5 findings of the secret that the props leave."""
+        acknowledge_compliance(
+            self.secret, "SecretsManagerRotationEnabled",
+            "A MemoryDB user holds one password that nodes read only at boot; rotating it needs the user updated and "
+            "every node remounted, so rotation is an operator step (README), not a Lambda.",
+        )
+        if self.encryption_key is None:
+            acknowledge_compliance(
+                self.secret, "SecretsManagerUsingKMSKey",
+                "Encrypted with the AWS managed key aws/secretsmanager and read by this stack's roles only; a "
+                "customer-managed key is what compliance=hipaa adds.",
+            )
 
     @property
     def connections(self) -> ec2.Connections:
@@ -293,7 +324,27 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
                 resource_arns=[bucket.arn_for_objects("*")],
             ))
             grants.append(iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]))
-        grants.append(self.secret.grant_read(grantee))
+        if self.encryption_key is None:
+            grants.append(self.secret.grant_read(grantee))
+        else:
+            # secret.grant_read would name the grantee in the key's policy, making the key wait for every role
+            # (a longer deploy); the key policy trusts the account, so IAM statements suffice.
+            grants.append(iam.Grant.add_to_principal(
+                grantee=grantee, actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resource_arns=[self.secret.secret_arn],
+            ))
+            grants.append(iam.Grant.add_to_principal(
+                grantee=grantee, actions=["kms:Decrypt"], resource_arns=[self.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}},
+            ))
+            # SSE-KMS: reading a block needs kms:Decrypt, writing one kms:GenerateDataKey (S3 User Guide, "Using
+            # server-side encryption with AWS KMS keys"); only through S3.
+            grants.append(iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resource_arns=[self.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+            ))
         source = _S3_URI.match(self.juicefs_source)
         client_keys: list[str] = []
         if source:
@@ -397,10 +448,21 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
                     ],
                 )
             )
+        access_logs, noncurrent_days = self._protection
+        if noncurrent_days is not None:
+            # Old versions go after noncurrent_days; the delete markers JuiceFS's deletions leave go once alone.
+            rules.append(s3.LifecycleRule(id="ExpireNoncurrent", noncurrent_version_expiration=cdk.Duration.days(noncurrent_days),
+                                          expired_object_delete_marker=True))
+        key = self.encryption_key
         bucket = s3.Bucket(
             self,
             id,
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=key,
+            bucket_key_enabled=True if key else None,
+            versioned=True if noncurrent_days is not None else None,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=f"{'scratch' if scratch else 'checkpoint'}/" if access_logs else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             removal_policy=removal_policy,
@@ -408,14 +470,43 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
             lifecycle_rules=rules,
         )
-        cdk.Validations.of(bucket).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-S1",
-                reason="Server access logs would add a log line per JuiceFS block (4 MiB) read or written; bucket "
-                "access is limited to this stack's node and server roles. Enable CloudTrail data events to audit.",
+        if access_logs is None:
+            cdk.Validations.of(bucket).acknowledge(
+                cdk.Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-S1",
+                    reason="Server access logs would add a log line per JuiceFS block (4 MiB) read or written; bucket "
+                    "access is limited to this stack's node and server roles. Enable CloudTrail data events to audit.",
+                )
             )
-        )
+        self._acknowledge_bucket(bucket, key, access_logs, noncurrent_days)
         return bucket
+
+    def _acknowledge_bucket(self, bucket: s3.Bucket, key: Optional[kms.IKey], access_logs: Optional[s3.IBucket],
+                            noncurrent_days: Optional[int]) -> None:
+        """HIPAA Security / NIST 800-53 R5 findings of a bucket that its props leave (README "Security and compliance")."""
+        acknowledge_compliance(
+            bucket, "S3BucketReplicationEnabled",
+            "JuiceFS blocks are useless without the volume's metadata in MemoryDB, which is not replicated; a replica "
+            "would double storage and the copies of job memory images.",
+        )
+        if access_logs is None:
+            acknowledge_compliance(
+                bucket, "S3BucketLoggingEnabled",
+                "Access is limited to this stack's node and server roles; a log line per 4 MiB block read or written is "
+                "what compliance=hipaa adds (or CloudTrail data events).",
+            )
+        if noncurrent_days is None:
+            acknowledge_compliance(
+                bucket, "S3BucketVersioningEnabled",
+                "JuiceFS deletes blocks itself when files go; old versions cannot rebuild a volume whose metadata is in "
+                "MemoryDB and would keep deleted job data. compliance=hipaa keeps them for a bounded time.",
+            )
+        if key is None:
+            acknowledge_compliance(
+                bucket, "S3DefaultEncryptionKMS",
+                "Encrypted at rest with SSE-S3 (AES-256) and TLS-only access; a customer-managed KMS key is what "
+                "compliance=hipaa adds.",
+            )
 
 
 def _checksum_settings(juicefs_sha256: Optional[Union[str, Mapping[str, str]]]) -> dict[str, str]:

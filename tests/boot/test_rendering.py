@@ -13,7 +13,7 @@ from mmbatch_cdk.user_data import _without_comments, render
 
 from .test_shellcheck import SCRIPTS
 from ..templates import user_data_document
-from ..conftest import CONFIGS
+from ..conftest import BOOT_CONFIGS
 
 
 @pytest.mark.parametrize("name", ["efs_mount.sh", "node_bootstrap.sh", "management_server.sh"])
@@ -30,7 +30,7 @@ DEPLOY_TIME_ROOM = 2 * 1024
 """Room for deploy-time values (ARNs, ids, addresses) longer than the test's stand-in values."""
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
+@pytest.mark.parametrize("name", BOOT_CONFIGS)
 def test_user_data_fits_ec2s_limit_with_room_to_spare(synth, name: str) -> None:
     s = synth(name)
     documents = {k: lt["Properties"]["LaunchTemplateData"]["UserData"]

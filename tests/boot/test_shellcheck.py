@@ -12,7 +12,7 @@ import pytest
 from mmbatch_cdk.user_data import render, script_path
 
 from ..templates import shell_parts, user_data_document
-from ..conftest import CONFIGS
+from ..conftest import BOOT_CONFIGS
 
 BIN = Path(sys.executable).parent
 SCRIPTS = sorted(p.name for p in resources.files("mmbatch_cdk.user_data").iterdir() if p.name.endswith(".sh"))
@@ -37,7 +37,7 @@ def test_shellcheck_does_catch_problems(tmp_path: Path) -> None:
 
 def test_synthesized_user_data_is_shellcheck_clean(synth, tmp_path: Path) -> None:
     scripts = []
-    for name in CONFIGS:
+    for name in BOOT_CONFIGS:
         s = synth(name)
         for logical_id, lt in s.resources("AWS::EC2::LaunchTemplate").items():
             data = lt["Properties"]["LaunchTemplateData"].get("UserData")
@@ -45,7 +45,7 @@ def test_synthesized_user_data_is_shellcheck_clean(synth, tmp_path: Path) -> Non
                 scripts += shell_parts(user_data_document(data))
         for instance in s.resources("AWS::EC2::Instance").values():
             scripts += shell_parts(user_data_document(instance["Properties"]["UserData"]))
-    assert len(scripts) >= 3 * len(CONFIGS)  # node: storage + bootstrap; server: MMAB (+ format)
+    assert len(scripts) >= 3 * len(BOOT_CONFIGS)  # node: storage + bootstrap; server: MMAB (+ format)
     paths = []
     for i, script in enumerate(scripts):
         path = tmp_path / f"part{i}.sh"
