@@ -33,9 +33,10 @@ synth: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-## test: the type check, then every test (unit, snapshot, user data, shellcheck, cfn-lint, cdk-nag, CLI, package)
+## test: the type check, then every test (unit, snapshot, user data, shellcheck, cfn-lint, cdk-nag, CLI, package) on two
+## workers; JOBS=1 for one (each worker synthesizes the configurations its tests need)
 test: typecheck
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(or $(JOBS),2) $(PYTEST_ARGS)
 
 ## bench: CLI synth time and peak memory of each variant against an empty CDK app, then where the time goes
 bench: setup
