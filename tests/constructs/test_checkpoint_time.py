@@ -144,3 +144,13 @@ def test_readme_carries_the_model_table() -> None:
     table = model_table(README_TYPES, README_STORAGES)
     assert table in (REPO / "README.md").read_text(), "README's checkpoint table is stale:\n" + table
 
+
+
+def test_the_checkpoint_time_rule_alone() -> None:
+    from mmbatch_cdk.checkpoint_model import checkpoint_time_warning
+
+    warning = checkpoint_time_warning(["c7i.16xlarge", "m6i.16xlarge"], 1500.0, "EFS (elastic)")
+    assert warning is not None and warning.startswith("m6i.16xlarge (~175 s): ")  # c7i.16xlarge: ~87 s, within the notice
+    assert checkpoint_time_warning(["c7i.16xlarge"], 1500.0, "EFS (elastic)") is None
+    assert checkpoint_time_warning(["m6i.16xlarge"], None, "an imported file system") is None, "no limit known, no guess"
+    assert "c7i.48xlarge" in (checkpoint_time_warning(["c7i"], 1500.0, "EFS") or ""), "a bare family: every size Batch may launch"
