@@ -76,7 +76,14 @@ class ComplianceProfile(Construct):
         """Daily AWS Backup into a vault encrypted with :attr:`key`, created on first use; storage adds its selection."""
         if self._backup_plan is None:
             retain = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-            vault = backup.BackupVault(self, "BackupVault", encryption_key=self.key, removal_policy=retain)
+            # A vault's name is unique per account and region, and a retained vault keeps it: the last group of the
+            # stack's UUID (AWS::StackId, ".../<name>/<uuid>") in the name lets the stack be created again after
+            # `cdk destroy` kept the old vault. 37 + 1 + 12 characters fit the 50 a vault name allows.
+            stack = cdk.Stack.of(self)
+            uuid = cdk.Fn.select(2, cdk.Fn.split("/", stack.stack_id))
+            name = stack.stack_name if not cdk.Token.is_unresolved(stack.stack_name) else "mmbatch"
+            vault = backup.BackupVault(self, "BackupVault", encryption_key=self.key, removal_policy=retain,
+                                       backup_vault_name=cdk.Fn.join("-", [name[:37], cdk.Fn.select(4, cdk.Fn.split("-", uuid))]))
             self._backup_plan = backup.BackupPlan(self, "BackupPlan", backup_vault=vault,
                                                   backup_plan_name=cdk.Stack.of(self).stack_name, backup_plan_rules=[
                 # AWS Backup's daily rule (BackupPlanRule.daily: 05:00 UTC) with this profile's retention.

@@ -458,7 +458,8 @@ _GLOBAL: tuple[Setting, ...] = (
             "customer-managed KMS key with rotation (EFS or JuiceFS buckets, MemoryDB and secret, every log group, "
             "backups), daily AWS Backup of EFS, MemoryDB snapshots 35 days, S3 versioning and access logs, logs kept a "
             "year, detailed monitoring, flow logs of all traffic. A new VPC needs `privateOnly=true` (README 'Security "
-            "and compliance')."),
+            "and compliance'). Choose it at the first deploy: switching it later changes the storage's key, which "
+            "replaces EFS (a new, empty file system) and fails on the named MemoryDB clusters."),
     Setting("spot", "spot", _boolean, True, "Spot capacity (price-capacity-optimized) for every queue; `false` for On-Demand.",
             props=("nodes.spot",)),
     Setting("adminCidr", "admin_cidr", _cidr, None,

@@ -56,6 +56,10 @@ def test_the_efs_file_system_is_in_a_daily_backup_plan_with_an_encrypted_vault(s
     vault = s.one("AWS::Backup::BackupVault")
     assert vault["Properties"]["EncryptionKeyArn"] == key_arn()
     assert vault["DeletionPolicy"] == "RetainExceptOnCreate"
+    # The kept vault must not block creating the same stack again: its name ends with part of the stack's UUID.
+    stack_uuid = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    assert vault["Properties"]["BackupVaultName"] == {
+        "Fn::Join": ["-", ["mmbatch-efs", {"Fn::Select": [4, {"Fn::Split": ["-", stack_uuid]}]}]]}
     [rule] = s.one("AWS::Backup::BackupPlan")["Properties"]["BackupPlan"]["BackupPlanRule"]
     assert (rule["ScheduleExpression"], rule["Lifecycle"]) == ("cron(0 5 * * ? *)", {"DeleteAfterDays": 35})
     [resource] = s.one("AWS::Backup::BackupSelection")["Properties"]["BackupSelection"]["Resources"]
