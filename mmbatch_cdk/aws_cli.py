@@ -1,13 +1,24 @@
-"""A verified, self-contained AWS CLI v2 on compute nodes, for engines that run the host's CLI in job containers.
+"""A verified, self-contained AWS CLI v2 on compute nodes, and Cromwell's fetch-and-run script, for workflow engines
+that run host tools inside job containers.
 
-Nextflow's awsbatch executor mounts the grandparent directory of ``aws.batch.cliPath`` read-only into
-every job container and runs ``aws s3 cp`` from it (nextflow-io/nextflow AwsBatchTaskHandler.groovy,
-configJobDefRequest), so the CLI must not depend on the container's Python: AWS CLI v2's installer
-bundles its own. The install runs from a user-data part rendered from ``user_data/aws_cli_install.sh``.
+- Nextflow's awsbatch executor mounts the grandparent directory of ``aws.batch.cliPath`` read-only into every
+  job container and runs ``aws s3 cp`` from it (nextflow-io/nextflow AwsBatchTaskHandler.groovy,
+  configJobDefRequest), so the CLI must not depend on the container's Python: AWS CLI v2's installer bundles its own.
+- Cromwell's AWS Batch backend mounts the host's ``/usr/local/aws-cli`` and ``/usr/local/bin/fetch_and_run.sh``
+  read-only into every job (at ``/usr/local/aws-cli`` and ``/var/scratch/fetch_and_run.sh``); with its S3 file
+  system the job's command is ``/bin/bash -c /var/scratch/fetch_and_run.sh``, with ``BATCH_FILE_TYPE=script`` and
+  ``BATCH_FILE_S3_URL`` naming the task script it stored, which calls ``/usr/local/aws-cli/v2/current/bin/aws s3``
+  (broadinstitute/cromwell supportedBackends/aws/.../AwsBatchJobDefinition.scala, AwsBatchJob.scala).
+
+So the CLI goes where AWS's installer puts it by default, ``/usr/local/aws-cli`` (``v2/current/bin/aws``, and
+``bin/aws`` for Nextflow), and the node writes its own ``fetch_and_run.sh`` (``user_data/fetch_and_run.sh``). The
+install runs from a user-data part rendered from ``user_data/aws_cli_install.sh``.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import re
 from dataclasses import dataclass
 from typing import Mapping, Optional, Union
@@ -15,16 +26,19 @@ from typing import Mapping, Optional, Union
 from .user_data import render
 
 __all__ = [
+    "AWS_CLI_DEFAULT_KEY_SOURCE",
     "AWS_CLI_DEFAULT_SOURCE",
     "AWS_CLI_DIR",
     "AWS_CLI_PATH",
     "AWS_CLI_PGP_FINGERPRINT",
     "AwsCliInstall",
+    "FETCH_AND_RUN_PATH",
     "aws_cli_install_script",
 ]
 
-AWS_CLI_DIR = "/opt/aws-cli"
-"""Install directory; Nextflow mounts it into job containers, so it must not exist in job images."""
+AWS_CLI_DIR = "/usr/local/aws-cli"
+"""Install directory: the installer's default, which Cromwell mounts into job containers at the same path, as Nextflow
+mounts the grandparent of :data:`AWS_CLI_PATH`; job images' own ``/usr/local/aws-cli`` (if any) is hidden by it."""
 
 AWS_CLI_PATH = f"{AWS_CLI_DIR}/bin/aws"
 """The CLI's fixed path (``aws.batch.cliPath``)."""
@@ -36,6 +50,13 @@ AWS_CLI_PGP_FINGERPRINT = "FB5DB77FD5C118B80511ADA8A6310ACC4672475C"
 """Primary key fingerprint of "AWS CLI Team <aws-cli@amazon.com>" as AWS's install guide prints it
 (``FB5D B77F D5C1 18B8 0511 ADA8 A631 0ACC 4672 475C``)."""
 
+AWS_CLI_DEFAULT_KEY_SOURCE = f"https://keyserver.ubuntu.com/pks/lookup?op=get&search=0x{AWS_CLI_PGP_FINGERPRINT}"
+"""Where nodes fetch the AWS CLI Team key by default: the Ubuntu keyserver's HKP lookup of the pinned fingerprint. The
+keyserver only carries the key; what is trusted is the fingerprint, which the signature's key must have."""
+
+FETCH_AND_RUN_PATH = "/usr/local/bin/fetch_and_run.sh"
+"""Where Cromwell's AWS Batch backend expects the fetch-and-run script on the host."""
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
 _URL = re.compile(r"^(https://|s3://)[^\s'\"]+$")
@@ -46,24 +67,26 @@ def aws_cli_install_script(
     source: str = AWS_CLI_DEFAULT_SOURCE,
     sha256_x86_64: Optional[str] = None,
     sha256_aarch64: Optional[str] = None,
-    pgp_key_source: Optional[str] = None,
+    pgp_key_source: Optional[str] = AWS_CLI_DEFAULT_KEY_SOURCE,
     pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT,
     node_settings: Optional[Mapping[str, Union[str, int]]] = None,
 ) -> str:
-    """The rendered boot script installing the AWS CLI at :data:`AWS_CLI_PATH`, for a node's user data.
+    """The rendered boot script installing the AWS CLI at :data:`AWS_CLI_PATH` and Cromwell's
+    :data:`FETCH_AND_RUN_PATH`, for a node's user data.
 
-    At least one way to verify the download is required: a sha256 per architecture the queue uses
-    (pin a versioned zip, e.g. ``awscli-exe-linux-{arch}-2.22.0.zip``, whose checksum you took once),
-    or AWS's PGP signature (the ``.sig`` file beside the zip; for ``s3://`` sources copy it there too) by
-    the key with primary fingerprint ``pgp_fingerprint``. The key file (the AWS CLI Team key block from
-    AWS's install guide, saved to your bucket or any https URL) is fetched at boot rather than written
-    into the user data, which EC2 caps at 16 KiB; the pinned fingerprint is what is trusted.
+    At least one way to verify the download is required: AWS's PGP signature (the ``.sig`` file beside the
+    zip; for ``s3://`` sources copy it there too) by the key with primary fingerprint ``pgp_fingerprint``,
+    and/or a sha256 per architecture the queue uses (pin a versioned zip, e.g.
+    ``awscli-exe-linux-{arch}-2.22.0.zip``, whose checksum you took once). The key is fetched at boot, from
+    a keyserver by default or from your bucket (the AWS CLI Team key block from AWS's install guide), rather
+    than written into the user data, which EC2 caps at 16 KiB; the pinned fingerprint is what is trusted.
 
     :param source: ``https://`` URL or ``s3://bucket/key`` of the zip; ``{arch}`` is replaced on the node.
         Default: :data:`AWS_CLI_DEFAULT_SOURCE`.
     :param sha256_x86_64: sha256 of the x86_64 zip. Default: none.
     :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
-    :param pgp_key_source: ``https://`` URL or ``s3://bucket/key`` of the AWS CLI Team public key. Default: none.
+    :param pgp_key_source: ``https://`` URL or ``s3://bucket/key`` of the AWS CLI Team public key; None to rely on
+        checksums only. Default: :data:`AWS_CLI_DEFAULT_KEY_SOURCE`.
     :param pgp_fingerprint: the fingerprint the signature's key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
     :param node_settings: the settings every node script takes (``NodeSettings.boot_settings``: a refused or failed
         install is a failed boot). Default: shut down one minute after a failure.
@@ -81,7 +104,7 @@ def aws_cli_install_script(
     if not (sha256_x86_64 or sha256_aarch64 or pgp_key_source):
         raise ValueError(
             "the AWS CLI install needs a way to verify the download: set awsCliSha256X86 / awsCliSha256Arm64 "
-            "(pin a versioned zip) or awsCliPgpKeySource (where the AWS CLI Team key from AWS's install guide is kept)"
+            "(pin a versioned zip) or awsCliPgpKeySource (where the AWS CLI Team key is kept)"
         )
     return render(
         "aws_cli_install.sh",
@@ -94,8 +117,16 @@ def aws_cli_install_script(
             "AWS_CLI_SHA256_AARCH64": sha256_aarch64 or "",
             "AWS_CLI_PGP_KEY_SOURCE": pgp_key_source or "",
             "AWS_CLI_PGP_FINGERPRINT": fingerprint,
+            "FETCH_AND_RUN_PATH": FETCH_AND_RUN_PATH,
+            # gzip + base64: the script travels as one small opaque word, its own quotes and $ untouched by shell quoting
+            "FETCH_AND_RUN_GZIP_BASE64": base64.b64encode(gzip.compress(fetch_and_run_script().encode(), 9, mtime=0)).decode(),
         },
     )
+
+
+def fetch_and_run_script() -> str:
+    """The script nodes write to :data:`FETCH_AND_RUN_PATH` for Cromwell (``user_data/fetch_and_run.sh``, compacted)."""
+    return render("fetch_and_run.sh", {"AWS_CLI_BIN": f"{AWS_CLI_DIR}/v2/current/bin/aws"})
 
 
 @dataclass(frozen=True)
@@ -106,14 +137,15 @@ class AwsCliInstall:
         Default: :data:`AWS_CLI_DEFAULT_SOURCE`.
     :param sha256_x86_64: sha256 of the x86_64 zip. Default: none.
     :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
-    :param pgp_key_source: where the AWS CLI Team public key is kept. Default: none.
+    :param pgp_key_source: where the AWS CLI Team public key is kept; None for checksums only.
+        Default: :data:`AWS_CLI_DEFAULT_KEY_SOURCE`.
     :param pgp_fingerprint: the fingerprint the signing key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
     """
 
     source: str = AWS_CLI_DEFAULT_SOURCE
     sha256_x86_64: Optional[str] = None
     sha256_aarch64: Optional[str] = None
-    pgp_key_source: Optional[str] = None
+    pgp_key_source: Optional[str] = AWS_CLI_DEFAULT_KEY_SOURCE
     pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT
 
     def script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:

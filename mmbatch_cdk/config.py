@@ -29,7 +29,7 @@ from .durations import duration_seconds
 from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
-from .aws_cli import AWS_CLI_DEFAULT_SOURCE
+from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_PATH, FETCH_AND_RUN_PATH
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 
@@ -270,6 +270,14 @@ def _client_source_of(what: str, placeholders: str) -> Callable[[Any], str]:
 _client_source = _client_source_of("the JuiceFS tarball", "{version} and {arch} (amd64 or arm64)")
 
 
+def _or_none(parse: Callable[[Any], str]) -> Callable[[Any], Optional[str]]:
+    """``parse``, and the word ``none`` for no value."""
+    def parse_or_none(value: Any) -> Optional[str]:
+        return None if _text(value).lower() == "none" else parse(value)
+
+    return parse_or_none
+
+
 def _number(minimum: float, maximum: Optional[float] = None, *, above: bool = False) -> Callable[[Any], float]:
     bounds = f"a number {'>' if above else '>='} {minimum:g}" + (f" and <= {maximum:g}" if maximum is not None else "")
 
@@ -501,17 +509,22 @@ _GLOBAL: tuple[Setting, ...] = (
             props=("quickstart.efs_file_system_id",)),
     Setting("miniwdlEfsAccessPointId", "miniwdl_efs_access_point_id", _pattern(re.compile(r"^fsap-[0-9a-f]{8,17}$"), "fsap-0123456789abcdef0"),
             None, "An access point of that file system for miniwdl-aws.", props=("quickstart.efs_access_point_id",)),
+    Setting("awsCli", "aws_cli", _boolean, True,
+            f"Nodes install AWS CLI v2 at `{AWS_CLI_PATH}` (Nextflow's `cliPath`; Cromwell mounts its directory) and "
+            f"Cromwell's `{FETCH_AND_RUN_PATH}`, verified or refused (README 'AWS CLI on the nodes'); `false` for "
+            "neither.", props=()),
     Setting("awsCliSource", "aws_cli_source", _client_source_of("the AWS CLI v2 zip", "{arch} (x86_64, aarch64)"),
-            AWS_CLI_DEFAULT_SOURCE, "Where nodes get the AWS CLI v2 that Nextflow runs in job containers: `https://...` or "
-            "`s3://bucket/key`; installed only with a checksum or the signing key below.", props=("awscli.source",)),
+            AWS_CLI_DEFAULT_SOURCE, "Where nodes get the AWS CLI v2 zip: `https://...` or `s3://bucket/key` (then its "
+            "`.sig` beside it for the signature check).", props=("awscli.source",)),
     Setting("awsCliSha256X86", "aws_cli_sha256_x86_64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
-            "SHA-256 of the x86_64 zip (pin a versioned zip): with it, nodes install the AWS CLI at /opt/aws-cli/bin/aws.",
+            "SHA-256 of the x86_64 zip (pin a versioned zip), checked as well as the signature.",
             props=("awscli.sha256_x86_64",)),
     Setting("awsCliSha256Arm64", "aws_cli_sha256_aarch64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
             "SHA-256 of the aarch64 zip.", props=("awscli.sha256_aarch64",)),
-    Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _client_source_of("the AWS CLI Team public key", ""), None,
-            "Where the AWS CLI Team public key (AWS's install guide) is kept: nodes then check the zip's signature "
-            "against AWS's published fingerprint.", props=("awscli.pgp_key_source",)),
+    Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _or_none(_client_source_of("the AWS CLI Team public key", "")),
+            AWS_CLI_DEFAULT_KEY_SOURCE, "Where nodes fetch the AWS CLI Team public key; they accept the zip only if its "
+            "signature is by the key with AWS's published fingerprint. `none`: checksums only.",
+            props=("awscli.pgp_key_source",)),
     Setting("tags", "tags", _tag_map, {},
             "Cost-allocation tags on every resource, and on the instances and volumes AWS Batch launches: a JSON object in "
             "cdk.json, or `team=genomics,project=rnaseq` on the command line. `mmbatch:prefix` is always added.",
@@ -724,8 +737,8 @@ class MmBatchConfig:
 
     @property
     def installs_aws_cli(self) -> bool:
-        """True when a checksum or the signing key lets nodes verify the AWS CLI they install."""
-        return any(self.values[k] for k in ("awsCliSha256X86", "awsCliSha256Arm64", "awsCliPgpKeySource"))
+        """True when nodes install the AWS CLI and Cromwell's fetch-and-run script (``awsCli``)."""
+        return bool(self.values["awsCli"])
 
     @property
     def uses_existing_vpc(self) -> bool:
@@ -781,16 +794,16 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     if "mmabSha256" in given and "mmabSource" not in given:
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
     problems += _queue_checks(config)
-    if "awsCliSource" in given and not config.installs_aws_cli:
-        problems.append("awsCliSource: nodes verify the AWS CLI they install; set awsCliSha256X86 / awsCliSha256Arm64 "
-                        "(a versioned zip's checksum) or awsCliPgpKeySource too")
+    aws_cli_keys = [k for k in ("awsCliSource", "awsCliSha256X86", "awsCliSha256Arm64", "awsCliPgpKeySource") if k in given]
+    if aws_cli_keys and not config.installs_aws_cli:
+        problems.append(f"{aws_cli_keys[0]}: only used when nodes install the AWS CLI; remove it, or remove awsCli=false")
     queue_arches = {architecture(t) for q in config.queues for t in q.instance_types}
     if config.installs_aws_cli and not v["awsCliPgpKeySource"]:
         names = {"x86_64": "awsCliSha256X86", "arm64": "awsCliSha256Arm64"}
         unverified = [names[a] for a in sorted(queue_arches) if not v[names[a]]]
         if unverified:
             problems.append(f"{unverified[0]}: the queues use {', '.join(sorted(queue_arches))}, and nodes refuse an AWS CLI "
-                            "they cannot verify; give a checksum for each architecture, or awsCliPgpKeySource")
+                            "they cannot verify; give a checksum for each architecture, or a awsCliPgpKeySource other than none")
     if v["cloudWatchAgentNodeSource"].endswith(".deb"):
         problems.append("cloudWatchAgentNodeSource: nodes run Amazon Linux 2023, which installs .rpm packages, not .deb")
     if v["cloudWatchAgentNodeSha256"] and "{arch}" in v["cloudWatchAgentNodeSource"] and len(queue_arches) > 1:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Union
 
 from aws_cdk import aws_logs as logs
@@ -35,8 +35,9 @@ class NodeSettings:
     :param spot: Spot capacity (price-capacity-optimized); False for On-Demand. A queue may override it. Default: True.
     :param agent_wait_seconds: how long a node waits for the management server to serve the agent installer
         before it gives up, logs one FATAL line and shuts down. Default: 900.
-    :param aws_cli: a verified AWS CLI every node installs at ``/opt/aws-cli/bin/aws`` (Nextflow's
-        ``aws.batch.cliPath``). Default: none installed.
+    :param aws_cli: the verified AWS CLI every node installs at ``/usr/local/aws-cli`` (Nextflow's ``aws.batch.cliPath``,
+        Cromwell's mount) with Cromwell's fetch-and-run script; None for neither. Default: ``AwsCliInstall()`` (AWS's
+        zip, checked against AWS's signing key).
     :param log_shipping: ships every node's boot, agent and cloud-init logs to CloudWatch Logs (its agent part runs
         first at boot). Default: none.
     :param job_log_retention: how long a queue's job log group (when the queue creates it) keeps events. Default:
@@ -52,7 +53,7 @@ class NodeSettings:
     spot: bool = True
     agent_wait_seconds: int = 900
     fatal_shutdown_minutes: Optional[int] = 1
-    aws_cli: Optional[AwsCliInstall] = None
+    aws_cli: Optional[AwsCliInstall] = field(default_factory=AwsCliInstall)
     log_shipping: Optional["LogShipping"] = None
     job_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
 

@@ -59,12 +59,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "juicefsSha256": "amd64:" + "c" * 64,
         "awsCliSource": "s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip",
         "awsCliSha256X86": "d" * 64,
+        "awsCliPgpKeySource": "none",  # no keyserver from these subnets: the pinned checksum alone
     },
     "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines"},
     "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,
                            "acknowledge": "mmabSourceMissing"},
     # The compliance profile: between them both backends, one and three queues, a new and an existing VPC.
-    "efs-compliance": {"compliance": "hipaa", "privateOnly": "true", "multiQueue": "true"},
+    "efs-compliance": {"compliance": "hipaa", "privateOnly": "true", "multiQueue": "true", "awsCli": "false"},
     "juicefs-compliance": {**EXISTING_VPC, "backend": "juicefs", "compliance": "hipaa", "privateOnly": "true",
                            "acknowledge": "privateOnlyExistingVpc"},
 }

@@ -1,9 +1,11 @@
 #!/bin/bash
-# Compute node: installs AWS CLI v2 (self-contained: its own Python) at a fixed path, for workflow engines
-# that run the host's CLI inside job containers (Nextflow's aws.batch.cliPath mounts its grandparent
-# directory read-only). The zip is verified before it is unpacked: against a pinned sha256 for the node's
-# architecture, and/or against AWS's PGP signature (the .sig beside the zip) by the key whose primary
-# fingerprint is pinned (AWS_CLI_PGP_FINGERPRINT), so the key file itself may come from anywhere.
+# Compute node: installs AWS CLI v2 (self-contained: its own Python) where AWS's installer puts it by default,
+# /usr/local/aws-cli, for workflow engines that run the host's CLI inside job containers (Nextflow's
+# aws.batch.cliPath mounts its grandparent directory read-only; Cromwell mounts /usr/local/aws-cli), and writes
+# Cromwell's fetch-and-run script (aws_cli.py says what Cromwell expects). The zip is verified before it is
+# unpacked: against a pinned sha256 for the node's architecture, and/or against AWS's PGP signature (the .sig
+# beside the zip) by the key whose primary fingerprint is pinned (AWS_CLI_PGP_FINGERPRINT), so the key file
+# itself may come from anywhere (by default a keyserver).
 # Sources: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html (install -i/-b,
 # "Verify the integrity and authenticity of the downloaded zip files").
 set -Eeuo pipefail
@@ -14,10 +16,16 @@ MMB_LOG=/var/log/mmbatch/boot.log
 # A node that was to carry the CLI and cannot is a failed boot (node_lib.sh): Nextflow's jobs would fail without it.
 # shellcheck source=node_lib.sh
 . "$(dirname "$0")/node_lib.sh"
-: "${AWS_CLI_SOURCE:?}" "${AWS_CLI_DIR:?}" "${AWS_CLI_PGP_FINGERPRINT:?}"
+: "${AWS_CLI_SOURCE:?}" "${AWS_CLI_DIR:?}" "${AWS_CLI_PGP_FINGERPRINT:?}" "${FETCH_AND_RUN_PATH:?}" "${FETCH_AND_RUN_GZIP_BASE64:?}"
 AWS_CLI_SHA256_X86_64="${AWS_CLI_SHA256_X86_64:-}"
 AWS_CLI_SHA256_AARCH64="${AWS_CLI_SHA256_AARCH64:-}"
 AWS_CLI_PGP_KEY_SOURCE="${AWS_CLI_PGP_KEY_SOURCE:-}"
+
+mkdir -p "$(dirname "$MMB_ROOT$FETCH_AND_RUN_PATH")"
+base64 -d <<<"$FETCH_AND_RUN_GZIP_BASE64" | gunzip >"$MMB_ROOT$FETCH_AND_RUN_PATH.new"
+chmod 0755 "$MMB_ROOT$FETCH_AND_RUN_PATH.new"
+mv -f "$MMB_ROOT$FETCH_AND_RUN_PATH.new" "$MMB_ROOT$FETCH_AND_RUN_PATH"
+mmb_log "wrote $FETCH_AND_RUN_PATH (Cromwell's AWS Batch backend runs it in job containers)"
 
 bin="$AWS_CLI_DIR/bin/aws"
 if [ -x "$MMB_ROOT$bin" ] && "$MMB_ROOT$bin" --version >/dev/null 2>&1; then
@@ -68,10 +76,15 @@ if [ -n "$AWS_CLI_PGP_KEY_SOURCE" ]; then
   mkdir -m 700 "$GNUPGHOME"
   gpg --batch --quiet --import "$work/key.asc" 2>/dev/null || mmb_fail "$AWS_CLI_PGP_KEY_SOURCE is not a PGP public key"
   # VALIDSIG's last field is the signing key's primary fingerprint; an unknown key or a bad signature gives none.
-  signer="$(gpg --batch --status-fd 1 --verify "$work/awscli.zip.sig" "$work/awscli.zip" 2>/dev/null |
-    awk '$2 == "VALIDSIG" {print $NF}')" || true
+  # gpg also gives VALIDSIG for a key its owner revoked, with REVKEYSIG beside it (tests/boot/test_aws_cli.py shows
+  # it with a revoked test key): that one is refused.
+  status="$(gpg --batch --status-fd 1 --verify "$work/awscli.zip.sig" "$work/awscli.zip" 2>/dev/null)" || true
+  signer="$(awk '$2 == "VALIDSIG" {print $NF}' <<<"$status")"
   [ "$signer" = "$AWS_CLI_PGP_FINGERPRINT" ] ||
     mmb_fail "PGP signature of $url is not a valid signature by $AWS_CLI_PGP_FINGERPRINT${signer:+ (signed by $signer)}"
+  if grep -q '^\[GNUPG:\] REVKEYSIG ' <<<"$status"; then
+    mmb_fail "PGP key $AWS_CLI_PGP_FINGERPRINT is revoked; refusing $url"
+  fi
   mmb_log "PGP signature verified (key $AWS_CLI_PGP_FINGERPRINT)"
 fi
 

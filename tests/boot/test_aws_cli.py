@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from mmbatch_cdk.aws_cli import AWS_CLI_PATH, aws_cli_install_script
+from mmbatch_cdk.aws_cli import (
+    AWS_CLI_DEFAULT_KEY_SOURCE,
+    AWS_CLI_PATH,
+    AWS_CLI_PGP_FINGERPRINT,
+    FETCH_AND_RUN_PATH,
+    aws_cli_install_script,
+    fetch_and_run_script,
+)
 from mmbatch_cdk.user_data import render
 
 from ..standins import run_script
@@ -56,52 +63,52 @@ def env(served: dict[str, str], **extra: str) -> dict[str, str]:
 
 
 def test_installs_at_the_fixed_path_after_checking_the_checksum(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
     run = run_script(script, tmp_path / "a", env(served))
     assert run.returncode == 0, run.stderr
-    assert AWS_CLI_PATH == "/opt/aws-cli/bin/aws"
+    assert AWS_CLI_PATH == "/usr/local/aws-cli/bin/aws"
     binary = run.root / AWS_CLI_PATH.lstrip("/")
-    assert binary.is_symlink() and os.readlink(binary) == f"{run.root}/opt/aws-cli/v2/current/bin/aws"
+    assert binary.is_symlink() and os.readlink(binary) == f"{run.root}/usr/local/aws-cli/v2/current/bin/aws"
     assert subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.startswith("aws-cli/2.99.0")
     assert any(c.startswith("curl ") and c.endswith("https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip") for c in run.calls)
-    assert f"install --install-dir {run.root}/opt/aws-cli --bin-dir {run.root}/opt/aws-cli/bin --update" in run.calls
+    assert f"install --install-dir {run.root}/usr/local/aws-cli --bin-dir {run.root}/usr/local/aws-cli/bin --update" in run.calls
     log = run.file("/var/log/mmbatch/boot.log")
-    assert "sha256 verified" in log and "AWS CLI installed at /opt/aws-cli/bin/aws: aws-cli/2.99.0" in log
+    assert "sha256 verified" in log and "AWS CLI installed at /usr/local/aws-cli/bin/aws: aws-cli/2.99.0" in log
 
 
 def test_a_checksum_mismatch_installs_nothing(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(sha256_x86_64="0" * 64)
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64="0" * 64)
     run = run_script(script, tmp_path / "a", env(served))
     assert run.returncode != 0
     assert f"checksum mismatch for https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip: expected {'0' * 64}, got {served['x86_64']}" in run.stderr
-    assert not (run.root / "opt/aws-cli").exists()
+    assert not (run.root / "usr/local/aws-cli").exists()
     assert not any(c.startswith("install ") for c in run.calls)
 
 
 def test_a_second_run_keeps_the_installed_cli(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(sha256_x86_64=served["x86_64"])
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"])
     first = run_script(script, tmp_path / "a", env(served))
     assert first.returncode == 0, first.stderr
     again = run_script(script, tmp_path / "b", env(served), root=first.root)
     assert again.returncode == 0, again.stderr
-    assert "AWS CLI already installed at /opt/aws-cli/bin/aws" in again.stderr
+    assert "AWS CLI already installed at /usr/local/aws-cli/bin/aws" in again.stderr
     assert not any(c.startswith(("curl", "install")) for c in again.calls)
 
 
 def test_arm_nodes_fetch_and_check_the_aarch64_zip(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
     run = run_script(script, tmp_path / "a", env(served, STANDIN_ARCH="aarch64"))
     assert run.returncode == 0, run.stderr
     assert any(c.endswith("awscli-exe-linux-aarch64.zip") for c in run.calls if c.startswith("curl"))
     # Only the x86_64 checksum set: an arm node has nothing to verify with and refuses.
-    x86_only = aws_cli_install_script(sha256_x86_64=served["x86_64"])
+    x86_only = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"])
     refused = run_script(x86_only, tmp_path / "b", env(served, STANDIN_ARCH="aarch64"))
     assert refused.returncode != 0
     assert "refusing to install an unverified AWS CLI: no sha256 for aarch64 and no PGP key" in refused.stderr
 
 
 def test_an_s3_source_for_subnets_without_internet(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli/awscli-exe-linux-{arch}.zip",
+    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli/awscli-exe-linux-{arch}.zip", pgp_key_source=None,
                                     sha256_x86_64=served["x86_64"])
     run = run_script(script, tmp_path / "a", env(served))
     assert run.returncode == 0, run.stderr
@@ -110,7 +117,7 @@ def test_an_s3_source_for_subnets_without_internet(tmp_path: Path, served) -> No
 
 
 def test_downloads_retry_a_bounded_number_of_times(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(sha256_x86_64=served["x86_64"])
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"])
     flaky = run_script(script, tmp_path / "a", env(served, STANDIN_CURL_FAILS="2"))
     assert flaky.returncode == 0, flaky.stderr
     down = run_script(script, tmp_path / "b", env(served, STANDIN_CURL_FAILS="99"))
@@ -181,14 +188,104 @@ def test_a_signature_by_another_key_or_of_another_file_is_refused(tmp_path: Path
     tampered = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=signing_key["fingerprint"]),
                           tmp_path / "b", env(served))
     assert tampered.returncode != 0 and "is not a valid signature by" in tampered.stderr
-    assert not (tampered.root / "opt/aws-cli").exists()
+    assert not (tampered.root / "usr/local/aws-cli").exists()
+
+
+def test_by_default_the_key_comes_from_a_keyserver_and_only_aws_fingerprint_counts(tmp_path: Path, served, signing_key) -> None:
+    assert AWS_CLI_DEFAULT_KEY_SOURCE == ("https://keyserver.ubuntu.com/pks/lookup?op=get&search=0x"
+                                          "FB5DB77FD5C118B80511ADA8A6310ACC4672475C")
+    zip_path = Path(served["dir"]) / "awscli-exe-linux-x86_64.zip"
+    sign(signing_key, zip_path)
+    # A keyserver that answers with another key (ours): the signature checks out, but not by AWS's key.
+    (Path(served["dir"]) / AWS_CLI_DEFAULT_KEY_SOURCE.rsplit("/", 1)[1]).write_text(signing_key["public"])
+    run = run_script(aws_cli_install_script(), tmp_path, env(served))
+    assert any(c.startswith("curl ") and c.endswith(AWS_CLI_DEFAULT_KEY_SOURCE) for c in run.calls)
+    assert run.returncode != 0
+    assert (f"is not a valid signature by {AWS_CLI_PGP_FINGERPRINT} (signed by {signing_key['fingerprint']})"
+            in run.stderr)
+    assert not (run.root / "usr/local/aws-cli").exists()
+
+
+def test_a_signature_by_a_revoked_key_is_refused(tmp_path: Path, served, tmp_path_factory) -> None:
+    home = tmp_path_factory.mktemp("revoked")
+    home.chmod(0o700)
+    gpg_env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Revoked Signer <revoked@example.com>",
+                    "ed25519", "sign", "never"], env=gpg_env, check=True, capture_output=True)
+    colons = subprocess.run(["gpg", "--batch", "--with-colons", "--fingerprint"], env=gpg_env, check=True,
+                            capture_output=True, text=True).stdout
+    fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
+    key = {"home": str(home), "fingerprint": fingerprint}
+    sign(key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
+    # gpg keeps a revocation certificate for each key it makes, its armour line escaped with ":" against accidents.
+    certificate = (home / "openpgp-revocs.d" / f"{fingerprint}.rev").read_text().replace(":-----BEGIN", "-----BEGIN")
+    subprocess.run(["gpg", "--batch", "--import"], input=certificate, text=True, env=gpg_env, check=True, capture_output=True)
+    public = subprocess.run(["gpg", "--batch", "--armor", "--export", fingerprint], env=gpg_env, check=True,
+                            capture_output=True, text=True).stdout
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text(public)
+    run = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=fingerprint), tmp_path, env(served))
+    assert run.returncode != 0
+    assert f"PGP key {fingerprint} is revoked" in run.stderr
+    assert not (run.root / "usr/local/aws-cli").exists()
+
+
+# ---------------------------------------------------------------- Cromwell's fetch-and-run script
+
+
+def test_the_install_writes_cromwells_fetch_and_run_script(tmp_path: Path, served) -> None:
+    run = run_script(aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"]), tmp_path, env(served))
+    assert run.returncode == 0, run.stderr
+    written = run.root / FETCH_AND_RUN_PATH.lstrip("/")
+    assert FETCH_AND_RUN_PATH == "/usr/local/bin/fetch_and_run.sh"
+    assert written.read_text() == fetch_and_run_script() and os.access(written, os.X_OK)
+    # Cromwell's task scripts call the CLI at v2/current/bin/aws under the directory it mounts.
+    assert (run.root / "usr/local/aws-cli/v2/current/bin/aws").exists()
+    assert "export AWS_CLI_BIN=/usr/local/aws-cli/v2/current/bin/aws" in fetch_and_run_script()
+
+
+def _container(tmp_path: Path, task: str) -> tuple[Path, dict[str, str]]:
+    """A job container's view: a stand-in AWS CLI that serves ``task`` for ``s3 cp``, and the script rendered for it."""
+    cli = tmp_path / "aws-cli" / "aws"
+    cli.parent.mkdir(parents=True)
+    (tmp_path / "task.sh").write_text(task)
+    cli.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >>{tmp_path}/cli.log\n'
+                   f'[ "$1 $2" = "s3 cp" ] && [ "$4" = s3://scripts-bucket/scripts/0123abcd ] && cp {tmp_path}/task.sh "$5"\n')
+    cli.chmod(0o755)
+    script = tmp_path / "fetch_and_run.sh"
+    script.write_text(render("fetch_and_run.sh", {"AWS_CLI_BIN": str(cli)}))
+    script.chmod(0o755)  # as the node writes it
+    environment = {"PATH": os.environ["PATH"], "TMPDIR": str(tmp_path), "BATCH_FILE_TYPE": "script",
+                   "BATCH_FILE_S3_URL": "s3://scripts-bucket/scripts/0123abcd"}
+    return script, environment
+
+
+def test_fetch_and_run_runs_the_task_script_cromwell_stored_and_returns_its_status(tmp_path: Path) -> None:
+    script, environment = _container(tmp_path, "#!/bin/bash\necho \"task ran with $# args\"\nexit 3\n")
+    result = subprocess.run(["/bin/bash", "-c", str(script)], env=environment, capture_output=True, text=True)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == "task ran with 0 args\n"
+    assert (tmp_path / "cli.log").read_text().startswith("s3 cp --no-progress s3://scripts-bucket/scripts/0123abcd ")
+    assert not list(tmp_path.glob("fetch_and_run.??????")), "the downloaded script is removed"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"BATCH_FILE_TYPE": "zip"}, "BATCH_FILE_TYPE is 'zip'; only 'script'"),
+    ({"BATCH_FILE_S3_URL": "https://example.com/x.sh"}, "expected s3://bucket/key"),
+    ({"BATCH_FILE_S3_URL": "s3://scripts-bucket/scripts/missing"}, "could not download s3://scripts-bucket/scripts/missing"),
+])
+def test_fetch_and_run_refuses_what_it_cannot_run(tmp_path: Path, change: dict[str, str], message: str) -> None:
+    script, environment = _container(tmp_path, "#!/bin/bash\ntouch ran\n")
+    result = subprocess.run(["/bin/bash", "-c", str(script)], env={**environment, **change}, capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert result.returncode != 0 and message in result.stderr
+    assert not (tmp_path / "ran").exists()
 
 
 # ---------------------------------------------------------------- settings
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({}, "the AWS CLI install needs a way to verify the download"),
+    ({"pgp_key_source": None}, "the AWS CLI install needs a way to verify the download"),
     ({"sha256_x86_64": "ABC"}, "awsCliSha256X86 'ABC' is not accepted; expected 64 lowercase hex digits"),
     ({"sha256_x86_64": "a" * 64, "source": "ftp://x/y.zip"}, "awsCliSource 'ftp://x/y.zip' is not accepted"),
     ({"pgp_key_source": "/etc/key.asc"}, "awsCliPgpKeySource '/etc/key.asc' is not accepted; expected an https:// URL"),
@@ -200,8 +297,9 @@ def test_settings_are_checked_at_synth(kwargs: dict[str, str], message: str) -> 
 
 
 def test_the_script_refuses_when_rendered_without_any_verification(tmp_path: Path, served) -> None:
-    script = render("aws_cli_install.sh", {"AWS_CLI_SOURCE": "https://example.com/{arch}.zip", "AWS_CLI_DIR": "/opt/aws-cli",
-                                           "AWS_CLI_PGP_FINGERPRINT": "F" * 40})
+    script = render("aws_cli_install.sh", {"AWS_CLI_SOURCE": "https://example.com/{arch}.zip", "AWS_CLI_DIR": "/usr/local/aws-cli",
+                                           "AWS_CLI_PGP_FINGERPRINT": "F" * 40, "FETCH_AND_RUN_PATH": FETCH_AND_RUN_PATH,
+                                           "FETCH_AND_RUN_GZIP_BASE64": "H4sIAAAAAAACA+MCAJMG1zIBAAAA"})
     run = run_script(script, tmp_path, env(served))
     assert run.returncode != 0 and "refusing to install an unverified AWS CLI" in run.stderr
     assert not any(c.startswith("curl") for c in run.calls)
@@ -221,7 +319,7 @@ def test_bash_parses_the_script_the_same_with_and_without_comments(tmp_path: Pat
 
 
 def test_an_s3_source_installs_the_distributions_cli_first_when_there_is_none(tmp_path: Path, served) -> None:
-    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli-exe-linux-{arch}.zip", sha256_x86_64=served["x86_64"])
+    script = aws_cli_install_script(source="s3://artifacts-bucket/awscli-exe-linux-{arch}.zip", pgp_key_source=None, sha256_x86_64=served["x86_64"])
     run = run_script(script, tmp_path, env(served), omit=("aws",))
     # Without an aws command the dnf stand-in installs nothing, so the copy fails; what matters is the attempt.
     assert "dnf install -y awscli-2" in run.calls and run.returncode != 0
@@ -235,4 +333,5 @@ def test_the_rendered_part_stays_small() -> None:
 
     script = aws_cli_install_script(sha256_x86_64="a" * 64, sha256_aarch64="b" * 64,
                                     pgp_key_source="s3://my-artifacts-bucket/keys/aws-cli-team.asc")
-    assert len(base64.b64encode(gzip.compress(script.encode(), 9))) <= 3000
+    # 3.7 KiB with Cromwell's fetch-and-run script inside (2.9 KiB without)
+    assert len(base64.b64encode(gzip.compress(script.encode(), 9))) <= 3800

@@ -83,7 +83,7 @@ def test_nextflow_config_names_the_queue_and_retries_spot_reclaims() -> None:
         "process.containerOptions": "--env MMC_CHECKPOINT_MODE=iterative --env MMC_CHECKPOINT_INTERVAL=20m "
         "--env MMC_CHECKPOINT_IMAGE_PATH=/mmc-checkpoint --env MMC_CHECKPOINT_IMAGE_SUBPATH=nextflow",
         "aws.region": REGION,
-        "aws.batch.cliPath": "/opt/aws-cli/bin/aws",
+        "aws.batch.cliPath": "/usr/local/aws-cli/bin/aws",
         "aws.batch.maxSpotAttempts": 5,
         "aws.batch.logsGroup": LOG_GROUP,
         "workDir": "s3://my-bucket/nextflow-work",

@@ -233,7 +233,10 @@ def test_tags_from_the_command_line_and_from_cdk_json_agree() -> None:
 
 
 @pytest.mark.parametrize(("context", "key", "fragment"), [
-    ({"instanceTypes": "m7g.large", "awsCliSha256X86": X86}, "awsCliSha256Arm64", "a checksum for each architecture"),
+    ({"instanceTypes": "m7g.large", "awsCliSha256X86": X86, "awsCliPgpKeySource": "none"}, "awsCliSha256Arm64",
+     "a checksum for each architecture"),
+    ({"awsCliPgpKeySource": "none"}, "awsCliSha256X86", "a checksum for each architecture"),
+    ({"awsCli": False, "awsCliSha256X86": X86}, "awsCliSha256X86", "only used when nodes install the AWS CLI"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.deb"}, "cloudWatchAgentNodeSource", ".rpm"),
     ({"multiQueue": True, "jq3InstanceTypes": "r7g.large", "cloudWatchAgentNodeSource": "s3://my-artifacts/agent-{arch}.rpm",
       "cloudWatchAgentNodeSha256": X86}, "cloudWatchAgentNodeSha256", "both architectures"),

@@ -234,7 +234,7 @@ def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> N
     ]
     parts = shell_parts(user_data_document(data["UserData"]))
     # The log agent first (so a failed boot's logs still ship), then storage (which installs the ECS gate), then the rest.
-    assert efs.steps(parts) == ["cloudwatch-agent", "efs-mount", "node-bootstrap"]
+    assert efs.steps(parts) == ["cloudwatch-agent", "efs-mount", "node-bootstrap", "aws-cli"]
     parts = parts[1:]
     assert "FILE_SYSTEM_ID=" in parts[0]
     # No mmabSource by default: checkpointing is off, and nodes say so rather than wait for an agent (F7).

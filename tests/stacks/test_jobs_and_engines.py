@@ -46,8 +46,10 @@ def test_nextflow_names_the_cli_only_when_nodes_install_one(synth) -> None:
         return json.dumps(next(p["Properties"]["Value"] for p in s.resources("AWS::SSM::Parameter").values()
                                if p["Properties"]["Name"].endswith("nextflow.config")))
 
-    assert "cliPath = '/opt/aws-cli/bin/aws'" in nextflow(synth("juicefs-existing-vpc"))
-    assert "cliPath = " not in nextflow(synth("efs")) and "the nodes carry no AWS CLI" in nextflow(synth("efs"))
+    assert "cliPath = '/usr/local/aws-cli/bin/aws'" in nextflow(synth("efs"))
+    assert "cliPath = '/usr/local/aws-cli/bin/aws'" in nextflow(synth("juicefs-existing-vpc"))
+    no_cli = nextflow(synth("efs-compliance"))  # awsCli=false
+    assert "cliPath = " not in no_cli and "the nodes carry no AWS CLI" in no_cli
 
 
 def test_nodes_install_the_verified_cli_from_s3_last(synth) -> None:
