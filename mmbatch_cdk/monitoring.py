@@ -7,7 +7,8 @@ Sources for the metrics and event patterns:
 - jobStateTimeLimitActions, their reasons and the status reason of a job they cancel
   ("Canceled by JobStateTimeLimit action due to reason: ..."):
   https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable_capacity.html
-- EventBridge's ``AWS/Events`` metrics (``TriggeredRules`` by ``RuleName``):
+- EventBridge's ``AWS/Events`` metrics (``Invocations`` by ``RuleName``: "the number of times a target is invoked
+  by a rule in response to an event", sent only when not zero):
   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
 - EC2 status checks and the recover action: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UsingAlarmActions.html
 - EFS metrics (``PercentIOLimit``, ``BurstCreditBalance``): https://docs.aws.amazon.com/efs/latest/ug/efs-metrics.html
@@ -27,12 +28,15 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from .nag import acknowledge_compliance
 
 __all__ = [
     "Monitoring",
@@ -127,8 +131,9 @@ class Monitoring(Construct):
 
     Alarms (each notifies :attr:`topic`; count alarms treat missing data as OK):
 
-    - failed jobs: ``Batch Job State Change`` events with status FAILED on ``job_queues``, counted by an
-      EventBridge rule without targets through its ``AWS/Events TriggeredRules`` metric (Sum per 5 min);
+    - failed jobs: ``Batch Job State Change`` events with status FAILED on ``job_queues``, which an
+      EventBridge rule publishes to :attr:`event_topic`, counted by the rule's ``AWS/Events Invocations``
+      (Sum per 5 min);
     - jobs the queues' jobStateTimeLimitActions cancelled in RUNNABLE (same mechanism, matching the
       cancel's status reason);
     - Spot interruption warnings: EventBridge cannot filter by tag, so this counts every
@@ -236,6 +241,17 @@ class Monitoring(Construct):
         """The topic every alarm notifies."""
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.event_topic = sns.Topic(self, "EventTopic", display_name="MMBatch job and Spot events", master_key=key,
+                                     enforce_ssl=True)
+        """Each failed job, RUNNABLE cancellation and Spot interruption warning the alarms count, as the EventBridge
+        event; subscribe to it to see them one by one. Nothing is subscribed by default."""
+        # EventBridge publishes with a role of this stack (a rule elsewhere cannot pass it), so neither the topic
+        # nor the key needs a policy for the events.amazonaws.com principal. Execution roles work for every target
+        # since March 2025 (aws.amazon.com/about-aws/whats-new/2025/03/amazon-eventbridge-iam-execution-role-all-targets,
+        # which aws/aws-cdk#34259 cites for SnsTopic(role=...)).
+        publisher = iam.Role(self, "EventPublisher", assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                             description="EventBridge publishes job and Spot events to the MMBatch event topic")
+        self._event_target = targets.SnsTopic(self.event_topic, role=publisher)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         """Every alarm, by name (``FailedJobs``, ``SpotInterruptions``, ``NodeBootFailures``, ...)."""
         notify = cloudwatch_actions.SnsAction(self.topic)
@@ -251,13 +267,13 @@ class Monitoring(Construct):
             return created
 
         queue_arns = [queue.job_queue_arn for queue in job_queues]
-        self.failed_jobs = self._rule_count("FailedJobsRule", "Batch jobs that failed on this deployment's queues",
+        self.failed_jobs = self._event_count("FailedJobsRule", "Batch jobs that failed on this deployment's queues",
                                             events.EventPattern(source=["aws.batch"], detail_type=["Batch Job State Change"],
                                                                 detail={"status": ["FAILED"], "jobQueue": queue_arns}),
                                             cdk.Duration.minutes(5))
         """Failed jobs on the queues (Sum per 5 minutes)."""
         alarm("FailedJobs", self.failed_jobs, failed_jobs_threshold, "Batch jobs failed on this deployment's job queues")
-        self.runnable_cancellations = self._rule_count(
+        self.runnable_cancellations = self._event_count(
             "RunnableCancellationsRule", "Batch jobs cancelled after waiting too long in RUNNABLE",
             events.EventPattern(source=["aws.batch"], detail_type=["Batch Job State Change"],
                                 detail={"status": ["FAILED"], "jobQueue": queue_arns,
@@ -266,13 +282,25 @@ class Monitoring(Construct):
         """Jobs the queues' jobStateTimeLimitActions cancelled (Sum per 5 minutes)."""
         alarm("RunnableCancellations", self.runnable_cancellations, runnable_cancellations_threshold,
               "Jobs stuck in RUNNABLE were cancelled (no capacity, or no environment can run them)")
-        self.spot_interruptions = self._rule_count(
+        self.spot_interruptions = self._event_count(
             "SpotInterruptionsRule", "Spot interruption warnings in this account and region (all instances)",
             events.EventPattern(source=["aws.ec2"], detail_type=["EC2 Spot Instance Interruption Warning"]),
             cdk.Duration.hours(1))
         """Spot interruption warnings of the whole account and region (Sum per hour)."""
         alarm("SpotInterruptions", self.spot_interruptions, spot_interruptions_per_hour,
               "Many Spot interruption warnings in this region (all instances, not only this deployment's)")
+        publisher_policy = publisher.node.find_child("DefaultPolicy").node.default_child
+        assert publisher_policy is not None  # the target's grant made it
+        cdk.Validations.of(publisher_policy).acknowledge(cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            reason="aws-cdk-lib's grant for publishing to an encrypted topic: GenerateDataKey and "
+            "GenerateDataKeyWithoutPlaintext on the topic's own key only, which SNS needs to encrypt each event.",
+        ))
+        acknowledge_compliance(
+            publisher, "IAMNoInlinePolicy",
+            "aws-cdk-lib's per-role default policy: attached to this EventBridge role only, created and deleted with it; "
+            "publish to the event topic and use of its key, nothing else.",
+        )
 
         self.boot_failures: Optional[cloudwatch.Metric] = None
         """Nodes whose boot failed closed (Sum per 5 minutes), when a boot log group is given."""
@@ -345,11 +373,10 @@ class Monitoring(Construct):
             )
         return self._dashboard_url
 
-    def _rule_count(self, id: str, description: str, pattern: events.EventPattern, period: cdk.Duration) -> cloudwatch.Metric:
-        # A rule needs no target to match; TriggeredRules ("rules that have run and matched with any event", per
-        # RuleName) then counts its matches, with nothing to invoke, deliver or pay for.
-        rule = events.Rule(self, id, description=description, event_pattern=pattern)
-        return cloudwatch.Metric(namespace="AWS/Events", metric_name="TriggeredRules", statistic="Sum", period=period,
+    def _event_count(self, id: str, description: str, pattern: events.EventPattern, period: cdk.Duration) -> cloudwatch.Metric:
+        # The rule's one target is the event topic, so its Invocations count the events it matched.
+        rule = events.Rule(self, id, description=description, event_pattern=pattern, targets=[self._event_target])
+        return cloudwatch.Metric(namespace="AWS/Events", metric_name="Invocations", statistic="Sum", period=period,
                                  dimensions_map={"RuleName": rule.rule_name})
 
     def _dashboard(self) -> cloudwatch.Dashboard:

@@ -138,6 +138,8 @@ class MmBatchStack(cdk.Stack):
             "JobLogGroupName": (self.deployment.job_log_group_name, "Log group for job logs"),
             "DashboardUrl": (self.monitoring.dashboard_url, "CloudWatch dashboard of this deployment"),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "SNS topic the alarms publish to"),
+            "EventTopicArn": (self.monitoring.event_topic.topic_arn,
+                              "SNS topic of each failed job, RUNNABLE cancellation and Spot warning (subscribe to see them)"),
             "NodeBootLogGroupName": (self.log_shipping.node_boot_log_group.log_group_name, "Nodes' boot logs (one stream per instance)"),
             "NodeLogGroupName": (self.log_shipping.node_log_group.log_group_name, "Nodes' MMBatch agent and cloud-init logs"),
             "ServerLogGroupName": (self.log_shipping.server_log_group.log_group_name, "Management server's /var/log/mmab and cloud-init logs"),

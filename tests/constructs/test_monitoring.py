@@ -70,9 +70,9 @@ def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
     ("RunnableCancellations", "RunnableCancellationsRule", 1, 300),
     ("SpotInterruptions", "SpotInterruptionsRule", 20, 3600),
 ])
-def test_event_count_alarms_use_their_rules_triggered_count(bursting: Built, name: str, rule: str, threshold: int, period: int) -> None:
+def test_event_count_alarms_count_their_rules_invocations(bursting: Built, name: str, rule: str, threshold: int, period: int) -> None:
     props = alarm(bursting, name)
-    assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"]) == ("AWS/Events", "TriggeredRules", "Sum", period)
+    assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"]) == ("AWS/Events", "Invocations", "Sum", period)
     rule_construct = bursting.monitoring.node.find_child(rule)
     assert props["Dimensions"] == [{"Name": "RuleName", "Value": ref(bursting, rule_construct)}]
     assert (props["Threshold"], props["ComparisonOperator"], props["EvaluationPeriods"]) == (
@@ -94,8 +94,33 @@ def test_failed_jobs_rule_matches_failed_jobs_of_this_deployments_queues_only(bu
     bursting.assertions.has_resource_properties("AWS::Events::Rule", {
         "EventPattern": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
     })
+    topic = ref(bursting, bursting.monitoring.event_topic)
+    role = {"Fn::GetAtt": [bursting.stack.get_logical_id(
+        bursting.monitoring.node.find_child("EventPublisher").node.default_child), "Arn"]}
     for rule in bursting.resources("AWS::Events::Rule").values():
-        assert "Targets" not in rule["Properties"], "the rules only count; nothing is invoked"
+        # One target each, so Invocations counts the rule's matches; the event topic, published to with our role.
+        assert [(t["Arn"], t["RoleArn"]) for t in rule["Properties"]["Targets"]] == [(topic, role)]
+
+
+def test_the_event_topic_is_encrypted_and_only_the_publisher_role_may_use_it(bursting: Built) -> None:
+    topic = bursting.resources("AWS::SNS::Topic")[bursting.stack.get_logical_id(bursting.monitoring.event_topic.node.default_child)]
+    key = topic["Properties"]["KmsMasterKeyId"]
+    assert key == bursting.resources("AWS::SNS::Topic")[bursting.stack.get_logical_id(
+        bursting.monitoring.topic.node.default_child)]["Properties"]["KmsMasterKeyId"], "the alarm topic's key"
+    publisher = bursting.stack.get_logical_id(bursting.monitoring.node.find_child("EventPublisher").node.default_child)
+    role = bursting.resources("AWS::IAM::Role")[publisher]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}]
+    policy = next(p["Properties"] for p in bursting.resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": publisher}])
+    statements = policy["PolicyDocument"]["Statement"]
+    assert {(json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in statements} == {
+        ('"sns:Publish"', json.dumps(ref(bursting, bursting.monitoring.event_topic))),
+        ('["kms:Decrypt", "kms:GenerateDataKey*"]', json.dumps(key)),
+    }
+    # Nothing outside the stack is let in by a resource policy.
+    for policy in bursting.resources("AWS::SNS::TopicPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Deny" or statement.get("Principal") != {"Service": "events.amazonaws.com"}
 
 
 def test_boot_failures_are_counted_by_a_metric_filter_on_the_boot_log_group(bursting: Built) -> None:
