@@ -22,6 +22,7 @@ from .checkpoint_model import SPOT_NOTICE_SECONDS
 from .compute import BatchCompute
 from .durations import duration_seconds
 from .nag import acknowledge_compliance
+from .storage.base import CHECKPOINT_MOUNT_POINT
 
 __all__ = [
     "CHECKPOINT_MOUNT",
@@ -31,7 +32,7 @@ __all__ = [
     "validate_spot_attempts",
 ]
 
-CHECKPOINT_MOUNT = "/mmc-checkpoint"
+CHECKPOINT_MOUNT = CHECKPOINT_MOUNT_POINT
 """Where nodes mount checkpoint storage; MemVerge's launcher sets ``MMC_CHECKPOINT_IMAGE_PATH`` to it."""
 
 CHECKPOINT_MODES = ("iterative", "none")

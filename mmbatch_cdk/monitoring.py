@@ -219,7 +219,7 @@ class Monitoring(Construct):
         key = kms.Key(
             self,
             "TopicKey",
-            description="Encrypts the MMBatch alarm topic; CloudWatch alarms of this account may use it",
+            description="Encrypts the MMBatch alarm and event topics; CloudWatch alarms of this account may use it",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,
             pending_window=cdk.Duration.days(7),
