@@ -129,19 +129,26 @@ def test_downloads_retry_a_bounded_number_of_times(tmp_path: Path, served) -> No
 # ---------------------------------------------------------------- PGP: a real gpg signature by a throwaway key
 
 
-@pytest.fixture(scope="module")
-def signing_key(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("gnupg")
+def new_key(home: Path, user_id: str) -> dict[str, str]:
+    """A fresh ed25519 signing key in its own keyring ``home``: its home, fingerprint and armoured public key."""
     home.chmod(0o700)
     gpg_env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Test Signer <signer@example.com>",
-                    "ed25519", "sign", "never"], env=gpg_env, check=True, capture_output=True)
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "sign", "never"],
+                   env=gpg_env, check=True, capture_output=True)
     colons = subprocess.run(["gpg", "--batch", "--with-colons", "--fingerprint"], env=gpg_env, check=True,
                             capture_output=True, text=True).stdout
     fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
-    public = subprocess.run(["gpg", "--batch", "--armor", "--export", fingerprint], env=gpg_env, check=True,
-                            capture_output=True, text=True).stdout
-    return {"home": str(home), "fingerprint": fingerprint, "public": public}
+    return {"home": str(home), "fingerprint": fingerprint, "public": export_key(home, fingerprint)}
+
+
+def export_key(home: Path, fingerprint: str) -> str:
+    return subprocess.run(["gpg", "--batch", "--armor", "--export", fingerprint], env={**os.environ, "GNUPGHOME": str(home)},
+                          check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return new_key(tmp_path_factory.mktemp("gnupg"), "Test Signer <signer@example.com>")
 
 
 KEY_URL = "https://keys.example.com/aws-cli-team.asc"
@@ -208,20 +215,14 @@ def test_by_default_the_key_comes_from_a_keyserver_and_only_aws_fingerprint_coun
 
 def test_a_signature_by_a_revoked_key_is_refused(tmp_path: Path, served, tmp_path_factory) -> None:
     home = tmp_path_factory.mktemp("revoked")
-    home.chmod(0o700)
-    gpg_env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Revoked Signer <revoked@example.com>",
-                    "ed25519", "sign", "never"], env=gpg_env, check=True, capture_output=True)
-    colons = subprocess.run(["gpg", "--batch", "--with-colons", "--fingerprint"], env=gpg_env, check=True,
-                            capture_output=True, text=True).stdout
-    fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
-    key = {"home": str(home), "fingerprint": fingerprint}
+    key = new_key(home, "Revoked Signer <revoked@example.com>")
+    fingerprint = key["fingerprint"]
     sign(key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
     # gpg keeps a revocation certificate for each key it makes, its armour line escaped with ":" against accidents.
     certificate = (home / "openpgp-revocs.d" / f"{fingerprint}.rev").read_text().replace(":-----BEGIN", "-----BEGIN")
-    subprocess.run(["gpg", "--batch", "--import"], input=certificate, text=True, env=gpg_env, check=True, capture_output=True)
-    public = subprocess.run(["gpg", "--batch", "--armor", "--export", fingerprint], env=gpg_env, check=True,
-                            capture_output=True, text=True).stdout
+    subprocess.run(["gpg", "--batch", "--import"], input=certificate, text=True, env={**os.environ, "GNUPGHOME": str(home)},
+                   check=True, capture_output=True)
+    public = export_key(home, fingerprint)
     (Path(served["dir"]) / "aws-cli-team.asc").write_text(public)
     run = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=fingerprint), tmp_path, env(served))
     assert run.returncode != 0
