@@ -517,7 +517,7 @@ _GLOBAL: tuple[Setting, ...] = (
             AWS_CLI_DEFAULT_SOURCE, "Where nodes get the AWS CLI v2 zip: `https://...` or `s3://bucket/key` (then its "
             "`.sig` beside it for the signature check).", props=("awscli.source",)),
     Setting("awsCliSha256X86", "aws_cli_sha256_x86_64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
-            "SHA-256 of the x86_64 zip (pin a versioned zip), checked as well as the signature.",
+            "SHA-256 of the x86_64 zip (pin a versioned zip), checked as well as any signature.",
             props=("awscli.sha256_x86_64",)),
     Setting("awsCliSha256Arm64", "aws_cli_sha256_aarch64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
             "SHA-256 of the aarch64 zip.", props=("awscli.sha256_aarch64",)),
@@ -615,6 +615,7 @@ _ACKNOWLEDGEABLE = {
     "juicefsBuffer": "a JuiceFS buffer smaller than the uploads in flight",
     "privateOnlyExistingVpc": "privateOnly with an existing VPC",
     "adminCidrWide": "a private adminCidr wider than /16",
+    "awsCliKeyFromInternet": "an s3:// awsCliSource with the AWS CLI key still from the keyserver",
     CHECKPOINT_TIME_WARNING.partition(":")[2]: "instance types that may not finish a checkpoint within the Spot notice",
     MMAB_SOURCE_WARNING.partition(":")[2]: "no MMAB install source",
 }
@@ -803,7 +804,7 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
         unverified = [names[a] for a in sorted(queue_arches) if not v[names[a]]]
         if unverified:
             problems.append(f"{unverified[0]}: the queues use {', '.join(sorted(queue_arches))}, and nodes refuse an AWS CLI "
-                            "they cannot verify; give a checksum for each architecture, or a awsCliPgpKeySource other than none")
+                            "they cannot verify; give a checksum for each architecture, or an awsCliPgpKeySource other than none")
     if v["cloudWatchAgentNodeSource"].endswith(".deb"):
         problems.append("cloudWatchAgentNodeSource: nodes run Amazon Linux 2023, which installs .rpm packages, not .deb")
     if v["cloudWatchAgentNodeSha256"] and "{arch}" in v["cloudWatchAgentNodeSource"] and len(queue_arches) > 1:
@@ -878,6 +879,12 @@ def _warnings(config: MmBatchConfig) -> list[ConfigWarning]:
             "privateOnlyExistingVpc",
             "privateOnly with vpcId: the management server gets no public IP, but compute nodes get one whenever "
             "your subnets assign public IPs on launch, which this app does not change; give private subnets in subnetIds."))
+    if config.installs_aws_cli and v["awsCliSource"].startswith("s3://") and "awsCliPgpKeySource" not in config.given:
+        notes.append(ConfigWarning(
+            "awsCliKeyFromInternet",
+            "awsCliSource is in S3, but nodes still fetch the AWS CLI Team key from keyserver.ubuntu.com (the "
+            "awsCliPgpKeySource default), which subnets without internet cannot reach: copy the key to S3 and set "
+            "awsCliPgpKeySource=s3://..., or set awsCliPgpKeySource=none with a checksum per architecture."))
     if v["adminCidr"]:
         network = ipaddress.ip_network(v["adminCidr"])
         if not network.is_global and network.prefixlen < (16 if network.version == 4 else 48):

@@ -87,7 +87,7 @@ def nextflow_config(
         f"    region = {_groovy(region)}",
         "    batch {",
         f"        cliPath = {_groovy(cli_path)}" if cli_path else
-        "        // cliPath: the nodes carry no AWS CLI (awsCli=false); remove that setting and deploy again",
+        "        // cliPath: the nodes carry no AWS CLI (awsCli=false, or NodeSettings(aws_cli=None)); install it and deploy again",
         f"        maxSpotAttempts = {spot_attempts}",
         f"        logsGroup = {_groovy(log_group)}",
         "    }",

@@ -136,6 +136,7 @@ class Monitoring(Construct):
       (Sum per 5 min);
     - jobs the queues' jobStateTimeLimitActions cancelled in RUNNABLE (same mechanism, matching the
       cancel's status reason);
+    - events the rules could not deliver to :attr:`event_topic` (their ``FailedInvocations``);
     - Spot interruption warnings: EventBridge cannot filter by tag, so this counts every
       ``EC2 Spot Instance Interruption Warning`` of the account and region (Sum per hour);
     - node boot failures: a metric filter counts ``mmbatch: FATAL`` lines in ``node_boot_log_group``;
@@ -252,6 +253,7 @@ class Monitoring(Construct):
         publisher = iam.Role(self, "EventPublisher", assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
                              description="EventBridge publishes job and Spot events to the MMBatch event topic")
         self._event_target = targets.SnsTopic(self.event_topic, role=publisher)
+        self._event_rules: list[events.Rule] = []
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         """Every alarm, by name (``FailedJobs``, ``SpotInterruptions``, ``NodeBootFailures``, ...)."""
         notify = cloudwatch_actions.SnsAction(self.topic)
@@ -301,6 +303,16 @@ class Monitoring(Construct):
             "aws-cdk-lib's per-role default policy: attached to this EventBridge role only, created and deleted with it; "
             "publish to the event topic and use of its key, nothing else.",
         )
+
+        # Invocations count failed deliveries too, so the alarms above hold even if the topic cannot be reached; this one
+        # says when the event topic's subscribers miss events (EventBridge sends FailedInvocations only when not zero).
+        failed = {f"r{i}": cloudwatch.Metric(namespace="AWS/Events", metric_name="FailedInvocations", statistic="Sum",
+                                              period=cdk.Duration.minutes(5), dimensions_map={"RuleName": rule.rule_name})
+                  for i, rule in enumerate(self._event_rules)}
+        alarm("EventDeliveryFailures",
+              cloudwatch.MathExpression(expression=" + ".join(f"FILL({m}, 0)" for m in failed), using_metrics=failed,
+                                        period=cdk.Duration.minutes(5), label="Events not delivered to the event topic"),
+              1, "EventBridge could not publish job or Spot events to the event topic (its subscribers miss them)")
 
         self.boot_failures: Optional[cloudwatch.Metric] = None
         """Nodes whose boot failed closed (Sum per 5 minutes), when a boot log group is given."""
@@ -376,6 +388,7 @@ class Monitoring(Construct):
     def _event_count(self, id: str, description: str, pattern: events.EventPattern, period: cdk.Duration) -> cloudwatch.Metric:
         # The rule's one target is the event topic, so its Invocations count the events it matched.
         rule = events.Rule(self, id, description=description, event_pattern=pattern, targets=[self._event_target])
+        self._event_rules.append(rule)
         return cloudwatch.Metric(namespace="AWS/Events", metric_name="Invocations", statistic="Sum", period=period,
                                  dimensions_map={"RuleName": rule.rule_name})
 

@@ -60,7 +60,8 @@ class QueueQuickstart(Construct):
         :param name: the queue's name, as in the stack's ``JobQueueArn<name>`` output (letters and digits). Default: ``""``.
         :param spot_attempts: attempts per job for the smoke test and the engines, 2 to 10. Default: 5.
         :param environment: ``MMC_*`` overrides for the engines (see ``checkpoint_environment``). Default: none.
-        :param cli_path: the AWS CLI on the nodes, for Nextflow; None when nodes carry none. Default: ``/usr/local/aws-cli/bin/aws``.
+        :param cli_path: the AWS CLI on the nodes, for Nextflow; None when they carry none (``NodeSettings(aws_cli=None)``).
+            Default: ``/usr/local/aws-cli/bin/aws``, where ``NodeSettings()`` installs it.
         :param work_bucket: S3 bucket for Nextflow's work directory and Cromwell's executions. Default: none.
         :param efs_access_point_id: EFS access point for miniwdl-aws. Default: none.
         :param efs_file_system_id: its file system. Default: none.

@@ -27,7 +27,8 @@ TEAM_VPC = {
     "privateSubnetIds": "subnet-0123456789abcdef1,subnet-0123456789abcdef2",
     "privateSubnetRouteTableIds": "rtb-0123456789abcdef1,rtb-0123456789abcdef2",
 }
-"""The team's VPC: two private subnets with a route to the internet (NAT) or to the MMAB installer."""
+"""The team's VPC: two private subnets with a route to the internet (NAT); without one, nodes need S3 sources for the
+MMAB installer and the AWS CLI (README "Into your own VPC")."""
 
 
 class GenomicsBatchStack(cdk.Stack):

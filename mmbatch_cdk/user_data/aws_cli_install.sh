@@ -48,11 +48,12 @@ work="$(mktemp -d)"
 # Clean up, then the FATAL handler of node_lib.sh (one EXIT trap only).
 trap 'status=$?; rm -rf "$work"; mmb_node_exit "$status"' EXIT
 
-# fetch SOURCE DEST: one try of an https:// or s3:// download (aws_cli.py accepts no other scheme).
+# fetch SOURCE DEST [SECONDS]: one try of an https:// or s3:// download (aws_cli.py accepts no other scheme),
+# given up after SECONDS (default 600, for the ~60 MB zip; the signature and the key take 60).
 fetch() {
   case "$1" in
-    s3://*) aws s3 cp --only-show-errors "$1" "$2" ;;
-    https://*) curl -fsSL --proto '=https' --connect-timeout 10 --max-time 600 -o "$2" "$1" ;;
+    s3://*) timeout "${3:-600}" aws s3 cp --only-show-errors "$1" "$2" ;;
+    https://*) curl -fsSL --proto '=https' --connect-timeout 10 --max-time "${3:-600}" -o "$2" "$1" ;;
     *) return 2 ;;
   esac
 }
@@ -70,8 +71,8 @@ if [ -n "$sha256" ]; then
   mmb_log "sha256 verified"
 fi
 if [ -n "$AWS_CLI_PGP_KEY_SOURCE" ]; then
-  mmb_retry 5 30 fetch "$url.sig" "$work/awscli.zip.sig" || mmb_fail "could not download $url.sig"
-  mmb_retry 5 30 fetch "$AWS_CLI_PGP_KEY_SOURCE" "$work/key.asc" || mmb_fail "could not download $AWS_CLI_PGP_KEY_SOURCE"
+  mmb_retry 5 30 fetch "$url.sig" "$work/awscli.zip.sig" 60 || mmb_fail "could not download $url.sig"
+  mmb_retry 5 30 fetch "$AWS_CLI_PGP_KEY_SOURCE" "$work/key.asc" 60 || mmb_fail "could not download $AWS_CLI_PGP_KEY_SOURCE"
   export GNUPGHOME="$work/gnupg"
   mkdir -m 700 "$GNUPGHOME"
   gpg --batch --quiet --import "$work/key.asc" 2>/dev/null || mmb_fail "$AWS_CLI_PGP_KEY_SOURCE is not a PGP public key"
@@ -84,6 +85,11 @@ if [ -n "$AWS_CLI_PGP_KEY_SOURCE" ]; then
     mmb_fail "PGP signature of $url is not a valid signature by $AWS_CLI_PGP_FINGERPRINT${signer:+ (signed by $signer)}"
   if grep -q '^\[GNUPG:\] REVKEYSIG ' <<<"$status"; then
     mmb_fail "PGP key $AWS_CLI_PGP_FINGERPRINT is revoked; refusing $url"
+  fi
+  # An expired key (EXPKEYSIG) is accepted: AWS extends this key's expiry from time to time, and a key copy that
+  # predates an extension must not stop every node; the fingerprint is what is trusted.
+  if grep -q '^\[GNUPG:\] EXPKEYSIG ' <<<"$status"; then
+    mmb_log "note: the copy of key $AWS_CLI_PGP_FINGERPRINT from $AWS_CLI_PGP_KEY_SOURCE has expired; signature accepted"
   fi
   mmb_log "PGP signature verified (key $AWS_CLI_PGP_FINGERPRINT)"
 fi

@@ -24,9 +24,8 @@ esac
 [ -x "$AWS_CLI_BIN" ] || fail "no AWS CLI at $AWS_CLI_BIN: is the node's /usr/local/aws-cli mounted?"
 
 script="$(mktemp "${TMPDIR:-/tmp}/fetch_and_run.XXXXXX")"
-trap 'rm -f "$script"' EXIT
 # The CLI retries within its own bounds (Cromwell sets AWS_MAX_ATTEMPTS and AWS_RETRY_MODE in the job).
 "$AWS_CLI_BIN" s3 cp --no-progress "$BATCH_FILE_S3_URL" "$script" >&2 || fail "could not download $BATCH_FILE_S3_URL"
-status=0
-bash "$script" "$@" || status=$?
-exit "$status"
+# exec: the task becomes the container's main process, so it gets the SIGTERM that stopping the job sends (this
+# shell would not pass it on) and its exit status is the job's. The script stays in the container's /tmp.
+exec bash "$script" "$@"

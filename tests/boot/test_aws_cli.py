@@ -7,6 +7,7 @@ import os
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -129,16 +130,20 @@ def test_downloads_retry_a_bounded_number_of_times(tmp_path: Path, served) -> No
 # ---------------------------------------------------------------- PGP: a real gpg signature by a throwaway key
 
 
-def new_key(home: Path, user_id: str) -> dict[str, str]:
-    """A fresh ed25519 signing key in its own keyring ``home``: its home, fingerprint and armoured public key."""
+def new_key(home: Path, user_id: str, *, expire: str = "never", at: Optional[str] = None) -> dict[str, str]:
+    """A fresh ed25519 signing key in its own keyring ``home``: its home, fingerprint and armoured public key.
+
+    ``at``: make it at that time (gpg's ``--faked-system-time``), so that it can have expired by now.
+    """
     home.chmod(0o700)
     gpg_env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "sign", "never"],
+    faked = ["--faked-system-time", at] if at else []
+    subprocess.run(["gpg", "--batch", *faked, "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "sign", expire],
                    env=gpg_env, check=True, capture_output=True)
     colons = subprocess.run(["gpg", "--batch", "--with-colons", "--fingerprint"], env=gpg_env, check=True,
                             capture_output=True, text=True).stdout
     fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
-    return {"home": str(home), "fingerprint": fingerprint, "public": export_key(home, fingerprint)}
+    return {"home": str(home), "fingerprint": fingerprint, "public": export_key(home, fingerprint), "at": at or ""}
 
 
 def export_key(home: Path, fingerprint: str) -> str:
@@ -159,7 +164,9 @@ def serve_key(served: dict[str, str], signing_key: dict[str, str]) -> None:
 
 
 def sign(signing_key: dict[str, str], path: Path) -> None:
-    subprocess.run(["gpg", "--batch", "--yes", "--detach-sign", "-o", f"{path}.sig", str(path)],
+    """A detached signature ``<path>.sig``, made at the key's own (possibly faked) time."""
+    faked = ["--faked-system-time", signing_key["at"]] if signing_key.get("at") else []
+    subprocess.run(["gpg", "--batch", *faked, "--yes", "--detach-sign", "-o", f"{path}.sig", str(path)],
                    env={**os.environ, "GNUPGHOME": signing_key["home"]}, check=True, capture_output=True)
 
 
@@ -170,8 +177,10 @@ def test_a_valid_signature_by_the_expected_key_installs(tmp_path: Path, served, 
     run = run_script(script, tmp_path / "a", env(served))
     assert run.returncode == 0, run.stderr
     assert f"PGP signature verified (key {signing_key['fingerprint']})" in run.stderr
-    assert any(c.endswith("awscli-exe-linux-x86_64.zip.sig") for c in run.calls if c.startswith("curl"))
-    assert any(c.endswith(KEY_URL) for c in run.calls if c.startswith("curl"))
+    curls = [c for c in run.calls if c.startswith("curl")]
+    # The zip may take ten minutes a try; the few-KB signature and key one minute, so a slow server cannot hold a boot.
+    assert [c.split("--max-time ")[1].split()[0] for c in curls] == ["600", "60", "60"], curls
+    assert curls[1].endswith("awscli-exe-linux-x86_64.zip.sig") and curls[2].endswith(KEY_URL)
 
 
 def test_a_key_file_that_is_not_a_key_is_refused(tmp_path: Path, served, signing_key) -> None:
@@ -230,6 +239,19 @@ def test_a_signature_by_a_revoked_key_is_refused(tmp_path: Path, served, tmp_pat
     assert not (run.root / "usr/local/aws-cli").exists()
 
 
+def test_a_signature_by_a_key_that_has_since_expired_is_accepted(tmp_path: Path, served, tmp_path_factory) -> None:
+    # Made and used in January 2020, valid for a day: expired now. AWS extends its key's expiry from time to time,
+    # so a stale copy must not stop the nodes; the pinned fingerprint is the trust.
+    key = new_key(tmp_path_factory.mktemp("expired"), "Expired Signer <expired@example.com>", expire="1d",
+                  at="20200101T120000!")
+    sign(key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text(key["public"])
+    run = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=key["fingerprint"]), tmp_path, env(served))
+    assert run.returncode == 0, run.stderr
+    assert f"note: the copy of key {key['fingerprint']} from {KEY_URL} has expired; signature accepted" in run.stderr
+    assert (run.root / AWS_CLI_PATH.lstrip("/")).exists()
+
+
 # ---------------------------------------------------------------- Cromwell's fetch-and-run script
 
 
@@ -266,16 +288,28 @@ def test_fetch_and_run_runs_the_task_script_cromwell_stored_and_returns_its_stat
     assert result.returncode == 3, result.stderr
     assert result.stdout == "task ran with 0 args\n"
     assert (tmp_path / "cli.log").read_text().startswith("s3 cp --no-progress s3://scripts-bucket/scripts/0123abcd ")
-    assert not list(tmp_path.glob("fetch_and_run.??????")), "the downloaded script is removed"
+
+
+def test_fetch_and_run_hands_its_process_to_the_task_so_a_stop_signal_reaches_it(tmp_path: Path) -> None:
+    script, environment = _container(tmp_path, "#!/bin/bash\necho \"task pid $$\"\n")
+    # The shell that starts the script prints its pid, then becomes the script; with exec the task reports the same.
+    probe = subprocess.run(["bash", "-c", f'echo "shell pid $$"; exec {script}'], env=environment,
+                           capture_output=True, text=True)
+    assert probe.returncode == 0, probe.stderr
+    shell, task = (line.rsplit(" ", 1)[1] for line in probe.stdout.splitlines())
+    assert shell == task, probe.stdout
 
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"BATCH_FILE_TYPE": "zip"}, "BATCH_FILE_TYPE is 'zip'; only 'script'"),
     ({"BATCH_FILE_S3_URL": "https://example.com/x.sh"}, "expected s3://bucket/key"),
     ({"BATCH_FILE_S3_URL": "s3://scripts-bucket/scripts/missing"}, "could not download s3://scripts-bucket/scripts/missing"),
+    ({"NO_CLI": "1"}, "no AWS CLI at"),
 ])
 def test_fetch_and_run_refuses_what_it_cannot_run(tmp_path: Path, change: dict[str, str], message: str) -> None:
     script, environment = _container(tmp_path, "#!/bin/bash\ntouch ran\n")
+    if change.pop("NO_CLI", None):
+        (tmp_path / "aws-cli" / "aws").unlink()  # the node's /usr/local/aws-cli not mounted
     result = subprocess.run(["/bin/bash", "-c", str(script)], env={**environment, **change}, capture_output=True,
                             text=True, cwd=tmp_path)
     assert result.returncode != 0 and message in result.stderr

@@ -59,7 +59,8 @@ def ref(built: Built, construct: Any) -> dict[str, str]:
 def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
     topic = ref(bursting, bursting.monitoring.topic)
     memorydb = {f"MemoryDb{m}" for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
-    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures",
+    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "EventDeliveryFailures",
+                                               "NodeBootFailures",
                                                "ServerSystemCheck", "ServerInstanceCheck", "EfsIoLimit", "EfsBurstCredits", *memorydb}
     for name in bursting.monitoring.alarms:
         assert topic in alarm(bursting, name)["AlarmActions"], name
@@ -102,25 +103,41 @@ def test_failed_jobs_rule_matches_failed_jobs_of_this_deployments_queues_only(bu
         assert [(t["Arn"], t["RoleArn"]) for t in rule["Properties"]["Targets"]] == [(topic, role)]
 
 
-def test_the_event_topic_is_encrypted_and_only_the_publisher_role_may_use_it(bursting: Built) -> None:
-    topic = bursting.resources("AWS::SNS::Topic")[bursting.stack.get_logical_id(bursting.monitoring.event_topic.node.default_child)]
+def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_not_a_resource_policy(bursting: Built) -> None:
+    topics = bursting.resources("AWS::SNS::Topic")
+    topic = topics[bursting.stack.get_logical_id(bursting.monitoring.event_topic.node.default_child)]
     key = topic["Properties"]["KmsMasterKeyId"]
-    assert key == bursting.resources("AWS::SNS::Topic")[bursting.stack.get_logical_id(
-        bursting.monitoring.topic.node.default_child)]["Properties"]["KmsMasterKeyId"], "the alarm topic's key"
+    assert key == topics[bursting.stack.get_logical_id(bursting.monitoring.topic.node.default_child)]["Properties"]["KmsMasterKeyId"]
     publisher = bursting.stack.get_logical_id(bursting.monitoring.node.find_child("EventPublisher").node.default_child)
     role = bursting.resources("AWS::IAM::Role")[publisher]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}]
     policy = next(p["Properties"] for p in bursting.resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": publisher}])
-    statements = policy["PolicyDocument"]["Statement"]
-    assert {(json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in statements} == {
+    assert {(json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in policy["PolicyDocument"]["Statement"]} == {
         ('"sns:Publish"', json.dumps(ref(bursting, bursting.monitoring.event_topic))),
         ('["kms:Decrypt", "kms:GenerateDataKey*"]', json.dumps(key)),
     }
-    # Nothing outside the stack is let in by a resource policy.
-    for policy in bursting.resources("AWS::SNS::TopicPolicy").values():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            assert statement["Effect"] == "Deny" or statement.get("Principal") != {"Service": "events.amazonaws.com"}
+    # No resource policy names the EventBridge principal: the event topic's policy only refuses non-TLS publishing,
+    # and the key's policy names the account and CloudWatch alarms only.
+    topic_policy = next(p["Properties"] for p in bursting.resources("AWS::SNS::TopicPolicy").values()
+                        if p["Properties"]["Topics"] == [ref(bursting, bursting.monitoring.event_topic)])
+    assert [(s["Effect"], s["Condition"]) for s in topic_policy["PolicyDocument"]["Statement"]] == [
+        ("Deny", {"Bool": {"aws:SecureTransport": "false"}})]
+    key_id = key["Fn::GetAtt"][0]
+    principals = [s["Principal"] for s in bursting.resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]]
+    assert "events.amazonaws.com" not in json.dumps(principals) and "cloudwatch.amazonaws.com" in json.dumps(principals)
+
+
+def test_events_the_rules_cannot_deliver_raise_an_alarm(bursting: Built) -> None:
+    props = alarm(bursting, "EventDeliveryFailures")
+    expression = next(m for m in props["Metrics"] if "Expression" in m)["Expression"]
+    failed = [m for m in props["Metrics"] if "MetricStat" in m]
+    assert expression == " + ".join(f"FILL({m['Id']}, 0)" for m in failed)
+    rules = {bursting.stack.get_logical_id(r.node.default_child) for r in bursting.monitoring._event_rules}
+    assert len(rules) == 3
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in failed} == {"FailedInvocations"}
+    assert {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for m in failed} == rules
+    assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
 
 
 def test_boot_failures_are_counted_by_a_metric_filter_on_the_boot_log_group(bursting: Built) -> None:
@@ -157,7 +174,7 @@ def test_efs_alarms_only_where_they_apply(bursting: Built, elastic: tuple[Monito
     assert (io["Period"], io["EvaluationPeriods"]) == (300, 3)
     fs = ref(bursting, bursting.stack.node.find_child("Storage").file_system)
     assert io["Dimensions"] == credits["Dimensions"] == [{"Name": "FileSystemId", "Value": fs}]
-    assert set(elastic[0].alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions"}
+    assert set(elastic[0].alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "EventDeliveryFailures"}
 
 
 def test_memorydb_alarms_take_the_busiest_node_of_the_clusters(bursting: Built) -> None:
