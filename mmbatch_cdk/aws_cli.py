@@ -17,8 +17,6 @@ install runs from a user-data part rendered from ``user_data/aws_cli_install.sh`
 
 from __future__ import annotations
 
-import base64
-import gzip
 import re
 from dataclasses import dataclass
 from typing import Mapping, Optional, Union
@@ -29,6 +27,7 @@ __all__ = [
     "AWS_CLI_DEFAULT_KEY_SOURCE",
     "AWS_CLI_DEFAULT_SOURCE",
     "AWS_CLI_DIR",
+    "AWS_CLI_KEY_WARNING",
     "AWS_CLI_PATH",
     "AWS_CLI_PGP_FINGERPRINT",
     "AwsCliInstall",
@@ -54,8 +53,14 @@ AWS_CLI_DEFAULT_KEY_SOURCE = f"https://keyserver.ubuntu.com/pks/lookup?op=get&se
 """Where nodes fetch the AWS CLI Team key by default: the Ubuntu keyserver's HKP lookup of the pinned fingerprint. The
 keyserver only carries the key; what is trusted is the fingerprint, which the signature's key must have."""
 
+AWS_CLI_KEY_WARNING = "mmbatch:awsCliKeyFromInternet"
+"""Warning id: the zip comes from S3 (subnets without internet, presumably) but the key from the keyserver."""
+
 FETCH_AND_RUN_PATH = "/usr/local/bin/fetch_and_run.sh"
 """Where Cromwell's AWS Batch backend expects the fetch-and-run script on the host."""
+
+_FETCH_AND_RUN_MARKER = "@FETCH_AND_RUN_SCRIPT@"
+"""The line of ``aws_cli_install.sh`` that :func:`aws_cli_install_script` replaces with the rendered script."""
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
@@ -106,7 +111,7 @@ def aws_cli_install_script(
             "the AWS CLI install needs a way to verify the download: set awsCliSha256X86 / awsCliSha256Arm64 "
             "(pin a versioned zip) or awsCliPgpKeySource (where the AWS CLI Team key is kept)"
         )
-    return render(
+    script = render(
         "aws_cli_install.sh",
         {
             "FATAL_SHUTDOWN_MINUTES": 1,
@@ -118,10 +123,10 @@ def aws_cli_install_script(
             "AWS_CLI_PGP_KEY_SOURCE": pgp_key_source or "",
             "AWS_CLI_PGP_FINGERPRINT": fingerprint,
             "FETCH_AND_RUN_PATH": FETCH_AND_RUN_PATH,
-            # gzip + base64: the script travels as one small opaque word, its own quotes and $ untouched by shell quoting
-            "FETCH_AND_RUN_GZIP_BASE64": base64.b64encode(gzip.compress(fetch_and_run_script().encode(), 9, mtime=0)).decode(),
         },
     )
+    # The script goes in as a quoted here-document, so none of its $ or quotes is expanded on the way.
+    return script.replace(_FETCH_AND_RUN_MARKER, fetch_and_run_script().rstrip("\n"))
 
 
 def fetch_and_run_script() -> str:
@@ -154,6 +159,16 @@ class AwsCliInstall:
             source=self.source, sha256_x86_64=self.sha256_x86_64, sha256_aarch64=self.sha256_aarch64,
             pgp_key_source=self.pgp_key_source, pgp_fingerprint=self.pgp_fingerprint, node_settings=node_settings,
         )
+
+    def key_from_internet_warning(self) -> Optional[str]:
+        """Why this install probably cannot verify on subnets without internet, or None: an ``s3://`` zip with the key
+        still from the keyserver (:data:`AWS_CLI_DEFAULT_KEY_SOURCE`)."""
+        if not (self.source.startswith("s3://") and self.pgp_key_source == AWS_CLI_DEFAULT_KEY_SOURCE):
+            return None
+        return ("The AWS CLI zip comes from S3 (awsCliSource), but nodes still fetch the AWS CLI Team key from "
+                "keyserver.ubuntu.com (the awsCliPgpKeySource default), which subnets without internet cannot reach: copy "
+                "the key to S3 and set awsCliPgpKeySource=s3://... (AwsCliInstall(pgp_key_source=...)), or set it to none "
+                "with a checksum per architecture. To accept this, pass -c acknowledge=awsCliKeyFromInternet.")
 
     def s3_objects(self) -> list[str]:
         """``bucket/key`` of every S3 object a node reads: the zip of either architecture, its signature, the key."""

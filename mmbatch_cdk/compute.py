@@ -17,7 +17,7 @@ from constructs import Construct
 
 from . import rules
 from .agent import AgentInstaller
-from .aws_cli import AwsCliInstall
+from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .nag import acknowledge_compliance
@@ -173,6 +173,9 @@ class BatchCompute(Construct):
         if node.aws_cli is not None:
             add_script(user_data, node.aws_cli.script(node.boot_settings))
             self._grant_aws_cli_read(node.aws_cli)
+            key_warning = node.aws_cli.key_from_internet_warning()
+            if key_warning:
+                cdk.Annotations.of(self).add_warning_v2(AWS_CLI_KEY_WARNING, key_warning)
 
         self.launch_template = ec2.LaunchTemplate(
             self,

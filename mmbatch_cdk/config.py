@@ -29,7 +29,7 @@ from .durations import duration_seconds
 from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
-from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_PATH, FETCH_AND_RUN_PATH
+from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_KEY_WARNING, AWS_CLI_PATH, FETCH_AND_RUN_PATH
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 
@@ -615,7 +615,7 @@ _ACKNOWLEDGEABLE = {
     "juicefsBuffer": "a JuiceFS buffer smaller than the uploads in flight",
     "privateOnlyExistingVpc": "privateOnly with an existing VPC",
     "adminCidrWide": "a private adminCidr wider than /16",
-    "awsCliKeyFromInternet": "an s3:// awsCliSource with the AWS CLI key still from the keyserver",
+    AWS_CLI_KEY_WARNING.partition(":")[2]: "an s3:// awsCliSource with the AWS CLI key still from the keyserver",
     CHECKPOINT_TIME_WARNING.partition(":")[2]: "instance types that may not finish a checkpoint within the Spot notice",
     MMAB_SOURCE_WARNING.partition(":")[2]: "no MMAB install source",
 }
@@ -879,12 +879,6 @@ def _warnings(config: MmBatchConfig) -> list[ConfigWarning]:
             "privateOnlyExistingVpc",
             "privateOnly with vpcId: the management server gets no public IP, but compute nodes get one whenever "
             "your subnets assign public IPs on launch, which this app does not change; give private subnets in subnetIds."))
-    if config.installs_aws_cli and v["awsCliSource"].startswith("s3://") and "awsCliPgpKeySource" not in config.given:
-        notes.append(ConfigWarning(
-            "awsCliKeyFromInternet",
-            "awsCliSource is in S3, but nodes still fetch the AWS CLI Team key from keyserver.ubuntu.com (the "
-            "awsCliPgpKeySource default), which subnets without internet cannot reach: copy the key to S3 and set "
-            "awsCliPgpKeySource=s3://..., or set awsCliPgpKeySource=none with a checksum per architecture."))
     if v["adminCidr"]:
         network = ipaddress.ip_network(v["adminCidr"])
         if not network.is_global and network.prefixlen < (16 if network.version == 4 else 48):

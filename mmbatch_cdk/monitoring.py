@@ -304,15 +304,13 @@ class Monitoring(Construct):
             "publish to the event topic and use of its key, nothing else.",
         )
 
-        # Invocations count failed deliveries too, so the alarms above hold even if the topic cannot be reached; this one
-        # says when the event topic's subscribers miss events (EventBridge sends FailedInvocations only when not zero).
-        failed = {f"r{i}": cloudwatch.Metric(namespace="AWS/Events", metric_name="FailedInvocations", statistic="Sum",
-                                              period=cdk.Duration.minutes(5), dimensions_map={"RuleName": rule.rule_name})
-                  for i, rule in enumerate(self._event_rules)}
-        alarm("EventDeliveryFailures",
-              cloudwatch.MathExpression(expression=" + ".join(f"FILL({m}, 0)" for m in failed), using_metrics=failed,
-                                        period=cdk.Duration.minutes(5), label="Events not delivered to the event topic"),
-              1, "EventBridge could not publish job or Spot events to the event topic (its subscribers miss them)")
+        # Invocations count failed deliveries too, so the alarms above hold even if the topic cannot be reached; these
+        # say when the event topic's subscribers miss events (EventBridge sends FailedInvocations only when not zero).
+        for counted, rule in zip(("FailedJobs", "RunnableCancellations", "SpotInterruptions"), self._event_rules):
+            alarm(f"{counted}Delivery",
+                  cloudwatch.Metric(namespace="AWS/Events", metric_name="FailedInvocations", statistic="Sum",
+                                    period=cdk.Duration.minutes(5), dimensions_map={"RuleName": rule.rule_name}),
+                  1, f"EventBridge could not publish {counted} events to the event topic (its subscribers miss them)")
 
         self.boot_failures: Optional[cloudwatch.Metric] = None
         """Nodes whose boot failed closed (Sum per 5 minutes), when a boot log group is given."""

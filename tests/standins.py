@@ -27,6 +27,8 @@ STANDINS: dict[str, str] = {
     # sleep: returns at once, moving the stand-in clock on.
     "sleep": 'echo $(($(cat "$STANDIN_CLOCK") + $1)) >"$STANDIN_CLOCK"\n',
     "dnf": "",
+    # timeout: recorded (so tests see each bound), then the real one.
+    "timeout": 'PATH="$(dirname "$0"):$PATH" exec /usr/bin/timeout "$@"\n',
     # mount: fails $STANDIN_MOUNT_FAILS times, then succeeds.
     "mount": (
         'c="$STANDIN_LOG.mount"; n=$(cat "$c" 2>/dev/null || echo 0); echo $((n + 1)) >"$c"\n'

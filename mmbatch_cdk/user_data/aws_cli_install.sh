@@ -16,13 +16,16 @@ MMB_LOG=/var/log/mmbatch/boot.log
 # A node that was to carry the CLI and cannot is a failed boot (node_lib.sh): Nextflow's jobs would fail without it.
 # shellcheck source=node_lib.sh
 . "$(dirname "$0")/node_lib.sh"
-: "${AWS_CLI_SOURCE:?}" "${AWS_CLI_DIR:?}" "${AWS_CLI_PGP_FINGERPRINT:?}" "${FETCH_AND_RUN_PATH:?}" "${FETCH_AND_RUN_GZIP_BASE64:?}"
+: "${AWS_CLI_SOURCE:?}" "${AWS_CLI_DIR:?}" "${AWS_CLI_PGP_FINGERPRINT:?}" "${FETCH_AND_RUN_PATH:?}"
 AWS_CLI_SHA256_X86_64="${AWS_CLI_SHA256_X86_64:-}"
 AWS_CLI_SHA256_AARCH64="${AWS_CLI_SHA256_AARCH64:-}"
 AWS_CLI_PGP_KEY_SOURCE="${AWS_CLI_PGP_KEY_SOURCE:-}"
 
 mkdir -p "$(dirname "$MMB_ROOT$FETCH_AND_RUN_PATH")"
-base64 -d <<<"$FETCH_AND_RUN_GZIP_BASE64" | gunzip >"$MMB_ROOT$FETCH_AND_RUN_PATH.new"
+# aws_cli.py puts user_data/fetch_and_run.sh (rendered) in place of the marker line below.
+cat >"$MMB_ROOT$FETCH_AND_RUN_PATH.new" <<'FETCH_AND_RUN'
+@FETCH_AND_RUN_SCRIPT@
+FETCH_AND_RUN
 chmod 0755 "$MMB_ROOT$FETCH_AND_RUN_PATH.new"
 mv -f "$MMB_ROOT$FETCH_AND_RUN_PATH.new" "$MMB_ROOT$FETCH_AND_RUN_PATH"
 mmb_log "wrote $FETCH_AND_RUN_PATH (Cromwell's AWS Batch backend runs it in job containers)"
@@ -52,7 +55,7 @@ trap 'status=$?; rm -rf "$work"; mmb_node_exit "$status"' EXIT
 # given up after SECONDS (default 600, for the ~60 MB zip; the signature and the key take 60).
 fetch() {
   case "$1" in
-    s3://*) timeout "${3:-600}" aws s3 cp --only-show-errors "$1" "$2" ;;
+    s3://*) timeout -k 10 "${3:-600}" aws s3 cp --only-show-errors "$1" "$2" ;;
     https://*) curl -fsSL --proto '=https' --connect-timeout 10 --max-time "${3:-600}" -o "$2" "$1" ;;
     *) return 2 ;;
   esac

@@ -26,6 +26,15 @@ esac
 script="$(mktemp "${TMPDIR:-/tmp}/fetch_and_run.XXXXXX")"
 # The CLI retries within its own bounds (Cromwell sets AWS_MAX_ATTEMPTS and AWS_RETRY_MODE in the job).
 "$AWS_CLI_BIN" s3 cp --no-progress "$BATCH_FILE_S3_URL" "$script" >&2 || fail "could not download $BATCH_FILE_S3_URL"
-# exec: the task becomes the container's main process, so it gets the SIGTERM that stopping the job sends (this
-# shell would not pass it on) and its exit status is the job's. The script stays in the container's /tmp.
-exec bash "$script" "$@"
+# In the job's container this shell is PID 1, and the kernel delivers to PID 1 only the signals it handles: so it
+# runs the task as a child, passes on the SIGTERM that stopping the job sends, and returns the task's exit status.
+bash "$script" "$@" &
+task=$!
+trap 'kill -TERM "$task" 2>/dev/null || true' TERM
+status=0
+wait "$task" || status=$?
+while kill -0 "$task" 2>/dev/null; do  # a signal interrupted the wait; the task is still running
+  status=0
+  wait "$task" || status=$?
+done
+exit "$status"

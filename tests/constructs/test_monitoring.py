@@ -59,8 +59,8 @@ def ref(built: Built, construct: Any) -> dict[str, str]:
 def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
     topic = ref(bursting, bursting.monitoring.topic)
     memorydb = {f"MemoryDb{m}" for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
-    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "EventDeliveryFailures",
-                                               "NodeBootFailures",
+    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures",
+                                               "FailedJobsDelivery", "RunnableCancellationsDelivery", "SpotInterruptionsDelivery",
                                                "ServerSystemCheck", "ServerInstanceCheck", "EfsIoLimit", "EfsBurstCredits", *memorydb}
     for name in bursting.monitoring.alarms:
         assert topic in alarm(bursting, name)["AlarmActions"], name
@@ -128,16 +128,16 @@ def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_not_a_re
     assert "events.amazonaws.com" not in json.dumps(principals) and "cloudwatch.amazonaws.com" in json.dumps(principals)
 
 
-def test_events_the_rules_cannot_deliver_raise_an_alarm(bursting: Built) -> None:
-    props = alarm(bursting, "EventDeliveryFailures")
-    expression = next(m for m in props["Metrics"] if "Expression" in m)["Expression"]
-    failed = [m for m in props["Metrics"] if "MetricStat" in m]
-    assert expression == " + ".join(f"FILL({m['Id']}, 0)" for m in failed)
-    rules = {bursting.stack.get_logical_id(r.node.default_child) for r in bursting.monitoring._event_rules}
-    assert len(rules) == 3
-    assert {m["MetricStat"]["Metric"]["MetricName"] for m in failed} == {"FailedInvocations"}
-    assert {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for m in failed} == rules
-    assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+@pytest.mark.parametrize("name, rule", [
+    ("FailedJobsDelivery", "FailedJobsRule"),
+    ("RunnableCancellationsDelivery", "RunnableCancellationsRule"),
+    ("SpotInterruptionsDelivery", "SpotInterruptionsRule"),
+])
+def test_events_a_rule_cannot_deliver_raise_its_alarm(bursting: Built, name: str, rule: str) -> None:
+    props = alarm(bursting, name)
+    assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"]) == ("AWS/Events", "FailedInvocations", "Sum", 300)
+    assert props["Dimensions"] == [{"Name": "RuleName", "Value": ref(bursting, bursting.monitoring.node.find_child(rule))}]
+    assert (props["Threshold"], props["ComparisonOperator"], props["TreatMissingData"]) == (1, "GreaterThanOrEqualToThreshold", "notBreaching")
 
 
 def test_boot_failures_are_counted_by_a_metric_filter_on_the_boot_log_group(bursting: Built) -> None:
@@ -174,7 +174,8 @@ def test_efs_alarms_only_where_they_apply(bursting: Built, elastic: tuple[Monito
     assert (io["Period"], io["EvaluationPeriods"]) == (300, 3)
     fs = ref(bursting, bursting.stack.node.find_child("Storage").file_system)
     assert io["Dimensions"] == credits["Dimensions"] == [{"Name": "FileSystemId", "Value": fs}]
-    assert set(elastic[0].alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "EventDeliveryFailures"}
+    assert set(elastic[0].alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "FailedJobsDelivery",
+                                      "RunnableCancellationsDelivery", "SpotInterruptionsDelivery"}
 
 
 def test_memorydb_alarms_take_the_busiest_node_of_the_clusters(bursting: Built) -> None:

@@ -222,12 +222,3 @@ def test_nodes_install_the_aws_cli_by_default_checked_against_aws_signing_key() 
     checksums_only = MmBatchConfig.from_mapping({"awsCliPgpKeySource": "none", "awsCliSha256X86": "d" * 64})
     assert checksums_only.props("awscli")["pgp_key_source"] is None
     assert MmBatchConfig.from_mapping({"awsCli": "false"}).installs_aws_cli is False
-
-
-def test_an_s3_cli_source_with_the_key_still_from_the_keyserver_is_warned_about() -> None:
-    s3 = {"awsCliSource": "s3://my-artifacts/awscli-exe-linux-{arch}.zip"}
-    warned = MmBatchConfig.from_mapping(s3).warnings
-    assert [w.id for w in warned] == ["awsCliKeyFromInternet"]
-    assert "set awsCliPgpKeySource=s3://" in warned[0].message
-    assert not MmBatchConfig.from_mapping({**s3, "awsCliPgpKeySource": "s3://my-artifacts/aws-cli-team.asc"}).warnings
-    assert not MmBatchConfig.from_mapping({**s3, "acknowledge": "awsCliKeyFromInternet"}).warnings
