@@ -243,13 +243,18 @@ def test_a_signature_by_a_revoked_key_is_refused(tmp_path: Path, served, tmp_pat
     assert not (run.root / "usr/local/aws-cli").exists()
 
 
-def test_a_signature_by_a_key_that_has_since_expired_is_accepted(tmp_path: Path, served, tmp_path_factory) -> None:
-    # Made and used in January 2020, valid for a day: expired now. AWS extends its key's expiry from time to time,
-    # so a stale copy must not stop the nodes; the pinned fingerprint is the trust.
-    key = new_key(tmp_path_factory.mktemp("expired"), "Expired Signer <expired@example.com>", expire="1d",
-                  at="20200101T120000!")
-    sign(key, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
-    (Path(served["dir"]) / "aws-cli-team.asc").write_text(key["public"])
+def test_a_stale_copy_of_a_key_whose_expiry_was_extended_is_accepted(tmp_path: Path, served, tmp_path_factory) -> None:
+    # AWS extends its key's expiry from time to time; a keyserver copy from before an extension has expired, yet
+    # signatures made under the extension are good. Made on 1 January 2020 for a day; the copy served is that one.
+    home = tmp_path_factory.mktemp("expired")
+    key = new_key(home, "Expiring Signer <expiring@example.com>", expire="1d", at="20200101T120000!")
+    stale_copy = key["public"]
+    # On 5 January (expired by then) the owner extends it by a year and signs the zip.
+    later = "20200105T120000!"
+    subprocess.run(["gpg", "--batch", "--faked-system-time", later, "--passphrase", "", "--quick-set-expire",
+                    key["fingerprint"], "1y"], env={**os.environ, "GNUPGHOME": str(home)}, check=True, capture_output=True)
+    sign({**key, "at": later}, Path(served["dir"]) / "awscli-exe-linux-x86_64.zip")
+    (Path(served["dir"]) / "aws-cli-team.asc").write_text(stale_copy)
     run = run_script(aws_cli_install_script(pgp_key_source=KEY_URL, pgp_fingerprint=key["fingerprint"]), tmp_path, env(served))
     assert run.returncode == 0, run.stderr
     assert f"note: the copy of key {key['fingerprint']} from {KEY_URL} has expired; signature accepted" in run.stderr
