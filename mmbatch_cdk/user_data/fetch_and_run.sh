@@ -23,14 +23,16 @@ case "${BATCH_FILE_S3_URL:-}" in
 esac
 [ -x "$AWS_CLI_BIN" ] || fail "no AWS CLI at $AWS_CLI_BIN: is the node's /usr/local/aws-cli mounted?"
 
+# In the job's container this shell is PID 1, and the kernel delivers to PID 1 only the signals it handles: so it
+# handles the SIGTERM that stopping the job sends, from the start. Before the task runs it just stops; after, it
+# passes the signal to the task, which it runs as a child, and returns the task's exit status.
+task=""
+trap 'if [ -n "$task" ]; then kill -TERM "$task" 2>/dev/null || true; else exit 143; fi' TERM
 script="$(mktemp "${TMPDIR:-/tmp}/fetch_and_run.XXXXXX")"
 # The CLI retries within its own bounds (Cromwell sets AWS_MAX_ATTEMPTS and AWS_RETRY_MODE in the job).
 "$AWS_CLI_BIN" s3 cp --no-progress "$BATCH_FILE_S3_URL" "$script" >&2 || fail "could not download $BATCH_FILE_S3_URL"
-# In the job's container this shell is PID 1, and the kernel delivers to PID 1 only the signals it handles: so it
-# runs the task as a child, passes on the SIGTERM that stopping the job sends, and returns the task's exit status.
 bash "$script" "$@" &
 task=$!
-trap 'kill -TERM "$task" 2>/dev/null || true' TERM
 status=0
 wait "$task" || status=$?
 while kill -0 "$task" 2>/dev/null; do  # a signal interrupted the wait; the task is still running
