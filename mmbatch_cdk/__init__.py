@@ -1,6 +1,6 @@
 """mmbatch-cdk: AWS CDK constructs and app that deploy Memory Machine Batch (MMBatch) on AWS."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 """The package version; pyproject.toml reads it from here (see CHANGELOG.md for what each one holds)."""
 
 from .agent import AgentInstaller
@@ -16,7 +16,7 @@ from .monitoring import Monitoring, apply_runnable_time_limits, runnable_time_li
 from .multi_queue import DEFAULT_QUEUES, MultiQueue, QueueSpec
 from .network import Network
 from .node_settings import NodeSettings
-from .stacks import MmBatchEfsStack, MmBatchJuiceFsStack, MmBatchStack
+from .stacks import MmBatchStack
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 from .template_validation import register_template_validation
 
@@ -36,8 +36,6 @@ __all__ = [
     "MonthlyBudget",
     "MmBatchConfig",
     "MmBatchDeployment",
-    "MmBatchEfsStack",
-    "MmBatchJuiceFsStack",
     "MmBatchStack",
     "MultiQueue",
     "Network",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import aws_cdk as cdk
 import jsii
@@ -26,9 +24,6 @@ from .storage.base import CheckpointStorage
 from .session_manager import grant_session_manager
 from .subnets import select_subnets
 from .user_data import add_script, render
-
-if TYPE_CHECKING:
-    from .management_server import ManagementServer
 
 __all__ = ["BatchCompute", "CHECKPOINT_TIME_WARNING", "DEFAULT_INSTANCE_TYPES"]
 
@@ -71,8 +66,7 @@ class BatchCompute(Construct):
         *,
         vpc: ec2.IVpc,
         storage: CheckpointStorage,
-        agent: Optional[AgentInstaller] = None,
-        management_server: Optional["ManagementServer"] = None,
+        agent: AgentInstaller,
         instance_types: Optional[Sequence[str]] = None,
         min_vcpus: int = 0,
         max_vcpus: int = 256,
@@ -81,10 +75,6 @@ class BatchCompute(Construct):
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         priority: int = 1,
         node_settings: Optional[NodeSettings] = None,
-        root_volume_gib: Optional[int] = None,
-        ecs_stop_timeout: Optional[str] = None,
-        ecs_start_timeout: Optional[str] = None,
-        ecs_create_timeout: Optional[str] = None,
         job_log_group: Optional[logs.ILogGroup] = None,
         log_encryption_key: Optional[kms.IKey] = None,
         instance_tags: Optional[Mapping[str, str]] = None,
@@ -92,10 +82,7 @@ class BatchCompute(Construct):
         """
         :param vpc: the VPC of the nodes.
         :param storage: checkpoint storage the nodes mount (EFS or JuiceFS); its mount script runs first at boot.
-        :param agent: where nodes fetch the MMBatch agent installer (``ManagementServer.agent_installer``).
-            Default: none; then ``management_server`` is required.
-        :param management_server: deprecated, use ``agent``: the server to install from, wired to the nodes and
-            the storage here, as before. Default: none.
+        :param agent: where nodes fetch the MMBatch agent installer (``ManagementServer.agent_installer``). Required.
         :param instance_types: instance types or families (or an AWS Batch keyword such as ``optimal``), one CPU
             architecture, GPU types of one model only. Default: m6i.large ... m6i.16xlarge.
         :param min_vcpus: vCPUs kept running. Default: 0.
@@ -105,29 +92,61 @@ class BatchCompute(Construct):
         :param security_groups: extra security groups for the nodes. Default: none.
         :param priority: the job queue's priority (higher runs first). Default: 1.
         :param node_settings: root volume, ECS timeouts and Spot, shared with other queues. Default: ``NodeSettings()``.
-        :param root_volume_gib: deprecated, use ``node_settings``. Default: none.
-        :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
-        :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
-        :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
         :param job_log_group: log group for job logs. Default: a new one, kept ``node_settings.job_log_retention``.
-                :param log_encryption_key: customer-managed key of a new job log group (its key policy must admit CloudWatch
+        :param log_encryption_key: customer-managed key of a new job log group (its key policy must admit CloudWatch
             Logs). Default: none (CloudWatch Logs' own encryption).
         :param instance_tags: tags AWS Batch puts on the instances it launches (``ComputeResources.Tags``), for
             example the queue a drill or a cost report selects by. Default: none.
         """
         super().__init__(scope, id)
-        node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
-        agent = _agent_of(self, agent, management_server)
+        node = node_settings or NodeSettings()
         types = tuple(instance_types or DEFAULT_INSTANCE_TYPES)
         self._validate(types, min_vcpus, max_vcpus, node, storage)
-        use_spot = node.spot if spot is None else spot
+
+        self.architecture = architecture(types[0])
+        """CPU architecture of the nodes (``x86_64`` or ``arm64``)."""
+        self.instance_types = types
+        """The instance types or families the environment launches."""
+        self.gpu = all(is_gpu(t) for t in types)
+        """True when the queue runs GPU instances (and so the NVIDIA image)."""
 
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description="MMBatch compute nodes (no ingress)", allow_all_outbound=True
         )
         """The nodes' own security group; it admits nothing, storage and the server admit it."""
         self._connections = ec2.Connections(security_groups=[self.security_group])
-        self.role = iam.Role(
+        self.role = self._node_role()
+        """The node instance role."""
+        self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
+            self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+        """Log group for job logs (name it in job definitions' awslogs options)."""
+        self.launch_template = self._launch_template(self._user_data(node, storage, agent), node, storage)
+        """The nodes' launch template."""
+        self.compute_environment = self._compute_environment(
+            vpc, vpc_subnets, types, node.spot if spot is None else spot, min_vcpus, max_vcpus, security_groups
+        )
+        """The managed compute environment (no custom name, so CloudFormation can replace it)."""
+        self._instance_tags: dict[str, str] = {}
+        self.tag_instances(instance_tags or {})
+        self._start_nodes_after(vpc, vpc_subnets, agent)
+        self.job_queue = batch.JobQueue(
+            self,
+            "JobQueue",
+            priority=priority,
+            compute_environments=[batch.OrderedComputeEnvironment(compute_environment=self.compute_environment, order=1)],
+        )
+        """The job queue that feeds the compute environment."""
+
+        warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description)
+        if warning:
+            cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
+        self._acknowledge_findings(None if job_log_group else self.job_log_group, log_encryption_key)
+
+    def _node_role(self) -> iam.Role:
+        """The instance role: the ECS agent's managed policy and Session Manager; storage and logs grant to it later."""
+        role = iam.Role(
             self,
             "InstanceRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
@@ -136,16 +155,12 @@ class BatchCompute(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
             ],
         )
-        """The node instance role."""
-        grant_session_manager(self.role)
+        grant_session_manager(role)
+        return role
 
-        self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
-            self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        )
-        """Log group for job logs (name it in job definitions' awslogs options)."""
-
-        # The storage part runs first and installs the ECS gate before anything else; see README "Compute node boot".
+    def _user_data(self, node: NodeSettings, storage: CheckpointStorage, agent: AgentInstaller) -> ec2.MultipartUserData:
+        """The boot parts, in order: log shipping, the storage mount (which installs the ECS gate), the node
+        bootstrap (ECS settings, agent install), the AWS CLI. See README "Compute node boot"."""
         user_data = ec2.MultipartUserData()
         if node.log_shipping is not None:
             # First, so that the logs of a boot that fails later still reach CloudWatch.
@@ -176,8 +191,13 @@ class BatchCompute(Construct):
             key_warning = node.aws_cli.key_from_internet_warning()
             if key_warning:
                 cdk.Annotations.of(self).add_warning_v2(AWS_CLI_KEY_WARNING, key_warning)
+        return user_data
 
-        self.launch_template = ec2.LaunchTemplate(
+    def _launch_template(
+        self, user_data: ec2.MultipartUserData, node: NodeSettings, storage: CheckpointStorage
+    ) -> ec2.LaunchTemplate:
+        """IMDSv2 with one hop, an encrypted gp3 root volume sized for the node and its storage's cache."""
+        template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
             require_imdsv2=True,
@@ -197,23 +217,29 @@ class BatchCompute(Construct):
                 )
             ],
         )
-        """The nodes' launch template."""
         # aws-ec2 names a launch template after its construct path. CDK leaves "Default" ids out of logical ids
         # (the stack composes through an MmBatchDeployment with that id); leave them out of this name too.
-        visible_path = "/".join(part for part in self.launch_template.node.path.split("/") if part != "Default")
-        cdk.Tags.of(self.launch_template).add("Name", visible_path)
+        visible_path = "/".join(part for part in template.node.path.split("/") if part != "Default")
+        cdk.Tags.of(template).add("Name", visible_path)
+        return template
 
-        self.architecture = architecture(types[0])
-        """CPU architecture of the nodes (``x86_64`` or ``arm64``)."""
-        self.instance_types = types
-        """The instance types or families the environment launches."""
-        self.gpu = all(is_gpu(t) for t in types)
-        """True when the queue runs GPU instances (and so the NVIDIA image)."""
+    def _compute_environment(
+        self,
+        vpc: ec2.IVpc,
+        vpc_subnets: Optional[ec2.SubnetSelection],
+        types: Sequence[str],
+        use_spot: bool,
+        min_vcpus: int,
+        max_vcpus: int,
+        security_groups: Sequence[ec2.ISecurityGroup],
+    ) -> batch.ManagedEc2EcsComputeEnvironment:
+        """The managed environment on the launch template's latest version; Spot or On-Demand, the ECS AL2023 image
+        (its NVIDIA variant for GPU types)."""
         image_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA if self.gpu else batch.EcsMachineImageType.ECS_AL2023
         # aws-batch checks each type's size (a bare family such as ``c7i`` or a keyword such as ``optimal`` fails
         # there), while AWS Batch itself takes both. Sized types go through aws-batch; the full list is set below.
         sized = [t for t in types if "." in t] or ["m6i.large" if self.architecture == "x86_64" else "m7g.large"]
-        self.compute_environment = batch.ManagedEc2EcsComputeEnvironment(
+        environment = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "ComputeEnvironment",
             vpc=vpc,
@@ -234,47 +260,35 @@ class BatchCompute(Construct):
             terminate_on_update=False,
             update_timeout=cdk.Duration.minutes(30),
         )
-        """The managed compute environment (no custom name, so CloudFormation can replace it)."""
         # aws-batch omits the version, which leaves the environment on the version it was created with.
         # LatestVersionNumber changes with every user-data change and triggers an infrastructure update.
-        cfn_environment = self.compute_environment.node.default_child
+        cfn_environment = environment.node.default_child
         assert isinstance(cfn_environment, batch.CfnComputeEnvironment)
         cfn_environment.add_property_override(
             "ComputeResources.LaunchTemplate.Version", self.launch_template.latest_version_number
         )
         if sized != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
-        self._instance_tags: dict[str, str] = {}
-        self.tag_instances(instance_tags or {})
-        # Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
-        # looked up too early is cached as missing. On the environment alone, so its instance profile need not wait.
+        return environment
+
+    def _start_nodes_after(self, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection], agent: AgentInstaller) -> None:
+        """Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
+        looked up too early is cached as missing. On the environment alone, so its instance profile need not wait."""
+        cfn_environment = self.compute_environment.node.default_child
+        assert cfn_environment is not None
         cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
         if agent.available is not None:
             cfn_environment.node.add_dependency(agent.available)
 
-        self.job_queue = batch.JobQueue(
-            self,
-            "JobQueue",
-            priority=priority,
-            compute_environments=[batch.OrderedComputeEnvironment(compute_environment=self.compute_environment, order=1)],
-        )
-        """The job queue that feeds the compute environment."""
-
-        warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description)
-        if warning:
-            cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
-        _acknowledge_default_profile(self.role, None if job_log_group else self.job_log_group, log_encryption_key)
-
+    def _acknowledge_findings(self, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
+        """cdk-nag findings of the nodes that their props leave, each with its reason."""
+        _acknowledge_default_profile(self.role, log_group, key)
         cdk.Validations.of(self.role).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
                 reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
             ),
         )
-        if management_server is not None:
-            from .wiring import connect_compute  # the deprecated form wires itself, as it always did
-
-            connect_compute(self, storage=storage, management_server=management_server)
 
     def tag_instances(self, tags: Mapping[str, str]) -> None:
         """Tag every instance AWS Batch launches for this queue (``ComputeResources.Tags``, merged with earlier tags).
@@ -354,51 +368,3 @@ def _acknowledge_log_group(log_group: Optional[logs.ILogGroup], key: Optional[km
             "CloudWatch Logs encrypts all log data at rest with its own keys; a customer-managed key for job logs is "
             "what compliance=hipaa adds.",
         )
-
-
-def _node_settings(
-    node_settings: Optional[NodeSettings],
-    root_volume_gib: Optional[int],
-    ecs_stop_timeout: Optional[str],
-    ecs_start_timeout: Optional[str],
-    ecs_create_timeout: Optional[str],
-) -> NodeSettings:
-    """``node_settings`` with the deprecated per-construct arguments applied over it."""
-    node = node_settings or NodeSettings()
-    legacy = {
-        "root_volume_gib": root_volume_gib,
-        "ecs_stop_timeout": ecs_stop_timeout,
-        "ecs_start_timeout": ecs_start_timeout,
-        "ecs_create_timeout": ecs_create_timeout,
-    }
-    given = [name for name, value in legacy.items() if value is not None]
-    if not given:
-        return node
-    warnings.warn(
-        f"BatchCompute/MultiQueue({', '.join(f'{name}=' for name in given)}) is deprecated: "
-        "pass node_settings=NodeSettings(...)",
-        DeprecationWarning,
-        stacklevel=4,  # the caller of BatchCompute or MultiQueue, past jsii's metaclass
-    )
-    return dataclasses.replace(
-        node,
-        root_volume_gib=root_volume_gib if root_volume_gib is not None else node.root_volume_gib,
-        ecs_stop_timeout=ecs_stop_timeout or node.ecs_stop_timeout,
-        ecs_start_timeout=ecs_start_timeout or node.ecs_start_timeout,
-        ecs_create_timeout=ecs_create_timeout or node.ecs_create_timeout,
-    )
-
-
-def _agent_of(scope: Construct, agent: Optional[AgentInstaller], management_server: Optional["ManagementServer"]) -> AgentInstaller:
-    """``agent``, or the deprecated ``management_server``'s (with a DeprecationWarning naming the replacement)."""
-    if agent is not None:
-        return agent
-    if management_server is None:
-        raise ValueError(f"{scope.node.path}: agent: required; pass agent=management_server.agent_installer")
-    warnings.warn(
-        f"{type(scope).__name__}(management_server=...) is deprecated: pass agent=server.agent_installer and compose "
-        "with MmBatchDeployment (or the functions in mmbatch_cdk.wiring)",
-        DeprecationWarning,
-        stacklevel=4,  # the caller of BatchCompute or MultiQueue, past jsii's metaclass
-    )
-    return management_server.agent_installer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import aws_cdk as cdk
@@ -21,7 +20,6 @@ from .user_data import add_script, render
 
 if TYPE_CHECKING:
     from .log_shipping import LogShipping
-    from .storage.base import CheckpointStorage
 
 __all__ = ["DEPLOYMENT_TAG_KEY", "ManagementServer", "MMAB_PORT", "MMAB_SOURCE_WARNING", "UBUNTU_AMI_PARAMETER"]
 
@@ -118,34 +116,9 @@ class ManagementServer(Construct):
             security_groups=[self.security_group], default_port=ec2.Port.tcp(MMAB_PORT)
         )
         """Network access to MMAB: ``server.connections.allow_default_port_from(peer)`` opens 8080."""
-        if admin_cidr:
-            peer = ec2.Peer.ipv6(admin_cidr) if ":" in admin_cidr else ec2.Peer.ipv4(admin_cidr)
-            self.connections.allow_default_port_from(peer, "MMAB dashboard and API from adminCidr")
-            if key_name:
-                self.connections.allow_from(peer, ec2.Port.tcp(22), "SSH from adminCidr")
-
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description="MMAB management server",
-        )
+        self._admit_admin(admin_cidr, key_name)
+        self.role = self._server_role(ebs_scope, mmab_source, mmab_version)
         """The instance role: Session Manager, the EC2/EBS and Batch calls MMAB makes, and granted log reads."""
-        grant_session_manager(self.role)
-        self._grant_mmab_permissions(ebs_scope)
-        if mmab_source and mmab_source.startswith("s3://"):
-            self._grant_installer_read(mmab_source.replace("{version}", mmab_version))
-
-        arch = "arm64" if architecture(instance_type) == "arm64" else "amd64"
-        # Resolved by EC2 when the instance launches ("resolve:ssm:" in ImageId), not on every deploy: a new
-        # Canonical image never replaces a running server; a server replaced for another reason gets it.
-        image = ec2.MachineImage.resolve_ssm_parameter_at_launch(
-            UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX
-        )
-        self._user_data = ec2.MultipartUserData()
-        if log_shipping is not None:
-            add_script(self._user_data, log_shipping.server_script())
-            log_shipping.grant_server(self.role)
         mmab_install = render(
             "management_server.sh",
             {
@@ -157,9 +130,80 @@ class ManagementServer(Construct):
                 "MMAB_CUSTOM_TAGS": ":".join(self.deployment_tag) if ebs_scope == "tag" else "",
             },
         )
+        self._user_data = ec2.MultipartUserData()
+        if log_shipping is not None:
+            add_script(self._user_data, log_shipping.server_script())
+            log_shipping.grant_server(self.role)
         add_script(self._user_data, mmab_install)
         self._boot_scripts: list[str] = [mmab_install]
-        self.instance = ec2.Instance(
+        self.instance = self._instance(
+            vpc, vpc_subnets, instance_type, root_volume_gib, detailed_monitoring, key_name, public_ip, security_groups
+        )
+        """The EC2 instance."""
+        zone_name = private_zone_name or f"{cdk.Stack.of(self).stack_name.lower()}.mmbatch.internal"
+        self.private_zone = route53.PrivateHostedZone(self, "PrivateZone", zone_name=zone_name, vpc=vpc)
+        """The private hosted zone holding the server's name."""
+        # Nodes find the server by this name, so a replaced server (new address) changes no node launch template.
+        self._record = route53.ARecord(
+            self, "Name", zone=self.private_zone, record_name="mmab",
+            target=route53.RecordTarget.from_ip_addresses(self.instance.instance_private_ip),
+            ttl=cdk.Duration.seconds(60),
+        )
+        self.private_name = f"mmab.{zone_name}"
+        """The server's stable private DNS name, ``mmab.<zone>``."""
+
+        if not mmab_source:
+            cdk.Annotations.of(self).add_warning_v2(
+                MMAB_SOURCE_WARNING,
+                "No MMAB install source (context key mmabSource): checkpointing is OFF. The management server boots "
+                "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
+                "job's progress. See README 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
+            )
+        self._acknowledge_findings()
+        self._acknowledge_compliance_findings(detailed_monitoring, public_ip)
+
+    def _admit_admin(self, admin_cidr: Optional[str], key_name: Optional[str]) -> None:
+        """8080 from ``admin_cidr``, and 22 when a key pair is given too."""
+        if not admin_cidr:
+            return
+        peer = ec2.Peer.ipv6(admin_cidr) if ":" in admin_cidr else ec2.Peer.ipv4(admin_cidr)
+        self.connections.allow_default_port_from(peer, "MMAB dashboard and API from adminCidr")
+        if key_name:
+            self.connections.allow_from(peer, ec2.Port.tcp(22), "SSH from adminCidr")
+
+    def _server_role(self, ebs_scope: str, mmab_source: Optional[str], mmab_version: str) -> iam.Role:
+        """Session Manager, MMAB's EC2/Batch calls, and read access to an ``s3://`` installer."""
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="MMAB management server",
+        )
+        grant_session_manager(role)
+        _grant_mmab_permissions(role, self.deployment_tag, ebs_scope)
+        if mmab_source and mmab_source.startswith("s3://"):
+            _grant_installer_read(role, mmab_source.replace("{version}", mmab_version))
+        return role
+
+    def _instance(
+        self,
+        vpc: ec2.IVpc,
+        vpc_subnets: Optional[ec2.SubnetSelection],
+        instance_type: str,
+        root_volume_gib: int,
+        detailed_monitoring: bool,
+        key_name: Optional[str],
+        public_ip: Optional[bool],
+        security_groups: Sequence[ec2.ISecurityGroup],
+    ) -> ec2.Instance:
+        """The Ubuntu instance: IMDSv2, encrypted gp3 root volume, image resolved at launch, replaced on new user data."""
+        arch = "arm64" if architecture(instance_type) == "arm64" else "amd64"
+        # Resolved by EC2 when the instance launches ("resolve:ssm:" in ImageId), not on every deploy: a new
+        # Canonical image never replaces a running server; a server replaced for another reason gets it.
+        image = ec2.MachineImage.resolve_ssm_parameter_at_launch(
+            UBUNTU_AMI_PARAMETER.format(arch=arch), os=ec2.OperatingSystemType.LINUX
+        )
+        instance = ec2.Instance(
             self,
             "Instance",
             vpc=vpc,
@@ -183,10 +227,9 @@ class ManagementServer(Construct):
                 )
             ],
         )
-        """The EC2 instance."""
         # The subnet fixes the zone. Without this, imported subnets need their zone names in the
         # template (hard-coded, region-bound), and a new VPC adds an Fn::Select of Fn::GetAZs.
-        instance_resource = self.instance.node.default_child
+        instance_resource = instance.node.default_child
         assert isinstance(instance_resource, ec2.CfnInstance)
         instance_resource.add_property_deletion_override("AvailabilityZone")
         # cfn-lint's format check knows AMI ids only; EC2 takes "resolve:ssm:<parameter>" as ImageId at launch
@@ -200,33 +243,11 @@ class ManagementServer(Construct):
             )
         )
         for group in security_groups:
-            self.instance.add_security_group(group)
-        cdk.Tags.of(self.instance).add("Name", f"Management-Server-{cdk.Stack.of(self).stack_name}")
+            instance.add_security_group(group)
+        cdk.Tags.of(instance).add("Name", f"Management-Server-{cdk.Stack.of(self).stack_name}")
         # In private subnets the installer download needs the NAT route (F9 of the pre-deploy review).
         instance_resource.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
-
-        zone_name = private_zone_name or f"{cdk.Stack.of(self).stack_name.lower()}.mmbatch.internal"
-        self.private_zone = route53.PrivateHostedZone(self, "PrivateZone", zone_name=zone_name, vpc=vpc)
-        """The private hosted zone holding the server's name."""
-        # Nodes find the server by this name, so a replaced server (new address) changes no node launch template.
-        record = route53.ARecord(
-            self, "Name", zone=self.private_zone, record_name="mmab",
-            target=route53.RecordTarget.from_ip_addresses(self.instance.instance_private_ip),
-            ttl=cdk.Duration.seconds(60),
-        )
-        self.private_name = f"mmab.{zone_name}"
-        """The server's stable private DNS name, ``mmab.<zone>``."""
-        self._record = record
-
-        if not mmab_source:
-            cdk.Annotations.of(self).add_warning_v2(
-                MMAB_SOURCE_WARNING,
-                "No MMAB install source (context key mmabSource): checkpointing is OFF. The management server boots "
-                "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
-                "job's progress. See README 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
-            )
-        self._acknowledge_findings()
-        self._acknowledge_compliance_findings(detailed_monitoring, public_ip)
+        return instance
 
     def _acknowledge_compliance_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
         """HIPAA Security / NIST 800-53 R5 findings that the props leave (README "Security and compliance")."""
@@ -260,17 +281,6 @@ class ManagementServer(Construct):
         self._boot_scripts.append(script)
         add_script(self._user_data, script)
 
-    def use_storage(self, storage: "CheckpointStorage") -> None:
-        """Deprecated: compose with :class:`MmBatchDeployment` or :func:`mmbatch_cdk.wiring.prepare_storage`."""
-        warnings.warn(
-            "ManagementServer.use_storage() is deprecated: use mmbatch_cdk.wiring.prepare_storage(storage, server)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        from .wiring import prepare_storage
-
-        prepare_storage(storage, self)
-
     @property
     def grant_principal(self) -> iam.IPrincipal:
         """The server's role, for grants such as ``storage.grant_node(server)``."""
@@ -297,57 +307,6 @@ class ManagementServer(Construct):
         """The EC2 instance id (for Session Manager)."""
         return self.instance.instance_id
 
-    def _grant_mmab_permissions(self, ebs_scope: str) -> None:
-        """The EC2 and Batch calls MMAB makes: describes, and per-job EBS volumes on this deployment's nodes.
-
-        Condition keys per action and resource type: Service Authorization Reference for Amazon EC2. Each resource
-        of a request is authorized on its own, so attach and detach need both the volume and the node tagged.
-        """
-        stack = cdk.Stack.of(self)
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="DescribeComputeAndJobs",
-            actions=["ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes",
-                     "ec2:DescribeAvailabilityZones", "ec2:DescribeTags", "batch:DescribeJobs", "batch:DescribeJobQueues",
-                     "batch:DescribeComputeEnvironments", "batch:DescribeJobDefinitions", "batch:ListJobs"],
-            resources=["*"],
-        ))
-        volumes = stack.format_arn(service="ec2", resource="volume", resource_name="*")
-        instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
-        if ebs_scope == "account":
-            self.role.add_to_policy(iam.PolicyStatement(
-                sid="PerJobVolumes",
-                actions=["ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume", "ec2:DeleteVolume", "ec2:CreateTags"],
-                resources=[volumes, instances],
-            ))
-            return
-        key, value = self.deployment_tag
-        tagged = {"StringEquals": {f"aws:ResourceTag/{key}": value}}
-        for statement in (
-            iam.PolicyStatement(sid="CreateTaggedVolumes", actions=["ec2:CreateVolume"], resources=[volumes],
-                                conditions={"StringEquals": {f"aws:RequestTag/{key}": value}}),
-            # Tags only as part of CreateVolume: the server can never tag (and so adopt) another volume or instance.
-            iam.PolicyStatement(sid="TagVolumesAtCreationOnly", actions=["ec2:CreateTags"], resources=[volumes],
-                                conditions={"StringEquals": {"ec2:CreateAction": "CreateVolume"}}),
-            iam.PolicyStatement(sid="AttachDetachOwnVolumesToOwnNodes", actions=["ec2:AttachVolume", "ec2:DetachVolume"],
-                                resources=[volumes, instances], conditions=tagged),
-            iam.PolicyStatement(sid="DeleteOwnVolumes", actions=["ec2:DeleteVolume"], resources=[volumes],
-                                conditions=tagged),
-        ):
-            self.role.add_to_policy(statement)
-
-    def _grant_installer_read(self, s3_uri: str) -> None:
-        match = _S3_URI.match(s3_uri)
-        if not match:
-            raise ValueError(f"ManagementServer: mmab_source {s3_uri!r} is not an s3://bucket/key URI")
-        bucket, key = match.groups()
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadMmabInstaller",
-                actions=["s3:GetObject"],
-                resources=[cdk.Stack.of(self).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)],
-            )
-        )
-
     def _acknowledge_findings(self) -> None:
         cdk.Validations.of(self.instance).acknowledge(
             cdk.Acknowledgment(
@@ -372,3 +331,55 @@ class ManagementServer(Construct):
             ),
         )
 
+
+def _grant_mmab_permissions(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope: str) -> None:
+    """The EC2 and Batch calls MMAB makes: describes, and per-job EBS volumes on this deployment's nodes.
+
+    Condition keys per action and resource type: Service Authorization Reference for Amazon EC2. Each resource
+    of a request is authorized on its own, so attach and detach need both the volume and the node tagged.
+    """
+    stack = cdk.Stack.of(role)
+    role.add_to_policy(iam.PolicyStatement(
+        sid="DescribeComputeAndJobs",
+        actions=["ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes",
+                 "ec2:DescribeAvailabilityZones", "ec2:DescribeTags", "batch:DescribeJobs", "batch:DescribeJobQueues",
+                 "batch:DescribeComputeEnvironments", "batch:DescribeJobDefinitions", "batch:ListJobs"],
+        resources=["*"],
+    ))
+    volumes = stack.format_arn(service="ec2", resource="volume", resource_name="*")
+    instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
+    if ebs_scope == "account":
+        role.add_to_policy(iam.PolicyStatement(
+            sid="PerJobVolumes",
+            actions=["ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume", "ec2:DeleteVolume", "ec2:CreateTags"],
+            resources=[volumes, instances],
+        ))
+        return
+    key, value = deployment_tag
+    tagged = {"StringEquals": {f"aws:ResourceTag/{key}": value}}
+    for statement in (
+        iam.PolicyStatement(sid="CreateTaggedVolumes", actions=["ec2:CreateVolume"], resources=[volumes],
+                            conditions={"StringEquals": {f"aws:RequestTag/{key}": value}}),
+        # Tags only as part of CreateVolume: the server can never tag (and so adopt) another volume or instance.
+        iam.PolicyStatement(sid="TagVolumesAtCreationOnly", actions=["ec2:CreateTags"], resources=[volumes],
+                            conditions={"StringEquals": {"ec2:CreateAction": "CreateVolume"}}),
+        iam.PolicyStatement(sid="AttachDetachOwnVolumesToOwnNodes", actions=["ec2:AttachVolume", "ec2:DetachVolume"],
+                            resources=[volumes, instances], conditions=tagged),
+        iam.PolicyStatement(sid="DeleteOwnVolumes", actions=["ec2:DeleteVolume"], resources=[volumes],
+                            conditions=tagged),
+    ):
+        role.add_to_policy(statement)
+
+def _grant_installer_read(role: iam.Role, s3_uri: str) -> None:
+    """``s3:GetObject`` on the installer object."""
+    match = _S3_URI.match(s3_uri)
+    if not match:
+        raise ValueError(f"ManagementServer: mmab_source {s3_uri!r} is not an s3://bucket/key URI")
+    bucket, key = match.groups()
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="ReadMmabInstaller",
+            actions=["s3:GetObject"],
+            resources=[cdk.Stack.of(role).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)],
+        )
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -12,13 +12,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .agent import AgentInstaller
-from .compute import BatchCompute, _acknowledge_log_group, _agent_of, _node_settings
+from .compute import BatchCompute, _acknowledge_log_group
 from .instance_types import sizes
 from .node_settings import NodeSettings
 from .storage.base import CheckpointStorage
-
-if TYPE_CHECKING:
-    from .management_server import ManagementServer
 
 __all__ = ["DEFAULT_QUEUES", "MultiQueue", "QUEUE_TAG", "QueueSpec"]
 
@@ -70,41 +67,28 @@ class MultiQueue(Construct):
         *,
         vpc: ec2.IVpc,
         storage: CheckpointStorage,
-        agent: Optional[AgentInstaller] = None,
-        management_server: Optional["ManagementServer"] = None,
+        agent: AgentInstaller,
         queues: Optional[Sequence[QueueSpec]] = None,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         node_settings: Optional[NodeSettings] = None,
-        root_volume_gib: Optional[int] = None,
-        ecs_stop_timeout: Optional[str] = None,
-        ecs_start_timeout: Optional[str] = None,
-        ecs_create_timeout: Optional[str] = None,
         log_encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
         :param vpc: the VPC of the nodes.
         :param storage: checkpoint storage every queue's nodes mount.
-        :param agent: where every node fetches the MMBatch agent (``ManagementServer.agent_installer``).
-            Default: none; then ``management_server`` is required.
-        :param management_server: deprecated, use ``agent``: the server to install from, wired here as before.
-            Default: none.
+        :param agent: where every node fetches the MMBatch agent (``ManagementServer.agent_installer``). Required.
         :param queues: the queues. Default: :data:`DEFAULT_QUEUES` (Jq1 c7i, Jq2 m7i, Jq3 r7i).
         :param vpc_subnets: subnets of the nodes. Default: the VPC's private subnets.
         :param security_groups: extra security groups for every node. Default: none.
         :param node_settings: root volume, ECS timeouts and Spot of every node. Default: ``NodeSettings()``.
-        :param root_volume_gib: deprecated, use ``node_settings``. Default: none.
-        :param ecs_stop_timeout: deprecated, use ``node_settings``. Default: none.
-        :param ecs_start_timeout: deprecated, use ``node_settings``. Default: none.
-        :param ecs_create_timeout: deprecated, use ``node_settings``. Default: none.
         :param log_encryption_key: customer-managed key of the job log group (its key policy must admit CloudWatch
             Logs). Default: none (CloudWatch Logs' own encryption).
         """
         super().__init__(scope, id)
         specs = tuple(queues) if queues is not None else DEFAULT_QUEUES
         _validate(self, specs)
-        node = _node_settings(node_settings, root_volume_gib, ecs_stop_timeout, ecs_start_timeout, ecs_create_timeout)
-        agent = _agent_of(self, agent, management_server)
+        node = node_settings or NodeSettings()
         self.job_log_group = logs.LogGroup(self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
                                            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         """The log group every queue's jobs log to."""
@@ -130,11 +114,6 @@ class MultiQueue(Construct):
         }
         """Each queue's compute, by queue name."""
         _acknowledge_log_group(self.job_log_group, log_encryption_key)
-        if management_server is not None:
-            from .wiring import connect_compute  # the deprecated form wires itself, as it always did
-
-            for compute in self.queues.values():
-                connect_compute(compute, storage=storage, management_server=management_server)
 
 
 def _validate(scope: Construct, specs: Sequence[QueueSpec]) -> None:

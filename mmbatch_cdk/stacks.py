@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
 from typing import Any, Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -171,31 +169,3 @@ def _settings_of(config: MmBatchConfig, *targets: str) -> Iterator[None]:
         named = ", ".join(keys) if keys else "the defaults"
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError([f"{named}: rejected while building {', '.join(targets)}: {first_line}"]) from None
-
-
-class MmBatchEfsStack(MmBatchStack):
-    """Deprecated: use :class:`MmBatchStack` with ``backend=efs``."""
-
-    def __init__(self, scope: Construct, id: str, *, config: MmBatchConfig, **kwargs: Any) -> None:
-        """
-        :param config: the validated settings; its backend is taken as ``efs``.
-        :param kwargs: passed to :class:`MmBatchStack`.
-        """
-        warnings.warn("MmBatchEfsStack is deprecated: use MmBatchStack", DeprecationWarning, stacklevel=3)
-        super().__init__(scope, id, config=_with_backend(config, "efs"), **kwargs)
-
-
-class MmBatchJuiceFsStack(MmBatchStack):
-    """Deprecated: use :class:`MmBatchStack` with ``backend=juicefs``."""
-
-    def __init__(self, scope: Construct, id: str, *, config: MmBatchConfig, **kwargs: Any) -> None:
-        """
-        :param config: the validated settings; its backend is taken as ``juicefs``.
-        :param kwargs: passed to :class:`MmBatchStack`.
-        """
-        warnings.warn("MmBatchJuiceFsStack is deprecated: use MmBatchStack", DeprecationWarning, stacklevel=3)
-        super().__init__(scope, id, config=_with_backend(config, "juicefs"), **kwargs)
-
-
-def _with_backend(config: MmBatchConfig, backend: str) -> MmBatchConfig:
-    return dataclasses.replace(config, values={**config.values, "backend": backend})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from typing import Any, Mapping, Optional, Union
 
 import aws_cdk as cdk
@@ -115,7 +114,6 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         cache_size_gib: int = 50,
         juicefs_version: str = "1.3.1",
         juicefs_source: str = JUICEFS_RELEASE_URL,
-        juicefs_url: Optional[str] = None,
         juicefs_sha256: Optional[Union[str, Mapping[str, str]]] = None,
         block_size_mib: int = 4,
         max_uploads: int = 40,
@@ -141,7 +139,6 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             internet, an ``s3://bucket/key`` (nodes and server get read access to it); ``{version}`` and ``{arch}``
             (amd64/arm64) are filled in at boot. Without a checksum, ``checksums.txt`` beside it is used.
             Default: JuiceFS's GitHub releases.
-        :param juicefs_url: deprecated, use ``juicefs_source``. Default: none.
         :param juicefs_sha256: SHA-256 of the tarball: one value for every machine, or one per architecture
             (``{"x86_64": ..., "arm64": ...}``) when the server and nodes differ. Default: checked against the
             release's ``checksums.txt``.
@@ -160,10 +157,6 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             version this many days. Default: none (no versioning: JuiceFS's deleted blocks go at once).
         """
         super().__init__(scope, id)
-        if juicefs_url is not None:
-            warnings.warn("CheckpointStorageJuiceFs(juicefs_url=...) is deprecated: use juicefs_source",
-                          DeprecationWarning, stacklevel=3)
-            juicefs_source = juicefs_url
         self.juicefs_source = juicefs_source
         """Where nodes and server get the JuiceFS client (``{version}``, ``{arch}`` filled in at boot)."""
         self._client_checksums = juicefs_sha256

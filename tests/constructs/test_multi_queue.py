@@ -25,4 +25,4 @@ def test_construct_rejects_ambiguous_queues(queues: list, message: str) -> None:
     stack = cdk.Stack(cdk.App(), "Check")
     # The queues are checked before anything else is touched, so no real VPC, storage or server is needed.
     with pytest.raises(ValueError, match=f"Check/Queues: queues: {message}"):
-        MultiQueue(stack, "Queues", vpc=None, storage=None, management_server=None, queues=queues)  # type: ignore[arg-type]
+        MultiQueue(stack, "Queues", vpc=None, storage=None, agent=None, queues=queues)  # type: ignore[arg-type]
