@@ -43,11 +43,11 @@ bench: setup
 	$(VENV)/bin/python bench/synth.py --runs $(or $(RUNS),5)
 	$(VENV)/bin/python bench/phases.py --runs 3
 
-## diagram: redraw the README's architecture diagram from the default deployment's template
+## diagram: redraw the architecture diagrams (README: overview; docs/architecture.md: detailed) from the default template
 diagram: setup
 	rm -rf cdk.out
 	cdk synth --quiet mmbatch-efs
-	$(VENV)/bin/python tools/diagram.py cdk.out/mmbatch-efs.template.json --readme README.md
+	$(VENV)/bin/python tools/diagram.py cdk.out/mmbatch-efs.template.json --readme README.md --page docs/architecture.md
 
 ## docs: the documentation site into site/ (strict: a warning, broken link or missing reference fails it)
 docs: setup

@@ -41,7 +41,6 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "duration_seconds",
-    "settings_table",
 ]
 
 
@@ -887,22 +886,3 @@ def _warnings(config: MmBatchConfig) -> list[ConfigWarning]:
                 f"adminCidr {v['adminCidr']} lets {network.num_addresses:,} private addresses reach the dashboard and API (8080)."))
     return notes
 
-
-def settings_table() -> str:
-    """The settings as a Markdown table (the README carries this table; a test keeps them equal)."""
-    rows = ["| Key | Seed parameter | Applies to | Default | Meaning |", "|---|---|---|---|---|"]
-    for s in SETTINGS:
-        default = s.default
-        if isinstance(default, tuple):
-            default = ",".join(default) if default else "(none)"
-        elif default is None:
-            default = "(none)"
-        elif isinstance(default, bool):
-            default = str(default).lower()
-        where = [f"backend={s.backend}"] if s.backend else []
-        if s.queue == 0:
-            where.append("one queue")
-        elif s.queue:
-            where.append("multiQueue")
-        rows.append(f"| `{s.key}` | {s.seed or '-'} | {', '.join(where) or 'all'} | `{default}` | {s.doc} |")
-    return "\n".join(rows)

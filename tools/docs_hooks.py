@@ -1,17 +1,14 @@
-"""MkDocs hooks (``hooks:`` in mkdocs.yml): the pages' generated parts, made from the code at build time.
+"""MkDocs hook (``hooks:`` in mkdocs.yml): the settings reference, made from the code at build time.
 
-- ``<!-- generated:settings -->`` becomes the settings reference: one row per entry of
-  ``mmbatch_cdk.config.SETTINGS`` (key, what it accepts, default, what it does, what reads it).
-- ``<!-- generated:diagram -->`` becomes the architecture diagram, the block ``make diagram`` keeps current in
-  README.md (tests/packaging/test_diagram.py), so the site and the README show one picture.
-
-Neither can drift from the code: the site is rebuilt with ``mkdocs build --strict`` in every ``make test``
-(tests/packaging/test_site.py).
+``<!-- generated:settings -->`` in a page becomes one table row per entry of ``mmbatch_cdk.config.SETTINGS``
+(key, what it accepts, default, where it applies, what it does, what reads it), so the reference cannot drift
+from the code: the site is built with ``mkdocs build --strict`` in every ``make test`` (tests/packaging/test_site.py).
+The architecture diagrams are not generated here but by ``make diagram`` (tools/diagram.py), checked by
+tests/packaging/test_diagram.py.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 SETTINGS_MARKER = "<!-- generated:settings -->"
-DIAGRAM_MARKER = "<!-- generated:diagram -->"
 
 READERS = {
     "network": "Network",
@@ -99,19 +95,8 @@ def settings_reference() -> str:
     return "\n".join(rows)
 
 
-def diagram_block() -> str:
-    """The README's diagram block (between its ``diagram:start`` and ``diagram:end`` markers)."""
-    readme = (REPO / "README.md").read_text()
-    match = re.search(r"<!-- diagram:start -->\n(.*?)<!-- diagram:end -->", readme, re.S)
-    if not match:
-        raise ValueError("README.md has no <!-- diagram:start --> ... <!-- diagram:end --> block")
-    return match.group(1).rstrip("\n")
-
-
 def on_page_markdown(markdown: str, **_: Any) -> str:
-    """MkDocs event: fill the markers of a page's Markdown."""
+    """MkDocs event: fill the settings marker of a page's Markdown."""
     if SETTINGS_MARKER in markdown:
         markdown = markdown.replace(SETTINGS_MARKER, settings_reference())
-    if DIAGRAM_MARKER in markdown:
-        markdown = markdown.replace(DIAGRAM_MARKER, diagram_block())
     return markdown
