@@ -108,3 +108,25 @@ def test_the_team_example_is_included_from_its_file(site: Path) -> None:
 def test_incoming_texts_are_not_published(site: Path) -> None:
     assert (REPO / "docs" / "_incoming").is_dir()
     assert not (site / "_incoming").exists()
+
+
+def nav_pages() -> list[str]:
+    """The pages of mkdocs.yml's nav, in order."""
+    return re.findall(r"^\s*- (?:[^:\n]+: )?([a-z0-9/_-]+\.md)$", (REPO / "mkdocs.yml").read_text(), re.M)
+
+
+def test_the_readme_is_a_front_page_that_links_every_page_of_the_site() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150, "the README is the front page; put the detail on a page of the site"
+    pages = nav_pages()
+    assert "reference/settings.md" in pages and "verify.md" in pages
+    unlinked = [p for p in pages if p != "index.md" and f"(docs/{p}" not in readme]
+    assert unlinked == []
+
+
+def test_the_readme_names_the_mmab_installer_on_its_first_screen() -> None:
+    """Without mmabSource, checkpointing is off: a newcomer reads so before the first deploy line."""
+    first_screen = "\n".join((REPO / "README.md").read_text().splitlines()[:25])
+    assert "mmabSource" in first_screen and "checkpointing is OFF" in first_screen
+    deploys = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("cdk deploy")]
+    assert deploys and all("mmabSource=" in line for line in deploys)
