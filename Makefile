@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 # The pinned Node (npm package `node`, package.json) runs the CDK CLI and jsii, whatever Node the machine has.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test typecheck bench diagram clean
+.PHONY: setup synth test typecheck bench diagram docs docs-serve clean
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -43,11 +43,19 @@ bench: setup
 	$(VENV)/bin/python bench/synth.py --runs $(or $(RUNS),5)
 	$(VENV)/bin/python bench/phases.py --runs 3
 
-## diagram: redraw the README's architecture diagram from the default deployment's template
+## diagram: redraw the architecture diagrams (README: overview; docs/architecture.md: detailed) from the default template
 diagram: setup
 	rm -rf cdk.out
 	cdk synth --quiet mmbatch-efs
-	$(VENV)/bin/python tools/diagram.py cdk.out/mmbatch-efs.template.json --readme README.md
+	$(VENV)/bin/python tools/diagram.py cdk.out/mmbatch-efs.template.json --readme README.md --page docs/architecture.md
+
+## docs: the documentation site into site/ (strict: a warning, broken link or missing reference fails it)
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+## docs-serve: the site at http://127.0.0.1:8000, rebuilt on every change
+docs-serve: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 clean:
-	rm -rf cdk.out .pytest_cache dist build *.egg-info
+	rm -rf site cdk.out .pytest_cache dist build *.egg-info

@@ -5,7 +5,7 @@ instance's whole memory (no earlier iterative checkpoint to build on), written a
 instance's *baseline* network bandwidth (not its short burst) and the storage's per-node limit.
 :meth:`CheckpointStorage.node_write_mibps` gives each storage's limit. Instance types whose family
 or size the tables below do not cover get no estimate (and no warning). Figures are from AWS's EC2
-and EFS documentation and S3's performance guidelines (see the README, "Performance and cost").
+and EFS documentation and S3's performance guidelines (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def checkpoint_seconds(instance_type: str, storage_mibps: float) -> Optional[flo
 
 
 def model_table(instance_types: Sequence[str], storages: Mapping[str, float], budget_seconds: int = SPOT_NOTICE_SECONDS) -> str:
-    """A Markdown table of modelled full-memory checkpoint seconds per instance type and storage (README)."""
+    """A Markdown table of modelled full-memory checkpoint seconds per instance type and storage (docs/performance.md)."""
     header = ["Instance type", "Memory GiB", "Baseline network MiB/s", *storages]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for instance_type in instance_types:
@@ -122,5 +122,5 @@ def checkpoint_time_warning(
         f"Spot interruption notice on {storage_description}, at the instance's baseline network bandwidth. A restore "
         "can count on the last periodic checkpoint (ckptInterval); a final one within the notice, if MMBatch takes "
         "one, may not finish, so jobs that dirty most of their memory may lose the work since the last checkpoint. "
-        "See README 'Performance and cost'; to accept this, pass -c acknowledge=checkpointTime."
+        "See docs/performance.md; to accept this, pass -c acknowledge=checkpointTime."
     )

@@ -160,7 +160,7 @@ class BatchCompute(Construct):
 
     def _user_data(self, node: NodeSettings, storage: CheckpointStorage, agent: AgentInstaller) -> ec2.MultipartUserData:
         """The boot parts, in order: log shipping, the storage mount (which installs the ECS gate), the node
-        bootstrap (ECS settings, agent install), the AWS CLI. See README "Compute node boot"."""
+        bootstrap (ECS settings, agent install), the AWS CLI. See docs/architecture.md "Compute node boot"."""
         user_data = ec2.MultipartUserData()
         if node.log_shipping is not None:
             # First, so that the logs of a boot that fails later still reach CloudWatch.
@@ -202,7 +202,7 @@ class BatchCompute(Construct):
             "LaunchTemplate",
             require_imdsv2=True,
             # One hop: containers in bridge mode cannot get an IMDSv2 token, so a job cannot take the node's
-            # credentials; jobs that call AWS need a job role (README "Jobs and credentials").
+            # credentials; jobs that call AWS need a job role (docs/queues-and-jobs.md).
             http_put_response_hop_limit=1,
             user_data=user_data,
             block_devices=[
@@ -351,7 +351,7 @@ class BatchCompute(Construct):
 
 
 def _acknowledge_default_profile(role: iam.Role, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
-    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (README "Security and compliance")."""
+    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (docs/security.md)."""
     acknowledge_compliance(
         role, "IAMNoInlinePolicy",
         "aws-cdk-lib's per-role default policy: attached to this node role only, created and deleted with it, and "

@@ -41,7 +41,6 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "duration_seconds",
-    "settings_table",
 ]
 
 
@@ -352,7 +351,7 @@ class Setting:
 
     :param key: the context key. :param attr: the attribute of :class:`MmBatchConfig` that reads it.
     :param parse: turns a raw value into a valid one or raises with what is accepted.
-    :param default: the value when the key is not given. :param doc: help text (the README table).
+    :param default: the value when the key is not given. :param doc: help text (the site's settings reference, docs/reference/settings.md).
     :param seed: the seed template's parameter. :param backend: the backend it applies to; None: both.
     :param queue: ``0`` for the single queue's keys (no ``multiQueue``), ``1``-``3`` for ``jq1``-``jq3``'s;
         None: not a queue key. :param props: construct props it sets, as ``target.prop``; targets are
@@ -465,8 +464,8 @@ _GLOBAL: tuple[Setting, ...] = (
             "`hipaa`: what cdk-nag's HIPAA Security and NIST 800-53 R5 packs ask for, and synth runs both: one "
             "customer-managed KMS key with rotation (EFS or JuiceFS buckets, MemoryDB and secret, every log group, "
             "backups), daily AWS Backup of EFS, MemoryDB snapshots 35 days, S3 versioning and access logs, logs kept a "
-            "year, detailed monitoring, flow logs of all traffic. A new VPC needs `privateOnly=true` (README 'Security "
-            "and compliance'). Choose it at the first deploy: switching it later changes the storage's key, which "
+            "year, detailed monitoring, flow logs of all traffic. A new VPC needs `privateOnly=true` (docs/deploy.md "
+            "'The compliance profile'). Choose it at the first deploy: switching it later changes the storage's key, which "
             "replaces EFS (a new, empty file system) and fails on the named MemoryDB clusters."),
     Setting("spot", "spot", _boolean, True, "Spot capacity (price-capacity-optimized) for every queue; `false` for On-Demand.",
             props=("nodes.spot",)),
@@ -500,7 +499,7 @@ _GLOBAL: tuple[Setting, ...] = (
             "what MMBatch restores into) until this many attempts.", props=("quickstart.spot_attempts",)),
     Setting("drill", "drill", _boolean, False,
             "Add an AWS FIS experiment template per queue that sends a real Spot interruption notice to one running "
-            "node (README 'Prove it'); nothing runs until you start it.", props=("quickstart.drill",)),
+            "node (docs/verify.md); nothing runs until you start it.", props=("quickstart.drill",)),
     Setting("workBucket", "work_bucket", _pattern(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name"),
             None, "Your S3 bucket for Nextflow's work directory and Cromwell's executions, named in their configurations.",
             props=("quickstart.work_bucket",)),
@@ -511,7 +510,7 @@ _GLOBAL: tuple[Setting, ...] = (
             None, "An access point of that file system for miniwdl-aws.", props=("quickstart.efs_access_point_id",)),
     Setting("awsCli", "aws_cli", _boolean, True,
             f"Nodes install AWS CLI v2 at `{AWS_CLI_PATH}` (Nextflow's `cliPath`; Cromwell mounts its directory) and "
-            f"Cromwell's `{FETCH_AND_RUN_PATH}`, verified or refused (README 'AWS CLI on the nodes'); `false` for "
+            f"Cromwell's `{FETCH_AND_RUN_PATH}`, verified or refused (docs/queues-and-jobs.md 'AWS CLI on the nodes'); `false` for "
             "neither.", props=()),
     Setting("awsCliSource", "aws_cli_source", _client_source_of("the AWS CLI v2 zip", "{arch} (x86_64, aarch64)"),
             AWS_CLI_DEFAULT_SOURCE, "Where nodes get the AWS CLI v2 zip: `https://...` or `s3://bucket/key` (then its "
@@ -636,7 +635,7 @@ SETTINGS: tuple[Setting, ...] = _GLOBAL[:7] + _QUEUES[:3] + _GLOBAL[7:] + _QUEUE
     Setting("acknowledge", "acknowledge", _acknowledgements, (),
             "Warnings you have read and accept (comma list of ids such as `checkpointTime`); each warning names its id."),
 )
-"""Every setting, in the README's order."""
+"""Every setting, in the order of the settings reference."""
 
 _PROFILE_MIN_LOG_DAYS = 365
 _PROFILE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {"hipaa": {"logRetentionDays": _PROFILE_MIN_LOG_DAYS}}
@@ -769,7 +768,7 @@ def _unknown_keys(context: Mapping[str, Any]) -> list[str]:
         if close:
             problems.append(f"{key}: unknown setting; did you mean {_BY_LOWER_KEY[close[0]]!r}?")
         else:
-            problems.append(f"{key}: unknown setting; the accepted keys are listed in README 'Settings'")
+            problems.append(f"{key}: unknown setting; the accepted keys are listed in docs/reference/settings.md")
     return problems
 
 
@@ -887,22 +886,3 @@ def _warnings(config: MmBatchConfig) -> list[ConfigWarning]:
                 f"adminCidr {v['adminCidr']} lets {network.num_addresses:,} private addresses reach the dashboard and API (8080)."))
     return notes
 
-
-def settings_table() -> str:
-    """The settings as a Markdown table (the README carries this table; a test keeps them equal)."""
-    rows = ["| Key | Seed parameter | Applies to | Default | Meaning |", "|---|---|---|---|---|"]
-    for s in SETTINGS:
-        default = s.default
-        if isinstance(default, tuple):
-            default = ",".join(default) if default else "(none)"
-        elif default is None:
-            default = "(none)"
-        elif isinstance(default, bool):
-            default = str(default).lower()
-        where = [f"backend={s.backend}"] if s.backend else []
-        if s.queue == 0:
-            where.append("one queue")
-        elif s.queue:
-            where.append("multiQueue")
-        rows.append(f"| `{s.key}` | {s.seed or '-'} | {', '.join(where) or 'all'} | `{default}` | {s.doc} |")
-    return "\n".join(rows)

@@ -157,7 +157,7 @@ class ManagementServer(Construct):
                 MMAB_SOURCE_WARNING,
                 "No MMAB install source (context key mmabSource): checkpointing is OFF. The management server boots "
                 "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
-                "job's progress. See README 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
+                "job's progress. See docs/deploy.md 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
             )
         self._acknowledge_findings()
         self._acknowledge_compliance_findings(detailed_monitoring, public_ip)
@@ -250,7 +250,7 @@ class ManagementServer(Construct):
         return instance
 
     def _acknowledge_compliance_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
-        """HIPAA Security / NIST 800-53 R5 findings that the props leave (README "Security and compliance")."""
+        """HIPAA Security / NIST 800-53 R5 findings that the props leave (docs/security.md)."""
         from .nag import acknowledge_compliance
 
         acknowledge_compliance(

@@ -142,7 +142,7 @@ class Network(Construct):
 
 def _acknowledge_default_profile(vpc: ec2.Vpc, flow_log: ec2.FlowLog, group: logs.LogGroup, private_only: bool,
                                  key: Optional[kms.IKey], map_public_ip: Optional[bool]) -> None:
-    """HIPAA Security / NIST 800-53 R5 findings of a new VPC that its settings leave (README "Security and compliance")."""
+    """HIPAA Security / NIST 800-53 R5 findings of a new VPC that its settings leave (docs/security.md)."""
     role = flow_log.node.try_find_child("IAMRole")
     if role is not None:
         acknowledge_compliance(

@@ -78,7 +78,7 @@ class QueueQuickstart(Construct):
         self.smoke_test = SmokeTestJobDefinition(self, "SmokeTest", compute=compute, spot_attempts=spot_attempts)
         """The smoke-test job definition."""
         self._output("SmokeTestSubmitCommand", name, self.smoke_test.submit_command(),
-                     f"Submit the smoke-test job to queue {queue_label} (README 'Prove it')")
+                     f"Submit the smoke-test job to queue {queue_label} (docs/verify.md)")
 
         configs = engine_configs(
             compute, spot_attempts=spot_attempts, environment=environment, cli_path=cli_path, work_bucket=work_bucket,
@@ -106,7 +106,7 @@ class QueueQuickstart(Construct):
             self.drill = SpotInterruptionDrill(self, "SpotDrill", tag_key=DRILL_TAG_KEY, tag_value=queue_label)
             self._output("SpotDrillTemplateId", name, self.drill.experiment_template_id,
                          f"FIS template interrupting one running Spot node of queue {queue_label}")
-            self._output("SpotDrillStartCommand", name, self.drill.start_command(), "Start the drill (README 'Prove it')")
+            self._output("SpotDrillStartCommand", name, self.drill.start_command(), "Start the drill (docs/verify.md)")
 
     def _output(self, key: str, name: str, value: str, description: str) -> None:
         output = cdk.CfnOutput(self, f"{key}Output", value=value, description=description)

@@ -58,7 +58,7 @@ def submit_job_command(job_queue: batch.IJobQueue, job_definition_arn: str, job_
 class SmokeTestJobDefinition(Construct):
     """A :class:`CheckpointedJobDefinition` running a counter that proves checkpoint and restore end to end.
 
-    Submit it with :meth:`submit_command`, interrupt its node (README "Prove it"), and read its log:
+    Submit it with :meth:`submit_command`, interrupt its node (docs/verify.md), and read its log:
     the retry continues the count instead of printing ``smoke-test started`` again.
     """
 

@@ -143,7 +143,7 @@ class MmBatchStack(cdk.Stack):
             "ServerLogGroupName": (self.log_shipping.server_log_group.log_group_name, "Management server's /var/log/mmab and cloud-init logs"),
             "Checkpointing": (
                 "on" if server.installs_mmab else "OFF: no mmabSource, so nodes run jobs without the MMBatch agent",
-                "Whether jobs are checkpointed (README 'Installing MMAB')",
+                "Whether jobs are checkpointed (docs/deploy.md 'Installing MMAB')",
             ),
             **self.storage.outputs,
             **(self.compliance.outputs if self.compliance else {}),

@@ -1,9 +1,11 @@
 """Draw a synthesized CloudFormation template as a Mermaid flowchart, grouped by top-level construct.
 
 Usage: ``make diagram``, or ``.venv/bin/python tools/diagram.py cdk.out/mmbatch-efs.template.json
-[--readme README.md]``. Without ``--readme`` the diagram is printed; with it, the block between the
-README's ``<!-- diagram:start -->`` and ``<!-- diagram:end -->`` markers is replaced. tests/test_diagram.py
-checks that the README's block is what this draws from a fresh synth.
+[--readme README.md] [--page docs/architecture.md]``. Without either option the detailed diagram is printed;
+``--readme`` replaces the block between the file's ``<!-- diagram:start -->`` and ``<!-- diagram:end -->``
+markers with the overview (one box per top-level construct), ``--page`` that block of a documentation page
+with the detailed diagram. tests/packaging/test_diagram.py checks that both blocks are what this draws from a
+fresh synth.
 
 The picture is derived, not drawn. The ``tree.json`` that CDK writes beside the template names each
 resource's logical id and construct path; each subgraph is one top-level construct of the stack, and each
@@ -151,8 +153,30 @@ def diagram(template: dict[str, Any], places: dict[str, tuple[str, str]]) -> str
     return "\n".join(lines) + "\n"
 
 
+def overview(template: dict[str, Any], places: dict[str, tuple[str, str]]) -> str:
+    """The diagram of ``template`` with one box per top-level construct: an arrow between two boxes stands for
+    the arrows of :func:`diagram` between their resources (labelled with their ports, if any)."""
+    resources: dict[str, Any] = template["Resources"]
+    shown = {name for name, r in resources.items() if name in places and r["Type"] not in LEFT_OUT | FOLDED}
+    groups = list(dict.fromkeys(places[name][0] for name in resources if name in shown))
+    links: dict[tuple[str, str], set[str]] = {}
+    for source, target, text in edges(resources, shown):
+        pair = (places[source][0], places[target][0])
+        if pair[0] != pair[1]:
+            links.setdefault(pair, set()).update({text} - {""})
+
+    def node(group: str) -> str:
+        return re.sub(r"[^A-Za-z0-9]", "", group)
+
+    lines = ["flowchart LR", *(f"  {node(g)}[{g}]" for g in groups)]
+    for (source, target), texts in sorted(links.items()):
+        label = f"|{', '.join(sorted(texts))}|" if texts else ""
+        lines.append(f"  {node(source)} -->{label} {node(target)}")
+    return "\n".join(lines) + "\n"
+
+
 def readme_block(mermaid: str) -> str:
-    """The README text between the markers: the diagram in a fenced block GitHub renders."""
+    """The text between the markers: the diagram in a fenced block that GitHub and the site render."""
     return f"{START}\n```mermaid\n{mermaid}```\n{END}"
 
 
@@ -160,32 +184,35 @@ def replace_block(readme: str, mermaid: str) -> str:
     """``readme`` with the text between the markers replaced by ``mermaid``."""
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
     if not pattern.search(readme):
-        raise ValueError(f"the README has no {START} ... {END} block")
+        raise ValueError(f"no {START} ... {END} block")
     return pattern.sub(lambda _: readme_block(mermaid), readme, count=1)
 
 
-def from_assembly(template_path: Path) -> str:
-    """The diagram of a template in a cloud assembly (tree.json beside it)."""
+def from_assembly(template_path: Path, *, detailed: bool = True) -> str:
+    """The diagram (``detailed``) or the overview of a template in a cloud assembly (tree.json beside it)."""
     template = json.loads(template_path.read_text())
     tree = json.loads((template_path.parent / "tree.json").read_text())
     stack_name = template_path.name.removesuffix(".template.json")
     if stack_name not in tree["tree"]["children"]:
         raise SystemExit(f"{template_path} is not from the last synth in {template_path.parent} (its tree.json has "
                          f"{', '.join(sorted(tree['tree']['children']))}); synthesize again into an empty directory")
-    return diagram(template, placement(tree, stack_name))
+    places = placement(tree, stack_name)
+    return diagram(template, places) if detailed else overview(template, places)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("template", type=Path, help="a synthesized template in a cloud assembly (cdk.out)")
-    parser.add_argument("--readme", type=Path, help="replace the diagram block of this README")
+    parser.add_argument("--readme", type=Path, help="replace the diagram block of this README with the overview")
+    parser.add_argument("--page", type=Path, help="replace the diagram block of this page with the detailed diagram")
     options = parser.parse_args()
 
-    mermaid = from_assembly(options.template)
-    if options.readme is None:
-        print(mermaid, end="")
+    if options.readme is None and options.page is None:
+        print(from_assembly(options.template), end="")
         return 0
-    options.readme.write_text(replace_block(options.readme.read_text(), mermaid))
+    for path, detailed in ((options.readme, False), (options.page, True)):
+        if path is not None:
+            path.write_text(replace_block(path.read_text(), from_assembly(options.template, detailed=detailed)))
     return 0
 
 

@@ -28,7 +28,7 @@ TEAM_VPC = {
     "privateSubnetRouteTableIds": "rtb-0123456789abcdef1,rtb-0123456789abcdef2",
 }
 """The team's VPC: two private subnets with a route to the internet (NAT); without one, nodes need S3 sources for the
-MMAB installer and the AWS CLI (README "Into your own VPC")."""
+MMAB installer and the AWS CLI (docs/deploy.md "Into your own VPC")."""
 
 
 class GenomicsBatchStack(cdk.Stack):

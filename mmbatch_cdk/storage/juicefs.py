@@ -198,7 +198,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-SMG4",
                 reason="A MemoryDB user holds one password that nodes read only at boot; rotating it needs the user "
-                "updated and every node remounted, so rotation is an operator step (README), not a Lambda.",
+                "updated and every node remounted, so rotation is an operator step (docs/juicefs.md), not a Lambda.",
             )
         )
 
@@ -267,7 +267,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         acknowledge_compliance(
             self.secret, "SecretsManagerRotationEnabled",
             "A MemoryDB user holds one password that nodes read only at boot; rotating it needs the user updated and "
-            "every node remounted, so rotation is an operator step (README), not a Lambda.",
+            "every node remounted, so rotation is an operator step (docs/juicefs.md), not a Lambda.",
         )
         if self.encryption_key is None:
             acknowledge_compliance(
@@ -476,7 +476,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
 
     def _acknowledge_bucket(self, bucket: s3.Bucket, key: Optional[kms.IKey], access_logs: Optional[s3.IBucket],
                             noncurrent_days: Optional[int]) -> None:
-        """HIPAA Security / NIST 800-53 R5 findings of a bucket that its props leave (README "Security and compliance")."""
+        """HIPAA Security / NIST 800-53 R5 findings of a bucket that its props leave (docs/security.md)."""
         acknowledge_compliance(
             bucket, "S3BucketReplicationEnabled",
             "JuiceFS blocks are useless without the volume's metadata in MemoryDB, which is not replicated; a replica "

@@ -129,10 +129,10 @@ def test_a_timeout_that_is_not_a_duration_is_named(parts) -> None:
                      agent=server.agent_installer, node_settings=NodeSettings(ecs_stop_timeout="soon"))
 
 
-# ----------------------------------------------------------------------------- README
+# ----------------------------------------------------------------------------- docs/performance.md
 
-README_TYPES = ("c7i.large", "c7i.16xlarge", *sizes("m6i"), "r7i.large", "r7i.16xlarge")
-README_STORAGES = {
+TABLE_TYPES = ("c7i.large", "c7i.16xlarge", *sizes("m6i"), "r7i.large", "r7i.16xlarge")
+TABLE_STORAGES = {
     "EFS Elastic": 1500.0,
     "EFS, efs-utils < 2": 500.0,
     "JuiceFS, 20 uploads": 20 * 85e6 / 2**20,
@@ -140,9 +140,9 @@ README_STORAGES = {
 }
 
 
-def test_readme_carries_the_model_table() -> None:
-    table = model_table(README_TYPES, README_STORAGES)
-    assert table in (REPO / "README.md").read_text(), "README's checkpoint table is stale:\n" + table
+def test_the_performance_page_carries_the_model_table() -> None:
+    table = model_table(TABLE_TYPES, TABLE_STORAGES)
+    assert table in (REPO / "docs" / "performance.md").read_text(), "docs/performance.md's checkpoint table is stale:\n" + table
 
 
 

@@ -1,4 +1,7 @@
-"""The README's architecture diagram: drawn by tools/diagram.py from the default template, current, valid Mermaid."""
+"""The architecture diagrams, drawn by tools/diagram.py from the default template: current, valid Mermaid.
+
+The README carries the overview (one box per top-level construct), docs/architecture.md the detailed diagram.
+"""
 
 from __future__ import annotations
 
@@ -29,15 +32,26 @@ def drawn(synth) -> str:
     return str(diagram.from_assembly(synth("efs").template_path))
 
 
-def test_readme_shows_the_current_diagram(drawn: str) -> None:
+@pytest.fixture(scope="module")
+def overview(synth) -> str:
+    return str(diagram.from_assembly(synth("efs").template_path, detailed=False))
+
+
+def test_readme_shows_the_current_overview(overview: str) -> None:
     readme = (REPO / "README.md").read_text()
-    assert diagram.replace_block(readme, drawn) == readme, "the README's diagram is stale: run `make diagram`"
+    assert diagram.replace_block(readme, overview) == readme, "the README's diagram is stale: run `make diagram`"
 
 
-def test_mermaid_parses_it(drawn: str) -> None:
+def test_the_architecture_page_shows_the_current_diagram(drawn: str) -> None:
+    page = (REPO / "docs" / "architecture.md").read_text()
+    assert diagram.replace_block(page, drawn) == page, "docs/architecture.md's diagram is stale: run `make diagram`"
+
+
+@pytest.mark.parametrize("which", ["drawn", "overview"])
+def test_mermaid_parses_it(which: str, request: pytest.FixtureRequest) -> None:
     """Mermaid's own parser (what GitHub renders with), run headless with jsdom: tools/mermaid_parse.mjs."""
-    result = subprocess.run([str(NODE_BIN / "node"), str(REPO / "tools" / "mermaid_parse.mjs")], input=drawn,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([str(NODE_BIN / "node"), str(REPO / "tools" / "mermaid_parse.mjs")],
+                            input=request.getfixturevalue(which), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "flowchart-v2"
 
@@ -48,6 +62,14 @@ def test_one_box_per_top_level_construct_and_the_links_between_them(drawn: str) 
     assert "-->|tcp 2049| CheckpointStorageSecurityGroup" in drawn  # compute nodes reach NFS
     assert "-->|tcp 8080| ManagementServerSecurityGroup" in drawn  # and the MMAB API
     assert "RouteTable" not in drawn and "CDKMetadata" not in drawn
+
+
+def test_the_overview_folds_each_construct_into_one_box(overview: str) -> None:
+    boxes = [line.split("[", 1)[0].strip() for line in overview.splitlines() if "[" in line and "-->" not in line]
+    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Quickstart", "Monitoring"]
+    assert "  Compute -->|tcp 2049| CheckpointStorage" in overview.splitlines()
+    assert "  Compute -->|tcp 8080| ManagementServer" in overview.splitlines()
+    assert not any(line.split("-->")[0].strip() == line.rsplit(" ", 1)[-1] for line in overview.splitlines() if "-->" in line)
 
 
 TEMPLATE: dict[str, Any] = {"Resources": {
@@ -92,3 +114,11 @@ def test_make_diagram_rewrites_only_the_block() -> None:
         "intro\n<!-- diagram:start -->\n```mermaid\nflowchart LR\n```\n<!-- diagram:end -->\nrest\n")
     with pytest.raises(ValueError, match="no <!-- diagram:start -->"):
         diagram.replace_block("no block", "flowchart LR\n")
+
+
+def test_overview_of_the_folding_example() -> None:
+    drawn = diagram.overview(TEMPLATE, PLACES)
+    assert drawn.splitlines()[1:] == [
+        "  Net[Net]", "  Storage[Storage]", "  Compute[Compute]",  # in the order the template first names them
+        "  Compute -->|tcp 2049| Storage",  # the ingress rule and the policy and user data's Fn::Sub: one arrow
+    ]

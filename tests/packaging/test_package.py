@@ -53,6 +53,10 @@ def test_wheel_carries_the_scripts_and_the_typing_marker(dist: Path) -> None:
     text = zipfile.ZipFile(only(dist, "*.whl")).read(metadata).decode()
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in text
     assert "Requires-Dist: cdk-nag<4,>=3.0.2; extra == \"nag\"" in text
+    assert "License-Expression: Apache-2.0" in text.splitlines()
+    assert "License-File: LICENSE" in text.splitlines()
+    license_text = zipfile.ZipFile(only(dist, "*.whl")).read(metadata.replace("METADATA", "licenses/LICENSE")).decode()
+    assert license_text == (REPO / "LICENSE").read_text()
 
 
 def test_version_comes_from_the_package(dist: Path) -> None:
@@ -77,11 +81,12 @@ def test_twine_check_passes(dist: Path) -> None:
 def test_sdist_carries_the_source_and_readme(dist: Path) -> None:
     with tarfile.open(only(dist, "mmbatch_cdk-*.tar.gz")) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"pyproject.toml", "README.md", "mmbatch_cdk/py.typed"} <= names
+    assert {"pyproject.toml", "README.md", "LICENSE", "mmbatch_cdk/py.typed"} <= names
     assert {f"mmbatch_cdk/user_data/{s}" for s in SCRIPTS} <= names
 
 
 def test_wheel_in_a_fresh_venv_synthesizes_the_example(dist: Path, tmp_path: Path) -> None:
+    """examples/team_vpc/app.py: the consumer example the site shows (docs/constructs.md includes the file)."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"

@@ -1,5 +1,5 @@
 """Every documented default of a setting is the default of the construct prop it sets: a construct's defaults are
-its own, and the settings table states the same values (it is the README's table)."""
+its own, and the settings table states the same values (the site's settings reference is generated from it)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def assert_named(found: list[str], key: str, fragment: str) -> None:
     ("instancetype", "did you mean 'instanceTypes'?"),
     ("juicefsCache", "did you mean 'juicefsCacheGib'?"),
     ("Backend", "did you mean 'backend'?"),
-    ("region", "unknown setting; the accepted keys are listed in README 'Settings'"),
+    ("region", "unknown setting; the accepted keys are listed in docs/reference/settings.md"),
     ("enableMultiQueue", "unknown setting"),
 ])
 def test_a_key_that_is_no_setting_stops_synth(key: str, fragment: str) -> None:

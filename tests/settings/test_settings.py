@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES, SETTINGS, ConfigError, MmBatchConfig, settings_table
+from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES, SETTINGS, ConfigError, MmBatchConfig
 from mmbatch_cdk.instance_types import architecture
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-
 
 def problems(context: dict) -> list[str]:
     with pytest.raises(ConfigError) as caught:
@@ -133,10 +129,6 @@ def test_every_setting_reads_as_an_attribute_and_by_key() -> None:
     config = MmBatchConfig.from_mapping({})
     for setting in SETTINGS:
         assert getattr(config, setting.attr) == config[setting.key] == setting.default, setting.key
-
-
-def test_readme_carries_the_settings_table() -> None:
-    assert settings_table() in README.read_text(), "README's settings table is stale: paste settings_table()"
 
 
 @pytest.mark.parametrize(

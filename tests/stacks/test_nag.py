@@ -20,7 +20,7 @@ from mmbatch_cdk.nag import ALL_PACKS, COMPLIANCE_PACKS, DEFAULT_PACKS, acknowle
 
 from ..conftest import CDK_JSON_CONTEXT, COMPLIANCE_CONFIGS, CONFIGS
 
-# Warnings the project raises on purpose (documented in the README, each with its id); anything else is a finding.
+# Warnings the project raises on purpose (documented in docs/, each with its id); anything else is a finding.
 OUR_WARNINGS = "Annotation::mmbatch:"
 
 
