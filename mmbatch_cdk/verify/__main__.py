@@ -1,0 +1,7 @@
+"""``python -m mmbatch_cdk.verify verify --stack NAME``: the same as the ``mmbatch-cdk`` console script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
