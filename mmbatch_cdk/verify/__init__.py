@@ -1,8 +1,7 @@
 """``mmbatch-cdk verify``: prove a deployed stack works, restore included (docs/verify.md).
 
 Steps (ids fixed, the docs refer to them): ``stack``, ``server``, ``storage``, ``compute``, ``smoke``, ``drill``.
-Only boto3 and the user's credential chain; nothing is deployed for the command. This package does not import
-aws-cdk-lib, so the command starts quickly.
+Only boto3 and the user's credential chain; nothing is deployed for the command.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def checkpoint_seen(doc: Any, job_id: str, event: str = "CheckpointSucceeded") -
     """
     records: list[Any] = doc if isinstance(doc, list) else []
     if isinstance(doc, dict):
-        records = [doc] + [item for value in doc.values() if isinstance(value, list) for item in value]
+        records = [item for value in doc.values() if isinstance(value, list) for item in value] or [doc]
     return any(job_id in text and event in text for text in (json.dumps(r) for r in records))
 
 
@@ -95,12 +95,11 @@ def run_drill(aws: Aws, stack: StackOutputs, smoke: SmokeJob, *, checkpoint_time
     template = smoke.queue.drill_template_id
     if not template:
         return Verdict("drill", "could-not-run", f"queue {smoke.queue.label} has no drill: deploy with -c drill=true")
-    try:
-        return _drill(aws, stack, smoke, template, checkpoint_timeout_s, timeout_s, poll_s)
-    finally:
-        if smoke.job.get("status") not in ("SUCCEEDED", "FAILED"):
-            terminate(aws, smoke.job_id, "mmbatch-cdk verify: drill judged")
-        aws.cleanups.pop(f"terminate smoke job {smoke.job_id}", None)
+    verdict = _drill(aws, stack, smoke, template, checkpoint_timeout_s, timeout_s, poll_s)  # on an error, the CLI undoes
+    if smoke.job.get("status") not in ("SUCCEEDED", "FAILED"):
+        terminate(aws, smoke.job_id, "mmbatch-cdk verify: drill judged")
+    aws.cleanups.pop(f"terminate smoke job {smoke.job_id}", None)
+    return verdict
 
 
 def _drill(aws: Aws, stack: StackOutputs, smoke: SmokeJob, template: str, checkpoint_timeout_s: float,

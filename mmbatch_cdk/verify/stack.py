@@ -9,10 +9,16 @@ from urllib.parse import urlparse
 
 from .aws import Aws, CouldNotRun
 
-__all__ = ["QueueOutputs", "StackOutputs", "read_stack"]
+__all__ = ["OUTPUTS_READ", "QUEUE_OUTPUTS_READ", "QueueOutputs", "StackOutputs", "read_stack"]
 
 COMPLETE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 """Stable states in which every resource exists (UPDATE_ROLLBACK_COMPLETE: the last update was rolled back)."""
+
+OUTPUTS_READ = ("ManagementServerUrl", "ManagementServerInstanceId", "JobLogGroupName", "NodeBootLogGroupName",
+                "Checkpointing", "CheckpointInterval")
+"""The stack-wide outputs verify reads (``mmbatch_cdk/stacks.py``)."""
+QUEUE_OUTPUTS_READ = ("JobQueueArn", "SmokeTestSubmitCommand", "SpotDrillTemplateId")
+"""The per-queue outputs verify reads, each followed by the queue's name (``mmbatch_cdk/quickstart.py``)."""
 
 _JOB_DEFINITION = re.compile(r"--job-definition\s+(\S+)")
 
