@@ -107,11 +107,14 @@ def _drill(aws: Aws, stack: StackOutputs, smoke: SmokeJob, template: str, checkp
     clock, job_id = aws.clock, smoke.job_id
     deadline = clock.now() + checkpoint_timeout_s
     aws.progress(f"drill: waiting for MMAB's first CheckpointSucceeded of {job_id} (up to {checkpoint_timeout_s / 60:.0f} min)")
-    while not checkpoint_seen(_mmab_jobs(aws, stack), job_id):
+    while not checkpoint_seen(answer := _mmab_jobs(aws, stack), job_id):
         if clock.now() >= deadline:
+            unread = ["MMAB's last answer was not JSON: over the 24,000 characters GetCommandInvocation returns, "
+                      "or not an answer (login required?)"] if answer is None else []
             return Verdict("drill", "failed", f"MMAB listed no CheckpointSucceeded for {job_id} within "
-                           f"{checkpoint_timeout_s / 60:.0f} min", ["see the server's /var/log/mmab and the node's agent log "
-                                                                     "(NodeLogGroupName output, <instance>/memverge)"])
+                           f"{checkpoint_timeout_s / 60:.0f} min", unread + [
+                               "see the server's /var/log/mmab and the node's agent log (NodeLogGroupName output, "
+                               "<instance>/memverge)"])
         clock.sleep(poll_s)
     fis = aws.client("fis")
     experiment = fis.start_experiment(experimentTemplateId=template, tags={"mmbatch:verify": job_id})["experiment"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 from typing import Any, Optional
 
 import boto3
 import pytest
 
+from mmbatch_cdk.verify.checks import NodeLogs, judge_nodes
 from mmbatch_cdk.verify.cli import main
 
 from .world import JOB_ID, NODE_1, NODE_2, REGION, TEMPLATE_ID, World, attempt, experiment
@@ -224,3 +226,22 @@ def test_drill_experiment_finding_no_node_could_not_run(world: World, out: Any) 
     world.terminated()
     assert run(world, "--drill", "--yes") == 2
     assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 failed: Target resolution returned empty set"
+
+
+def test_without_a_terminal_nothing_is_asked_and_nothing_started(world: World, out: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.deploy()
+    world.server_answers(body=CONFIG)
+    world.queues_valid()
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # piped input is no answer: only a terminal's is
+    assert main(["verify", "--stack", "mmbatch", "--json"], aws=world.aws) == 2
+    assert out()["smoke"]["summary"] == "not started: no terminal to ask on and no --yes"
+
+
+def test_a_fatal_line_on_a_node_that_ran_the_job_fails_compute() -> None:
+    """A retry's node that failed its boot, beside the one that ran the job."""
+    compute, storage = judge_nodes(NodeLogs({NODE_1: [MOUNTED, GATE_OPEN], NODE_2: [MOUNTED, FATAL]}))
+    assert (compute.outcome, compute.summary, compute.details) == ("failed", "a node failed the boot gate", [f"{NODE_2}: {FATAL}"])
+    assert storage.outcome == "passed"
+    compute, storage = judge_nodes(NodeLogs({NODE_1: ["2026-12-04T17:00:04Z mmbatch[efs-mount]: installing amazon-efs-utils"]}))
+    assert storage.summary == f"no /mmc-checkpoint mount line in the boot log of {NODE_1}"
+    assert compute.summary == f"no gate-open line in the boot log of {NODE_1}"
