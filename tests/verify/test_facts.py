@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
+import runpy
 import sys
 import tomllib
-from pathlib import Path
 from typing import Any
+
+import pytest
 
 from mmbatch_cdk.smoke_test import SMOKE_TEST_SCRIPT
 from mmbatch_cdk.verify import checks, server, smoke
@@ -67,11 +68,13 @@ def test_durations_and_settings_are_read_defensively() -> None:
                                          {"batchJobIds": ["j-1"], "events": ["Checkpointing"]}]}, "j-1")
 
 
-def test_console_script_is_declared_and_runs_as_a_module() -> None:
+def test_console_script_is_declared_and_runs_as_a_module(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m mmbatch_cdk.verify`` (in-process); tests/packaging runs the console script the wheel installs."""
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"mmbatch-cdk": "mmbatch_cdk.verify.cli:main"}
-    result = subprocess.run([sys.executable, "-m", "mmbatch_cdk.verify", "verify", "--help"], cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "--stack STACK" in result.stdout and "Exit status 0: all passed; 1: a check failed; 2: could not run." in result.stdout
-
+    monkeypatch.setattr(sys, "argv", ["mmbatch-cdk", "verify", "--help"])
+    with pytest.raises(SystemExit) as exit:
+        runpy.run_module("mmbatch_cdk.verify", run_name="__main__")
+    assert exit.value.code == 0
+    help = capsys.readouterr().out
+    assert "--stack STACK" in help and "Exit status 0: all passed; 1: a check failed; 2: could not run." in help
