@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from .world import REGION, FakeClock, World
+from .world import REGION, FakeClock, World, shared_client
 
 
 @pytest.fixture
@@ -17,10 +16,14 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                        "AWS_DEFAULT_REGION": REGION, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
+        ec2 = shared_client("ec2")
         # Without moto's list of AMIs (seconds to load in every test); it takes any image id.
         server = ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1, InstanceType="t3.medium")["Instances"][0]["InstanceId"]
         w = World(clock=FakeClock(), server_id=server)
-        yield w
-        for stub in w.stubs.values():
-            stub.assert_no_pending_responses()
+        try:
+            yield w
+            for stub in w.stubs.values():
+                stub.assert_no_pending_responses()
+        finally:
+            for stub in w.stubs.values():
+                stub.deactivate()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import boto3
 from botocore.stub import ANY, Stubber
 
 from mmbatch_cdk.verify.aws import Aws, run_on_server
 
-from .world import FakeClock
+from .world import FakeClock, shared_client
 
 
 def test_wait_is_bounded_and_cancels_the_command() -> None:
-    ssm = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    ssm = shared_client("ssm")
     clock = FakeClock()
     with Stubber(ssm) as stub:
         stub.add_response("send_command", {"Command": {"CommandId": "c0ffee00-0000-4000-8000-000000000002"}},

@@ -7,13 +7,12 @@ import io
 import json
 from typing import Any, Optional
 
-import boto3
 import pytest
 
 from mmbatch_cdk.verify.checks import NodeLogs, judge_nodes
 from mmbatch_cdk.verify.cli import main
 
-from .world import JOB_ID, NODE_1, NODE_2, REGION, TEMPLATE_ID, World, attempt, experiment
+from .world import JOB_ID, NODE_1, NODE_2, TEMPLATE_ID, World, attempt, experiment, shared_client
 
 JOBS = "/aws/batch/mmbatch-jobs"
 STREAM_1 = "SmokeTestDefinition-abc/default/0a1b2c3d4e5f"
@@ -74,7 +73,7 @@ def test_healthy_stack_passes_every_step(world: World, out: Any) -> None:
 
 def test_server_down_fails_server_and_starts_nothing(world: World, out: Any) -> None:
     world.deploy()
-    boto3.client("ec2", region_name=REGION).stop_instances(InstanceIds=[world.server_id])
+    shared_client("ec2").stop_instances(InstanceIds=[world.server_id])
     world.queues_valid()
     status = run(world, "--yes")
     steps = out()

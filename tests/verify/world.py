@@ -34,6 +34,21 @@ SMOKE_COMMAND = ["python3", "-u", "-c", "<SMOKE_TEST_SCRIPT>", "1024", "30", "12
 """The smoke test definition's command (mmbatch_cdk/smoke_test.py); the script itself does not matter here."""
 
 
+_CLIENTS: dict[str, Any] = {}
+
+
+def shared_client(service: str) -> Any:
+    """One client per service for the whole session: making one (EC2's model especially) takes longer than a test.
+
+    moto answers any client's calls while a mock is active, and a test's Stubber is added to and removed from
+    the shared client (``World.stub``, the ``world`` fixture), so tests stay independent.
+    """
+    if service not in _CLIENTS:
+        _CLIENTS[service] = boto3.client(service, region_name=REGION, aws_access_key_id="testing",
+                                         aws_secret_access_key="testing", aws_session_token="testing")
+    return _CLIENTS[service]
+
+
 class FakeClock:
     """Seconds that pass only when someone sleeps; ``interrupt_after`` sleeps, it raises KeyboardInterrupt (Ctrl-C)."""
 
@@ -72,7 +87,7 @@ class World:
 
     def client(self, service: str) -> Any:
         if service not in self.clients:
-            self.clients[service] = boto3.client(service, region_name=REGION)
+            self.clients[service] = shared_client(service)
             if service in ("ssm", "fis", "ecs", "batch"):
                 self.stubs[service] = Stubber(self.clients[service])
                 self.stubs[service].activate()
@@ -102,11 +117,11 @@ class World:
             "Resources": {key: {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name}} for key, name in groups.items()},
             "Outputs": {k: {"Value": v} for k, v in self.outputs.items()},
         }
-        boto3.client("cloudformation", region_name=REGION).create_stack(StackName="mmbatch", TemplateBody=json.dumps(template))
+        shared_client("cloudformation").create_stack(StackName="mmbatch", TemplateBody=json.dumps(template))
 
     def log(self, group: str, stream: str, lines: list[str], *, at_s: float = 0, every_s: float = 30) -> None:
         """``lines`` in ``group``/``stream``, the first at the clock's now + ``at_s``."""
-        logs = boto3.client("logs", region_name=REGION)
+        logs = shared_client("logs")
         try:
             logs.create_log_stream(logGroupName=group, logStreamName=stream)
         except logs.exceptions.ResourceAlreadyExistsException:
