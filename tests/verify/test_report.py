@@ -1,10 +1,16 @@
-"""The text report and the exit status."""
+"""The text report, the exit status, the stack step and queue selection (no AWS calls)."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
+from mmbatch_cdk.verify.aws import CouldNotRun
+from mmbatch_cdk.verify.checks import check_stack
+from mmbatch_cdk.verify.cli import _queues
 from mmbatch_cdk.verify.report import Verdict, exit_status, render_json, render_text
+from mmbatch_cdk.verify.stack import QueueOutputs, StackOutputs
 
 
 def test_text_report_lists_steps_in_order_with_their_evidence() -> None:
@@ -28,3 +34,21 @@ def test_exit_status_could_not_run_outranks_failed_and_skipped_passes() -> None:
     assert exit_status([passed, skipped]) == 0
     assert exit_status([passed, failed]) == 1
     assert exit_status([failed, unable]) == 2
+
+
+def test_a_stack_not_in_a_complete_state_fails_the_stack_step() -> None:
+    queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
+    assert check_stack(StackOutputs("mmbatch", "UPDATE_COMPLETE", {}, [queue])).outcome == "passed"
+    rolling = check_stack(StackOutputs("mmbatch", "UPDATE_ROLLBACK_IN_PROGRESS", {}, [queue]))
+    assert (rolling.outcome, rolling.summary) == ("failed", "stack mmbatch is UPDATE_ROLLBACK_IN_PROGRESS, not in a complete state")
+    assert check_stack(StackOutputs("other", "CREATE_COMPLETE", {}, [])).summary == \
+        "stack other has no JobQueueArn output: not an mmbatch-cdk stack?"
+
+
+def test_queue_names_select_queues_and_unknown_ones_could_not_run() -> None:
+    jq1, jq2 = (QueueOutputs(n, f"arn:aws:batch:us-east-1:123456789012:job-queue/{n}", None, None) for n in ("Jq1", "Jq2"))
+    stack = StackOutputs("mmbatch", "CREATE_COMPLETE", {}, [jq1, jq2])
+    assert _queues(stack, None) == [jq1, jq2]
+    assert _queues(stack, ["Jq2", "Jq2"]) == [jq2]
+    with pytest.raises(CouldNotRun, match=r"--queue default: not a queue of mmbatch \(queues: Jq1, Jq2\)"):
+        _queues(stack, ["default"])
