@@ -62,6 +62,7 @@ def _queues(stack: StackOutputs, names: Optional[list[str]]) -> list[QueueOutput
 
 
 def _estimate(queues: list[QueueOutputs], args: argparse.Namespace) -> str:
+    # The job's size and pace are SmokeTestJobDefinition's defaults (mmbatch_cdk/smoke_test.py: cpu 1, 1024 + 256 MiB, 30 s lines).
     minutes = (args.checkpoint_timeout + args.drill_timeout) if args.drill else args.smoke_lines * 0.5
     lines = [f"verify will start {len(queues)} smoke job(s), one per queue ({', '.join(q.label for q in queues)}):",
              f"  each 1 vCPU and 1.25 GiB on a Spot instance of its queue, for about {minutes:.0f} min plus a node's boot",
