@@ -72,9 +72,8 @@ def test_healthy_stack_passes_every_step(world: World, out: Any) -> None:
 
 
 def test_server_down_fails_server_and_starts_nothing(world: World, out: Any) -> None:
-    world.deploy()
+    world.deploy(moto_batch=True)
     shared_client("ec2").stop_instances(InstanceIds=[world.server_id])
-    world.queues_valid()
     status = run(world, "--yes")
     steps = out()
     assert status == 1
@@ -84,17 +83,15 @@ def test_server_down_fails_server_and_starts_nothing(world: World, out: Any) -> 
 
 
 def test_mmab_not_answering_fails_server(world: World, out: Any) -> None:
-    world.deploy()
+    world.deploy(moto_batch=True)
     world.server_answers(http="000")
-    world.queues_valid()
     assert run(world, "--yes") == 1
     assert out()["server"]["summary"] == "MMAB does not answer on https://localhost:8080/api/v1/config: HTTP 000"
 
 
 def test_interval_other_than_configured_fails_server(world: World, out: Any) -> None:
-    world.deploy(interval="15m")
+    world.deploy(interval="15m", moto_batch=True)
     world.server_answers(body=CONFIG)
-    world.queues_valid()
     assert run(world, "--yes") == 1
     assert out()["server"]["summary"] == "checkpoint interval is 5m0s on the server; the stack configured 15m"
 
@@ -112,6 +109,17 @@ def test_boot_gate_failure_is_quoted_and_the_job_terminated(world: World, out: A
     assert steps["compute"]["summary"] == "no node ran the smoke job: nodes failed the boot gate"
     assert steps["compute"]["details"] == [f"{NODE_1}: {FATAL}"]
     assert steps["storage"]["outcome"] == "skipped"
+
+
+def test_a_disabled_compute_environment_fails_compute_and_starts_nothing(world: World, out: Any) -> None:
+    world.deploy(moto_batch=True)
+    world.server_answers(body=CONFIG)
+    shared_client("batch").update_compute_environment(computeEnvironment="ComputeEnvironment-abc", state="DISABLED")
+    assert run(world, "--yes") == 1
+    steps = out()
+    assert steps["compute"]["summary"] == "a queue or compute environment is not VALID and ENABLED"
+    assert steps["compute"]["details"] == ["compute environment ComputeEnvironment-abc: DISABLED/VALID: Compute environment is available"]
+    assert steps["smoke"]["summary"] == "not started: the server or compute check failed"
 
 
 def test_no_stdin_and_no_yes_refuses_costly_steps(world: World, out: Any) -> None:

@@ -80,6 +80,8 @@ class World:
     clients: dict[str, Any] = field(default_factory=dict)
     progress: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    moto_batch: bool = False
+    """Batch from moto (queue and compute environment reads only) instead of the Stubber."""
 
     @property
     def aws(self) -> Aws:
@@ -88,7 +90,7 @@ class World:
     def client(self, service: str) -> Any:
         if service not in self.clients:
             self.clients[service] = shared_client(service)
-            if service in ("ssm", "fis", "ecs", "batch"):
+            if service in ("ssm", "fis", "ecs") or (service == "batch" and not self.moto_batch):
                 self.stubs[service] = Stubber(self.clients[service])
                 self.stubs[service].activate()
         return self.clients[service]
@@ -97,14 +99,19 @@ class World:
         self.client(service)
         return self.stubs[service]
 
-    def deploy(self, *, drill: bool = False, checkpointing: str = "on", interval: str = "5m") -> None:
-        """The stack, with the outputs an mmbatch-cdk stack has (keys as in the synthesized template)."""
+    def deploy(self, *, drill: bool = False, checkpointing: str = "on", interval: str = "5m", moto_batch: bool = False) -> None:
+        """The stack, with the outputs an mmbatch-cdk stack has (keys as in the synthesized template).
+
+        ``moto_batch``: the queue and its compute environment are moto's (verify then only reads them).
+        """
+        self.moto_batch = moto_batch
+        queue_arn = self.moto_queue() if moto_batch else QUEUE_ARN
         self.outputs = {
             "ManagementServerUrl": "https://mmab.mmbatch.internal:8080",
             "ManagementServerInstanceId": self.server_id,
-            "JobQueueArn": QUEUE_ARN,
+            "JobQueueArn": queue_arn,
             "SmokeTestSubmitCommand": f"aws batch submit-job --region {REGION} --job-name mmbatch-smoke-test "
-                                      f"--job-queue {QUEUE_ARN} --job-definition {DEFINITION_ARN}",
+                                      f"--job-queue {queue_arn} --job-definition {DEFINITION_ARN}",
             "JobLogGroupName": "/aws/batch/mmbatch-jobs",
             "NodeBootLogGroupName": "mmbatch-NodeBootLogs",
             "NodeLogGroupName": "mmbatch-NodeLogs",
@@ -118,6 +125,22 @@ class World:
             "Outputs": {k: {"Value": v} for k, v in self.outputs.items()},
         }
         shared_client("cloudformation").create_stack(StackName="mmbatch", TemplateBody=json.dumps(template))
+
+    def moto_queue(self) -> str:
+        """A Spot compute environment and its queue in moto, as the stack's BatchCompute makes them; the queue's ARN."""
+        ec2, iam, batch = shared_client("ec2"), shared_client("iam"), shared_client("batch")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=vpc)["GroupId"]
+        role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        profile = iam.create_instance_profile(InstanceProfileName="nodes")["InstanceProfile"]["Arn"]
+        environment = batch.create_compute_environment(
+            computeEnvironmentName="ComputeEnvironment-abc", type="MANAGED", state="ENABLED", serviceRole=role,
+            computeResources={"type": "SPOT", "allocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED", "minvCpus": 0,
+                              "maxvCpus": 16, "instanceTypes": ["c7i.large"], "subnets": [subnet],
+                              "securityGroupIds": [group], "instanceRole": profile})
+        return str(batch.create_job_queue(jobQueueName="JobQueue-abc", state="ENABLED", priority=10, computeEnvironmentOrder=[
+            {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}])["jobQueueArn"])
 
     def log(self, group: str, stream: str, lines: list[str], *, at_s: float = 0, every_s: float = 30) -> None:
         """``lines`` in ``group``/``stream``, the first at the clock's now + ``at_s``."""
