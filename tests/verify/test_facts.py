@@ -73,6 +73,7 @@ def test_console_script_is_declared_and_runs_as_a_module(capsys: pytest.CaptureF
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"mmbatch-cdk": "mmbatch_cdk.verify.cli:main"}
     monkeypatch.setattr(sys, "argv", ["mmbatch-cdk", "verify", "--help"])
+    monkeypatch.delitem(sys.modules, "mmbatch_cdk.verify.__main__", raising=False)  # imported by tests/packaging/test_docs.py
     with pytest.raises(SystemExit) as exit:
         runpy.run_module("mmbatch_cdk.verify", run_name="__main__")
     assert exit.value.code == 0
