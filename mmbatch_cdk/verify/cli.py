@@ -22,6 +22,19 @@ Ask = Callable[[str], Optional[bool]]
 """Asks a yes/no question: True, False, or None when nobody can answer (no terminal)."""
 
 
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: ``kind`` of the text, above zero; else argparse's usage error naming the flag."""
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not accepted; expected a number above 0") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not accepted; expected a number above 0")
+        return value
+    return convert
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     top = argparse.ArgumentParser(prog="mmbatch-cdk", description="Tools for a deployed mmbatch-cdk stack.")
@@ -38,15 +51,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--queue", action="append", metavar="NAME",
                    help="queue to run the smoke job on, as in the JobQueueArn<NAME> output ('default' for the single "
                    "queue); repeatable (default: every queue)")
-    p.add_argument("--smoke-lines", type=int, default=6, metavar="N",
+    p.add_argument("--smoke-lines", type=_positive(int), default=6, metavar="N",
                    help="progress lines of the smoke job without --drill, 30 s each (default: 6)")
-    p.add_argument("--smoke-timeout", type=float, default=30, metavar="MIN",
+    p.add_argument("--smoke-timeout", type=_positive(float), default=30, metavar="MIN",
                    help="minutes for a smoke job to succeed (with --drill: to run), node boot included (default: 30)")
-    p.add_argument("--checkpoint-timeout", type=float, default=45, metavar="MIN",
+    p.add_argument("--checkpoint-timeout", type=_positive(float), default=45, metavar="MIN",
                    help="minutes to wait for MMAB's first checkpoint of the job (default: 45)")
-    p.add_argument("--drill-timeout", type=float, default=45, metavar="MIN",
+    p.add_argument("--drill-timeout", type=_positive(float), default=45, metavar="MIN",
                    help="minutes from the interruption to a judgement (default: 45)")
-    p.add_argument("--poll", type=float, default=15, metavar="SEC", help="seconds between status reads (default: 15)")
+    p.add_argument("--poll", type=_positive(float), default=15, metavar="SEC", help="seconds between status reads (default: 15)")
     return top
 
 

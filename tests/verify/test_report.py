@@ -8,7 +8,7 @@ import pytest
 
 from mmbatch_cdk.verify.aws import CouldNotRun
 from mmbatch_cdk.verify.checks import check_stack
-from mmbatch_cdk.verify.cli import _queues
+from mmbatch_cdk.verify.cli import _queues, main
 from mmbatch_cdk.verify.report import Verdict, exit_status, render_json, render_text
 from mmbatch_cdk.verify.stack import QueueOutputs, StackOutputs
 
@@ -52,3 +52,13 @@ def test_queue_names_select_queues_and_unknown_ones_could_not_run() -> None:
     assert _queues(stack, ["Jq2", "Jq2"]) == [jq2]
     with pytest.raises(CouldNotRun, match=r"--queue default: not a queue of mmbatch \(queues: Jq1, Jq2\)"):
         _queues(stack, ["default"])
+
+
+def test_bounds_must_be_above_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["verify", "--stack", "mmbatch", "--smoke-timeout", "0"])
+    assert exit.value.code == 2
+    assert "argument --smoke-timeout: '0' is not accepted; expected a number above 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["verify", "--stack", "mmbatch", "--smoke-lines", "two"])
+    assert "argument --smoke-lines: 'two' is not accepted; expected a number above 0" in capsys.readouterr().err
