@@ -50,6 +50,8 @@ class Aws:
     clock: Clock = field(default_factory=SystemClock)
     progress: Callable[[str], None] = lambda message: None
     """Where progress lines go while the command waits (stderr in the CLI)."""
+    step: str = "stack"
+    """The step under way, to which an AWS error that stops the command is attributed."""
     cleanups: dict[str, Callable[[], None]] = field(default_factory=dict)
     """What to undo if the command is interrupted (terminate a smoke job, stop an experiment), by description."""
     _clients: dict[str, Client] = field(default_factory=dict)

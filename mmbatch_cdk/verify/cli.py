@@ -7,7 +7,6 @@ import sys
 import time
 from typing import Callable, Optional, Sequence
 
-from . import STEPS
 from .aws import Aws, CouldNotRun
 from .checks import check_queues, check_stack, fatal_lines_since, judge_nodes, node_instances, node_logs
 from .drill import run_drill
@@ -96,7 +95,9 @@ def verify(aws: Aws, args: argparse.Namespace, ask: Ask, verdicts: list[Verdict]
         verdicts += [Verdict(s, "skipped", "the stack is not ready") for s in ("server", "storage", "compute", "smoke", "drill")]
         return verdicts
     queues = _queues(stack, args.queue)
+    aws.step = "server"
     server, mounted = check_server(aws, stack, timeout_s=120)
+    aws.step = "compute"
     compute, clusters = check_queues(aws, stack)
     verdicts += [server, compute]
     on_server = ("server: /mmc-checkpoint " + ("mounted" if mounted else "not mounted (the stack mounts checkpoint storage on nodes)")
@@ -120,11 +121,14 @@ def verify(aws: Aws, args: argparse.Namespace, ask: Ask, verdicts: list[Verdict]
         verdicts += [Verdict("storage", "skipped", why, [on_server]),
                      Verdict("smoke", "could-not-run" if "terminal" in why or "declined" in why else "skipped", why)]
         return verdicts
+    aws.step = "smoke"
     jobs = [submit_smoke(aws, q, lines=None if args.drill else args.smoke_lines) for q in queues]
     run_smoke(aws, stack, jobs, until_running=args.drill, timeout_s=args.smoke_timeout * 60, poll_s=args.poll)
     verdicts += [j.verdict for j in jobs if j.verdict]
     verdicts.remove(compute)
+    aws.step = "compute"
     verdicts += _nodes(aws, stack, jobs, clusters, start_ms, on_server)
+    aws.step = "drill"
     if args.drill:
         for smoke in jobs:
             if smoke.verdict and smoke.verdict.outcome == "passed":
@@ -187,9 +191,10 @@ def main(argv: Optional[Sequence[str]] = None, *, aws: Optional[Aws] = None, ask
     except Exception as err:  # CouldNotRun, and an AWS error (AccessDenied, throttling): report it, undo what was started
         from botocore.exceptions import BotoCoreError, ClientError
 
+        undone = _undo(aws)
         if not isinstance(err, (CouldNotRun, BotoCoreError, ClientError)):
+            print(f"mmbatch-cdk verify: internal error{undone}", file=sys.stderr)
             raise
-        step = next((s for s in STEPS if s not in {v.step for v in verdicts}), "drill")
-        verdicts.append(Verdict(step, "could-not-run", f"{err}{_undo(aws)}"))
+        verdicts.append(Verdict(aws.step if aws else "stack", "could-not-run", f"{err}{undone}"))
     print(render_json(verdicts) if args.json else render_text(verdicts))
     return exit_status(verdicts)

@@ -252,3 +252,13 @@ def test_a_fatal_line_on_a_node_that_ran_the_job_fails_compute() -> None:
     compute, storage = judge_nodes(NodeLogs({NODE_1: ["2026-12-04T17:00:04Z mmbatch[efs-mount]: installing amazon-efs-utils"]}))
     assert storage.summary == f"no /mmc-checkpoint mount line in the boot log of {NODE_1}"
     assert compute.summary == f"no gate-open line in the boot log of {NODE_1}"
+
+
+def test_an_aws_error_mid_run_could_not_run_and_terminates_the_job(world: World, out: Any) -> None:
+    healthy_until_smoke(world)
+    world.stub("batch").add_client_error("describe_jobs", "AccessDeniedException", "not authorized to perform: batch:DescribeJobs")
+    world.terminated()
+    assert run(world, "--yes") == 2
+    smoke = out()["smoke"]
+    assert smoke["outcome"] == "could-not-run"
+    assert smoke["summary"].endswith(f"not authorized to perform: batch:DescribeJobs; terminate smoke job {JOB_ID}")
