@@ -1,4 +1,4 @@
-"""The text report, the exit status, the stack step and queue selection (no AWS calls)."""
+"""Without AWS calls: the text report, the exit status, the stack step, queue selection, flags, the drill judge."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from mmbatch_cdk.verify.aws import CouldNotRun
 from mmbatch_cdk.verify.checks import check_stack
 from mmbatch_cdk.verify.cli import _queues, main
+from mmbatch_cdk.verify.drill import judge
 from mmbatch_cdk.verify.report import Verdict, exit_status, render_json, render_text
+from mmbatch_cdk.verify.smoke import LogLine
 from mmbatch_cdk.verify.stack import QueueOutputs, StackOutputs
 
 
@@ -62,3 +64,14 @@ def test_bounds_must_be_above_zero(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["verify", "--stack", "mmbatch", "--smoke-lines", "two"])
     assert "argument --smoke-lines: 'two' is not accepted; expected a number above 0" in capsys.readouterr().err
+
+
+def test_drill_judge_a_count_starting_over_without_its_started_line_is_not_a_restore() -> None:
+    """The started line may fall outside what was read; a count back at 1 alone says the job started over."""
+    job = {"status": "RUNNING", "attempts": [{"statusReason": "Host EC2 (instance i-0aaaaaaaaaaaaaaa1) terminated."}]}
+    first = [LogLine(1_000, "2026-12-04T17:10:00Z count=9/120 elapsed=270s")]
+    second = [LogLine(9_000, "2026-12-04T17:20:00Z count=1/120 elapsed=30s")]
+    verdict = judge(job, first, second, notice_ms=5_000)
+    assert verdict is not None
+    assert (verdict.outcome, verdict.summary) == ("failed", "retried, not restored: the count started again at 1")
+    assert judge(job, first, [], notice_ms=5_000) is None  # the second attempt has logged nothing yet: wait
