@@ -105,6 +105,8 @@ class ManagementServer(Construct):
         """``(key, value)`` of the tag on this deployment's compute nodes and the per-job volumes MMAB creates."""
         self.mmab_version = mmab_version
         """The MMAB release this server installs."""
+        self.ckpt_interval = ckpt_interval
+        """The checkpoint interval the boot script sets through MMAB's API (``PUT /api/v1/ckptConfig``)."""
         self.installs_mmab = bool(mmab_source)
         """False without an install source: the server boots without MMAB, and nodes run jobs without the agent."""
 

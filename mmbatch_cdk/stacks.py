@@ -145,6 +145,7 @@ class MmBatchStack(cdk.Stack):
                 "on" if server.installs_mmab else "OFF: no mmabSource, so nodes run jobs without the MMBatch agent",
                 "Whether jobs are checkpointed (docs/deploy.md 'Installing MMAB')",
             ),
+            "CheckpointInterval": (server.ckpt_interval, "Checkpoint interval the server sets in MMAB at boot (mmbatch-cdk verify compares)"),
             **self.storage.outputs,
             **(self.compliance.outputs if self.compliance else {}),
         }

@@ -57,6 +57,7 @@ def test_wheel_carries_the_scripts_and_the_typing_marker(dist: Path) -> None:
     assert "License-File: LICENSE" in text.splitlines()
     license_text = zipfile.ZipFile(only(dist, "*.whl")).read(metadata.replace("METADATA", "licenses/LICENSE")).decode()
     assert license_text == (REPO / "LICENSE").read_text()
+    assert "Requires-Dist: boto3<2,>=1.34" in text  # mmbatch-cdk verify
 
 
 def test_version_comes_from_the_package(dist: Path) -> None:
@@ -112,6 +113,9 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_example(dist: Path, tmp_path: Pat
     )
     assert where.returncode == 0, where.stderr
     assert where.stdout.startswith(purelib), where.stdout
+    verify = subprocess.run([str(venv / "bin" / "mmbatch-cdk"), "verify", "--help"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr  # the console script the wheel installs
+    assert "--stack STACK" in verify.stdout
     synth = subprocess.run([str(python), "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, timeout=300)
     assert synth.returncode == 0, synth.stderr
     assert "Traceback" not in synth.stderr

@@ -1,0 +1,77 @@
+"""Without AWS calls: the text report, the exit status, the stack step, queue selection, flags, the drill judge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mmbatch_cdk.verify.aws import CouldNotRun
+from mmbatch_cdk.verify.checks import check_stack
+from mmbatch_cdk.verify.cli import _queues, main
+from mmbatch_cdk.verify.drill import judge
+from mmbatch_cdk.verify.report import Verdict, exit_status, render_json, render_text
+from mmbatch_cdk.verify.smoke import LogLine
+from mmbatch_cdk.verify.stack import QueueOutputs, StackOutputs
+
+
+def test_text_report_lists_steps_in_order_with_their_evidence() -> None:
+    verdicts = [Verdict("smoke", "failed", "queue default: j-1 FAILED: Essential container in task exited",
+                        ["log s/1: last lines:", "  count=3/6"]),
+                Verdict("stack", "passed", "mmbatch is CREATE_COMPLETE"), Verdict("drill", "skipped", "not asked for (--drill)")]
+    assert render_text(verdicts).splitlines() == [
+        "PASSED         stack    mmbatch is CREATE_COMPLETE",
+        "FAILED         smoke    queue default: j-1 FAILED: Essential container in task exited",
+        "                        log s/1: last lines:",
+        "                          count=3/6",
+        "SKIPPED        drill    not asked for (--drill)",
+        "verify: a check failed",
+    ]
+    assert json.loads(render_json(verdicts))["exitStatus"] == 1
+
+
+def test_exit_status_could_not_run_outranks_failed_and_skipped_passes() -> None:
+    passed, skipped = Verdict("stack", "passed", ""), Verdict("drill", "skipped", "")
+    failed, unable = Verdict("server", "failed", ""), Verdict("smoke", "could-not-run", "")
+    assert exit_status([passed, skipped]) == 0
+    assert exit_status([passed, failed]) == 1
+    assert exit_status([failed, unable]) == 2
+
+
+def test_a_stack_not_in_a_complete_state_fails_the_stack_step() -> None:
+    queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
+    assert check_stack(StackOutputs("mmbatch", "UPDATE_COMPLETE", {}, [queue])).outcome == "passed"
+    rolling = check_stack(StackOutputs("mmbatch", "UPDATE_ROLLBACK_IN_PROGRESS", {}, [queue]))
+    assert (rolling.outcome, rolling.summary) == ("failed", "stack mmbatch is UPDATE_ROLLBACK_IN_PROGRESS, not in a complete state")
+    assert check_stack(StackOutputs("other", "CREATE_COMPLETE", {}, [])).summary == \
+        "stack other has no JobQueueArn output: not an mmbatch-cdk stack?"
+
+
+def test_queue_names_select_queues_and_unknown_ones_could_not_run() -> None:
+    jq1, jq2 = (QueueOutputs(n, f"arn:aws:batch:us-east-1:123456789012:job-queue/{n}", None, None) for n in ("Jq1", "Jq2"))
+    stack = StackOutputs("mmbatch", "CREATE_COMPLETE", {}, [jq1, jq2])
+    assert _queues(stack, None) == [jq1, jq2]
+    assert _queues(stack, ["Jq2", "Jq2"]) == [jq2]
+    with pytest.raises(CouldNotRun, match=r"--queue default: not a queue of mmbatch \(queues: Jq1, Jq2\)"):
+        _queues(stack, ["default"])
+
+
+def test_bounds_must_be_above_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["verify", "--stack", "mmbatch", "--smoke-timeout", "0"])
+    assert exit.value.code == 2
+    assert "argument --smoke-timeout: '0' is not accepted; expected a number above 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["verify", "--stack", "mmbatch", "--smoke-lines", "two"])
+    assert "argument --smoke-lines: 'two' is not accepted; expected a number above 0" in capsys.readouterr().err
+
+
+def test_drill_judge_a_count_starting_over_without_its_started_line_is_not_a_restore() -> None:
+    """The started line may fall outside what was read; a count back at 1 alone says the job started over."""
+    job = {"status": "RUNNING", "attempts": [{"statusReason": "Host EC2 (instance i-0aaaaaaaaaaaaaaa1) terminated."}]}
+    first = [LogLine(1_000, "2026-12-04T17:10:00Z count=9/120 elapsed=270s")]
+    second = [LogLine(9_000, "2026-12-04T17:20:00Z count=1/120 elapsed=30s")]
+    verdict = judge(job, first, second, notice_ms=5_000)
+    assert verdict is not None
+    assert (verdict.outcome, verdict.summary) == ("failed", "retried, not restored: the count started again at 1")
+    assert judge(job, first, [], notice_ms=5_000) is None  # the second attempt has logged nothing yet: wait

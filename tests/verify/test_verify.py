@@ -1,0 +1,264 @@
+"""Every verdict of ``mmbatch-cdk verify`` from realistic API answers (tests/verify/world.py), on a fake clock."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from typing import Any, Optional
+
+import pytest
+
+from mmbatch_cdk.verify.checks import NodeLogs, judge_nodes
+from mmbatch_cdk.verify.cli import main
+
+from .world import JOB_ID, NODE_1, NODE_2, TEMPLATE_ID, World, attempt, experiment, shared_client
+
+JOBS = "/aws/batch/mmbatch-jobs"
+STREAM_1 = "SmokeTestDefinition-abc/default/0a1b2c3d4e5f"
+STREAM_2 = "SmokeTestDefinition-abc/default/9f8e7d6c5b4a"
+MOUNTED = "2026-12-04T17:00:04Z mmbatch[efs-mount]: mounted fs-0123456789abcdef0 (access point fsap-0123456789abcdef0) at /mmc-checkpoint"
+GATE_OPEN = "2026-12-04T17:01:10Z mmbatch[agent-install]: pagent installed for MMAB 1.4.0-release; the ECS gate opens"
+FATAL = ("2026-12-04T17:06:12Z mmbatch: FATAL agent-install: management server 10.0.1.17:8080 did not serve the agent installer "
+         "within 600s; shutting down so AWS Batch replaces this node")
+CONFIG = {"ckpt": {"ckptMode": "iterative", "ckptInterval": "5m0s"}}
+"""GET /api/v1/config's answer: its shape is not documented; verify looks for ckptInterval at any depth."""
+SPOT_LOSS = f"Host EC2 (instance {NODE_1}) terminated."
+
+
+def run(world: World, *args: str, ask: Any = None) -> int:
+    """Run the command with --json (read it with ``out``); its exit status."""
+    return main(["verify", "--stack", "mmbatch", "--json", "--poll", "15", *args], aws=world.aws,
+                ask=ask or (lambda question: pytest.fail(f"asked without need: {question}")))
+
+
+@pytest.fixture
+def out(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Reads the JSON report: each step's verdict by step id."""
+    def read() -> dict[str, dict[str, Any]]:
+        report = json.loads(capsys.readouterr().out)
+        return {s["step"]: s for s in report["steps"]}
+    return read
+
+
+def smoke_log(world: World, stream: str, counts: range, *, started: bool = True, finished: bool = False, at_s: float = 0) -> None:
+    lines = (["smoke-test started: 1024 MiB resident, one line every 30 s, 120 lines"] if started else [])
+    lines += [f"2026-12-04T17:{10 + n // 2:02d}:{(n % 2) * 30:02d}Z count={n}/120 elapsed={30 * n}s" for n in counts]
+    world.log(JOBS, stream, lines + (["smoke-test finished"] if finished else []), at_s=at_s)
+
+
+def healthy_until_smoke(world: World, *, drill: bool = False) -> None:
+    world.deploy(drill=drill)
+    world.server_answers(body=CONFIG)
+    world.queues_valid()
+    world.submit(shortened=not drill)
+
+
+def test_healthy_stack_passes_every_step(world: World, out: Any) -> None:
+    healthy_until_smoke(world)
+    world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    world.job("SUCCEEDED", stream=STREAM_1, instance=NODE_1, attempts=[attempt(NODE_1, STREAM_1, "Essential container in task exited")])
+    smoke_log(world, STREAM_1, range(1, 7), finished=True)
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    status = run(world, "--yes")
+    steps = out()
+    assert {k: v["outcome"] for k, v in steps.items()} == {
+        "stack": "passed", "server": "passed", "storage": "passed", "compute": "passed", "smoke": "passed", "drill": "skipped"}
+    assert status == 0
+    assert steps["server"]["summary"] == "MMAB answers; checkpoint interval 5m0s as configured"
+    assert MOUNTED in steps["storage"]["details"]
+    assert any(f"submitted {JOB_ID}" in line for line in world.progress)
+
+
+def test_server_down_fails_server_and_starts_nothing(world: World, out: Any) -> None:
+    world.deploy(moto_batch=True)
+    shared_client("ec2").stop_instances(InstanceIds=[world.server_id])
+    status = run(world, "--yes")
+    steps = out()
+    assert status == 1
+    assert steps["server"]["outcome"] == "failed"
+    assert steps["server"]["summary"] == f"management server {world.server_id} is stopped, not running"
+    assert steps["smoke"]["outcome"] == "skipped"  # no submit_job stubbed: the Stubber would fail a submit
+
+
+def test_mmab_not_answering_fails_server(world: World, out: Any) -> None:
+    world.deploy(moto_batch=True)
+    world.server_answers(http="000")
+    assert run(world, "--yes") == 1
+    assert out()["server"]["summary"] == "MMAB does not answer on https://localhost:8080/api/v1/config: HTTP 000"
+
+
+def test_interval_other_than_configured_fails_server(world: World, out: Any) -> None:
+    world.deploy(interval="15m", moto_batch=True)
+    world.server_answers(body=CONFIG)
+    assert run(world, "--yes") == 1
+    assert out()["server"]["summary"] == "checkpoint interval is 5m0s on the server; the stack configured 15m"
+
+
+def test_boot_gate_failure_is_quoted_and_the_job_terminated(world: World, out: Any) -> None:
+    healthy_until_smoke(world)
+    world.boot_log(NODE_1, [MOUNTED, FATAL])
+    for _ in range(3):  # 30 s bound, 15 s polls: three reads, then the job is terminated
+        world.job("RUNNABLE", reason="")
+    world.terminated()
+    status = run(world, "--yes", "--smoke-timeout", "0.5")
+    steps = out()
+    assert status == 1
+    assert steps["smoke"]["summary"] == f"queue default: {JOB_ID} not SUCCEEDED within 0 min (status RUNNABLE); terminated"
+    assert steps["compute"]["summary"] == "no node ran the smoke job: nodes failed the boot gate"
+    assert steps["compute"]["details"] == [f"{NODE_1}: {FATAL}"]
+    assert steps["storage"]["outcome"] == "skipped"
+
+
+def test_a_disabled_compute_environment_fails_compute_and_starts_nothing(world: World, out: Any) -> None:
+    world.deploy(moto_batch=True)
+    world.server_answers(body=CONFIG)
+    shared_client("batch").update_compute_environment(computeEnvironment="ComputeEnvironment-abc", state="DISABLED")
+    assert run(world, "--yes") == 1
+    steps = out()
+    assert steps["compute"]["summary"] == "a queue or compute environment is not VALID and ENABLED"
+    assert steps["compute"]["details"] == ["compute environment ComputeEnvironment-abc: DISABLED/VALID: Compute environment is available"]
+    assert steps["smoke"]["summary"] == "not started: the server or compute check failed"
+
+
+def test_no_stdin_and_no_yes_refuses_costly_steps(world: World, out: Any) -> None:
+    world.deploy()
+    world.server_answers(body=CONFIG)
+    world.queues_valid()
+    status = run(world, ask=lambda question: None)
+    steps = out()
+    assert status == 2
+    assert steps["smoke"] == {"step": "smoke", "outcome": "could-not-run", "summary": "not started: no terminal to ask on and no --yes",
+                              "details": []}
+
+
+def test_question_names_what_it_starts(world: World, out: Any) -> None:
+    world.deploy(drill=True)
+    world.server_answers(body=CONFIG)
+    world.queues_valid()
+    asked: list[str] = []
+    assert run(world, "--drill", ask=lambda q: asked.append(q) or False) == 2
+    assert "1 smoke job(s), one per queue (default)" in asked[0]
+    assert "1 AWS FIS experiment(s)" in asked[0]
+    assert out()["drill"]["summary"] == "not started: declined"
+
+
+def test_stack_not_found_could_not_run(world: World, out: Any) -> None:
+    status = run(world)
+    assert status == 2
+    assert out()["stack"]["summary"] == "stack mmbatch: Stack with id mmbatch does not exist"
+
+
+def test_ctrl_c_terminates_the_smoke_job(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    healthy_until_smoke(world)
+    world.clock.interrupt_after = 1  # the SSM poll's sleep passes; the first smoke poll's is interrupted
+    world.job("RUNNABLE")
+    world.terminated()
+    assert run(world, "--yes") == 130
+    assert capsys.readouterr().err.strip() == f"mmbatch-cdk verify: interrupted; terminate smoke job {JOB_ID}"
+
+
+# The drill: the smoke job runs, MMAB checkpoints it, FIS interrupts its node, Batch retries it.
+
+def until_interrupted(world: World) -> datetime.datetime:
+    """Smoke job RUNNING on NODE_1, checkpointed, the experiment started; returns the notice's time."""
+    healthy_until_smoke(world, drill=True)
+    world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    smoke_log(world, STREAM_1, range(1, 13))
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    world.mmab_jobs(["Checkpointing"])
+    world.mmab_jobs(["Checkpointing", "CheckpointSucceeded"])
+    notice = datetime.datetime.fromtimestamp(world.clock.t + 400, tz=datetime.timezone.utc)
+    fis = world.stub("fis")
+    fis.add_response("start_experiment", experiment("initiating"),
+                     {"experimentTemplateId": TEMPLATE_ID, "tags": {"mmbatch:verify": JOB_ID}})
+    fis.add_response("get_experiment", experiment("running", started=notice))
+    return notice
+
+
+def after_interruption(world: World, second: Optional[list[str]], *, reason: str = SPOT_LOSS, status: str = "RUNNING") -> None:
+    first = attempt(NODE_1, STREAM_1, reason)
+    world.job("RUNNABLE", stream=STREAM_1, instance=NODE_1, attempts=[first])
+    if second is not None:
+        world.job(status, stream=STREAM_2, instance=NODE_2, attempts=[first])
+        world.log(JOBS, STREAM_2, second, at_s=600)
+
+
+def test_drill_restored_reports_the_restore_time(world: World, out: Any) -> None:
+    until_interrupted(world)
+    after_interruption(world, ["2026-12-04T17:25:30Z count=12/120 elapsed=1130s", "2026-12-04T17:26:00Z count=13/120 elapsed=1160s"])
+    world.mmab_jobs(["CheckpointSucceeded", "Restoring", "RestoreSucceeded"])
+    world.terminated()
+    status = run(world, "--drill", "--yes")
+    steps = out()
+    assert steps["drill"]["outcome"] == "passed", steps["drill"]
+    # The notice at t0 + 400 s (FIS's action start), the second attempt's first line at t0 + 600 s.
+    assert steps["drill"]["summary"] == "restored: the count went on at 12; restore time 200 s (notice to first restored log line)"
+    assert "first attempt's last count 12; second attempt's first count 12" in steps["drill"]["details"]
+    assert "MMAB lists RestoreSucceeded for the job: yes" in steps["drill"]["details"]
+    assert steps["smoke"]["outcome"] == "passed" and status == 0
+
+
+def test_drill_retried_not_restored(world: World, out: Any) -> None:
+    until_interrupted(world)
+    after_interruption(world, ["smoke-test started: 1024 MiB resident, one line every 30 s, 120 lines",
+                               "2026-12-04T17:26:00Z count=1/120 elapsed=30s"])
+    world.terminated()
+    assert run(world, "--drill", "--yes") == 1
+    assert out()["drill"]["summary"] == "retried, not restored: the second attempt started over ('smoke-test started')"
+
+
+def test_drill_failed_with_another_reason_quotes_it(world: World, out: Any) -> None:
+    until_interrupted(world)
+    reason = "Task failed to start"
+    world.job("FAILED", stream=STREAM_1, instance=NODE_1, attempts=[attempt(NODE_1, STREAM_1, reason)], reason=reason)
+    assert run(world, "--drill", "--yes") == 1
+    drill = out()["drill"]
+    assert drill["summary"] == f"failed with another reason: the first attempt ended {reason!r}"
+    assert "the retry rule needs an entry for it" in drill["details"][0]
+
+
+def test_drill_experiment_finding_no_node_could_not_run(world: World, out: Any) -> None:
+    healthy_until_smoke(world, drill=True)
+    world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    smoke_log(world, STREAM_1, range(1, 3))
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    world.mmab_jobs(["CheckpointSucceeded"])
+    fis = world.stub("fis")
+    fis.add_response("start_experiment", experiment("initiating"))
+    fis.add_response("get_experiment", experiment("failed", reason="Target resolution returned empty set"))
+    world.terminated()
+    assert run(world, "--drill", "--yes") == 2
+    assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 failed: Target resolution returned empty set"
+
+
+def test_without_a_terminal_nothing_is_asked_and_nothing_started(world: World, out: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.deploy()
+    world.server_answers(body=CONFIG)
+    world.queues_valid()
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # piped input is no answer: only a terminal's is
+    assert main(["verify", "--stack", "mmbatch", "--json"], aws=world.aws) == 2
+    assert out()["smoke"]["summary"] == "not started: no terminal to ask on and no --yes"
+
+
+def test_a_fatal_line_on_a_node_that_ran_the_job_fails_compute() -> None:
+    """A retry's node that failed its boot, beside the one that ran the job."""
+    compute, storage = judge_nodes(NodeLogs({NODE_1: [MOUNTED, GATE_OPEN], NODE_2: [MOUNTED, FATAL]}))
+    assert (compute.outcome, compute.summary, compute.details) == ("failed", "a node failed the boot gate", [f"{NODE_2}: {FATAL}"])
+    assert storage.outcome == "passed"
+    compute, storage = judge_nodes(NodeLogs({NODE_1: ["2026-12-04T17:00:04Z mmbatch[efs-mount]: installing amazon-efs-utils"]}))
+    assert storage.summary == f"no /mmc-checkpoint mount line in the boot log of {NODE_1}"
+    assert compute.summary == f"no gate-open line in the boot log of {NODE_1}"
+
+
+def test_an_aws_error_mid_run_could_not_run_and_terminates_the_job(world: World, out: Any) -> None:
+    healthy_until_smoke(world)
+    world.stub("batch").add_client_error("describe_jobs", "AccessDeniedException", "not authorized to perform: batch:DescribeJobs")
+    world.terminated()
+    assert run(world, "--yes") == 2
+    smoke = out()["smoke"]
+    assert smoke["outcome"] == "could-not-run"
+    assert smoke["summary"].endswith(f"not authorized to perform: batch:DescribeJobs; terminate smoke job {JOB_ID}")
