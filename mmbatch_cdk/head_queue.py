@@ -103,13 +103,16 @@ class HeadJobQueue(Construct):
         self._queue_arns: list[str] = []
         workspace.grant_read_write(self.role)
         workspace.grant_read_inputs(self.role)
-        batch_arn = lambda resource: stack.format_arn(  # noqa: E731
-            service="batch", resource=resource, resource_name="*", arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+
+        def batch_arn(resource: str) -> str:
+            return stack.format_arn(service="batch", resource=resource, resource_name="*",
+                                    arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+
         self._submit = iam.PolicyStatement(
             sid="SubmitToThisStacksQueues", actions=["batch:SubmitJob"],
-            # SubmitJob is authorized on the queue and on the job definition (Service Authorization Reference, AWS
-            # Batch); the engines register their own definitions, so those are any of this account and region.
-            resources=[self.job_queue.job_queue_arn, batch_arn("job-definition")],
+            # SubmitJob is authorized on the new job, the queue and the job definition (Service Authorization Reference,
+            # AWS Batch); the engines register their own definitions, so those are any of this account and region.
+            resources=[self.job_queue.job_queue_arn, batch_arn("job-definition"), batch_arn("job")],
         )
         self.role.add_to_policy(self._submit)
         self.role.add_to_policy(iam.PolicyStatement(
@@ -117,7 +120,9 @@ class HeadJobQueue(Construct):
                                                         "batch:TagResource"],
             resources=[batch_arn("job-definition")]))
         self.role.add_to_policy(iam.PolicyStatement(
-            sid="StopOwnJobs", actions=["batch:TerminateJob", "batch:CancelJob"], resources=[batch_arn("job")]))
+            # TagResource: miniwdl-aws tags each task job with its parent job at SubmitJob (batch_job.py).
+            sid="StopAndTagOwnJobs", actions=["batch:TerminateJob", "batch:CancelJob", "batch:TagResource"],
+            resources=[batch_arn("job")]))
         self.role.add_to_policy(iam.PolicyStatement(
             # These Describe/List actions support no resource-level permissions (Service Authorization Reference).
             sid="DescribeBatch", actions=["batch:DescribeJobs", "batch:ListJobs", "batch:DescribeJobQueues",
@@ -143,7 +148,7 @@ class HeadJobQueue(Construct):
              "The engines register a job definition per task image at run time, under names they choose; SubmitJob is "
              "also limited to this stack's queues, and PassRole to the task role."),
             (f"arn:<AWS::Partition>:batch:{region_account}:job/*",
-             "Terminating the head job's own task jobs, whose ids are known only at run time."),
+             "Terminating and tagging the head job's own task jobs, whose ids are known only at run time."),
             (f"arn:<AWS::Partition>:logs:{region_account}:log-group:/aws/batch/job:*",
              "AWS Batch's default log group, where miniwdl-aws-submit's workflow job logs (its role is also the "
              "execution role); streams are named per job at run time."),

@@ -35,7 +35,7 @@ class QueueQuickstart(Construct):
 
     Outputs (``<name>`` is the queue's name, empty for a single queue): ``SmokeTestSubmitCommand<name>``,
     ``NextflowConfigParameter<name>``, ``MiniwdlConfigParameter<name>``, ``CromwellConfigParameter<name>``,
-    ``CromwellOptionsConfigParameter<name>``
+    ``CromwellOptionsConfigParameter<name>`` (with a ``job_role``)
     and, with the drill, ``SpotDrillTemplateId<name>`` and ``SpotDrillStartCommand<name>``. The drill
     selects running Spot instances tagged ``mmbatch:queue=<name or "default">``, a tag the compute
     environment must put on its instances (``ComputeResources.Tags``).
@@ -96,7 +96,9 @@ class QueueQuickstart(Construct):
         for engine, file_name, text in (("Nextflow", "nextflow.config", configs.nextflow),
                                         ("Miniwdl", "miniwdl.cfg", configs.miniwdl),
                                         ("Cromwell", "cromwell.conf", configs.cromwell),
-                                        ("CromwellOptions", "cromwell-options.json", configs.cromwell_options)):
+                                        # Cromwell's job role is a workflow option: only with a role to name.
+                                        *((("CromwellOptions", "cromwell-options.json", configs.cromwell_options),)
+                                          if job_role else ())):
             parameter = ssm.StringParameter(
                 self, f"{engine}Config",
                 parameter_name=f"{prefix}/{file_name}",

@@ -61,4 +61,4 @@ def connect_compute(compute: "BatchCompute", *, storage: "CheckpointStorage", ma
 def submit_from_head(head: "HeadJobQueue", compute: "BatchCompute") -> None:
     """Let ``head``'s jobs submit task jobs to ``compute``'s queue and read that queue's job logs."""
     head.allow_submit_to([compute.job_queue])
-    compute.job_log_group.grant_read(head.role)
+    compute.job_log_group.grant(head.role, "logs:GetLogEvents", "logs:FilterLogEvents")

