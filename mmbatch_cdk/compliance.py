@@ -128,7 +128,7 @@ class ComplianceProfile(Construct):
         if self._backup_plan is not None:
             found["BackupVaultName"] = (self._backup_plan.backup_vault.backup_vault_name, "AWS Backup vault of the EFS backups")
         if self._access_logs is not None:
-            found["AccessLogsBucketName"] = (self._access_logs.bucket_name, "S3 server access logs of the JuiceFS buckets")
+            found["AccessLogsBucketName"] = (self._access_logs.bucket_name, "S3 server access logs of the JuiceFS and work buckets")
         return found
 
     def props(self, target: str) -> dict[str, Any]:
