@@ -130,6 +130,15 @@ class HeadJobQueue(Construct):
             sid="DescribeBatch", actions=["batch:DescribeJobs", "batch:ListJobs", "batch:DescribeJobQueues",
                                           "batch:DescribeJobDefinitions", "batch:DescribeComputeEnvironments"],
             resources=["*"]))
+        # What Nextflow's AWS page (nextflow-io/nextflow docs/aws.md, minimal permissions, "to view EC2 instances")
+        # lists for the instance and task details it records per task: read-only.
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeTaskHosts", actions=["ecs:DescribeTasks", "ecs:DescribeContainerInstances"],
+            resources=[stack.format_arn(service="ecs", resource=r, resource_name="*") for r in ("task", "container-instance")]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeInstances", actions=["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute",
+                                              "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypes"],
+            resources=["*"]))
         self.role.add_to_policy(iam.PolicyStatement(
             # Passing the job role to AWS Batch as Seqera Platform's Batch Forge policy scopes it (docs.seqera.io,
             # "AWS Batch" IAM: iam:PassRole with iam:PassedToService batch.amazonaws.com).
@@ -145,7 +154,12 @@ class HeadJobQueue(Construct):
         region_account = "<AWS::Region>:<AWS::AccountId>"
         for resource, reason in (
             ("*", "Batch DescribeJobs, ListJobs, DescribeJobQueues, DescribeJobDefinitions and DescribeComputeEnvironments "
-                  "support no resource-level permissions (Service Authorization Reference, AWS Batch)."),
+                  "and EC2 DescribeInstances, DescribeInstanceAttribute, DescribeInstanceStatus and DescribeInstanceTypes "
+                  "support no resource-level permissions (Service Authorization Reference); all read-only."),
+            (f"arn:<AWS::Partition>:ecs:{region_account}:task/*", "Describing the ECS tasks of the head job's task jobs "
+             "(read-only; their ids are known only at run time)."),
+            (f"arn:<AWS::Partition>:ecs:{region_account}:container-instance/*", "Describing the container instances the "
+             "task jobs run on (read-only; Nextflow records them per task)."),
             (f"arn:<AWS::Partition>:batch:{region_account}:job-definition/*",
              "The engines register a job definition per task image at run time, under names they choose; SubmitJob is "
              "also limited to this stack's queues, and PassRole to the task role."),

@@ -176,7 +176,8 @@ def _parliament() -> Any:
 
 
 DESCRIBE_ONLY = {"batch:DescribeComputeEnvironments", "batch:DescribeJobDefinitions", "batch:DescribeJobQueues",
-                 "batch:DescribeJobs", "batch:ListJobs"}
+                 "batch:DescribeJobs", "batch:ListJobs", "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute",
+                 "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypes"}
 
 
 # aws-cdk-lib's StringParameter.grant_read adds ssm:DescribeParameters on the parameter, which IAM matches only on
