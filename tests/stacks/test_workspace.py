@@ -21,7 +21,7 @@ import pytest
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 from mmbatch_cdk.head_queue import NEXTFLOW_HEAD_IMAGE
 
-from ..conftest import CONFIGS, Synth
+from ..conftest import CONFIGS, Synth, synthesize
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
@@ -299,3 +299,19 @@ def test_workspace_off_turns_the_head_queue_off_too() -> None:
     config = MmBatchConfig.from_mapping({"workspace": "false"})
     assert not config.builds_head_queue
     assert MmBatchConfig.from_mapping({}).builds_head_queue
+
+
+def test_workspace_off_builds_neither_and_says_so_in_the_configurations(tmp_path) -> None:
+    s = synthesize({"workspace": "false", "workBucket": "team-work"}, tmp_path)
+    assert not [k for k in s.template["Resources"] if k.startswith(("Workspace", "HeadQueue"))]
+    assert not {"WorkBucketName", "TaskRoleArn", "HeadJobQueueArn"} & set(s.template["Outputs"])
+    names = sorted(p["Properties"]["Name"].rsplit("/", 1)[1] for p in s.resources("AWS::SSM::Parameter").values()
+                   if p["Properties"]["Name"].startswith("/mmbatch-efs/default/"))
+    assert names == ["cromwell.conf", "miniwdl.cfg", "nextflow.config"], "no options file without a role to name"
+    [nextflow] = [p["Properties"]["Value"] for p in s.resources("AWS::SSM::Parameter").values()
+                  if p["Properties"]["Name"].endswith("/nextflow.config")]
+    text = json.dumps(nextflow)
+    assert "jobRole: none; tasks have no AWS credentials" in text and "s3://team-work/nextflow-work" in text
+    findings = [v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]
+                if not v["ruleName"].startswith("Annotation::")]
+    assert findings == []
