@@ -60,6 +60,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "awsCliSource": "s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip",
         "awsCliSha256X86": "d" * 64,
         "awsCliPgpKeySource": "none",  # no keyserver from these subnets: the pinned checksum alone
+        # No workspace and so no head queue (whose jobs pull public images): the opt-out, with a bucket name only.
+        "workspace": "false",
+        "workBucket": "team-work",
     },
     "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines",
                        "inputBuckets": "s3://ref-genomes/hg38,team-inputs"},

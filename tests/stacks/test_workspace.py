@@ -21,7 +21,7 @@ import pytest
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 from mmbatch_cdk.head_queue import NEXTFLOW_HEAD_IMAGE
 
-from ..conftest import CONFIGS, Synth, synthesize
+from ..conftest import CONFIGS, Synth
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
@@ -205,7 +205,7 @@ def test_parliament_would_report_a_wildcard_data_grant() -> None:
     assert [f.issue for f in parliament.analyze_policy_string(json.dumps(document)).findings] == ["RESOURCE_STAR"]
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
+@pytest.mark.parametrize("name", [n for n, context in CONFIGS.items() if context.get("workspace") != "false"])
 def test_every_job_definition_names_a_job_role(synth, name: str) -> None:
     s = synth(name)
     definitions = s.resources("AWS::Batch::JobDefinition")
@@ -301,12 +301,12 @@ def test_workspace_off_turns_the_head_queue_off_too() -> None:
     assert MmBatchConfig.from_mapping({}).builds_head_queue
 
 
-def test_workspace_off_builds_neither_and_says_so_in_the_configurations(tmp_path) -> None:
-    s = synthesize({"workspace": "false", "workBucket": "team-work"}, tmp_path)
+def test_workspace_off_builds_neither_and_says_so_in_the_configurations(synth) -> None:
+    s = synth("juicefs-existing-vpc")  # workspace=false, workBucket=team-work
     assert not [k for k in s.template["Resources"] if k.startswith(("Workspace", "HeadQueue"))]
     assert not {"WorkBucketName", "TaskRoleArn", "HeadJobQueueArn"} & set(s.template["Outputs"])
     names = sorted(p["Properties"]["Name"].rsplit("/", 1)[1] for p in s.resources("AWS::SSM::Parameter").values()
-                   if p["Properties"]["Name"].startswith("/mmbatch-efs/default/"))
+                   if p["Properties"]["Name"].startswith("/mmbatch-juicefs/default/"))
     assert names == ["cromwell.conf", "miniwdl.cfg", "nextflow.config"], "no options file without a role to name"
     [nextflow] = [p["Properties"]["Value"] for p in s.resources("AWS::SSM::Parameter").values()
                   if p["Properties"]["Name"].endswith("/nextflow.config")]
