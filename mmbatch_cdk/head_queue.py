@@ -101,8 +101,6 @@ class HeadJobQueue(Construct):
         self.role = iam.Role(self, "Role", assumed_by=ecs_tasks_principal(stack),
                              description="MMBatch workflow head jobs: submit to this stack's queues, pass the task role")
         """The head jobs' job role (also their execution role for miniwdl-aws-submit, which uses one role for both)."""
-        self._workspace = workspace
-        self._queue_arns: list[str] = []
         workspace.grant_read_write(self.role)
         workspace.grant_read_inputs(self.role)
 
