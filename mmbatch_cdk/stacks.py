@@ -117,7 +117,9 @@ class MmBatchStack(cdk.Stack):
                     self, "HeadQueue", vpc=self.network.vpc, workspace=self.workspace,
                     vpc_subnets=self.network.compute_subnets, security_groups=self.network.extra_security_groups,
                     assign_public_ip=not config.private_only,
-                    nextflow_config=next(iter(self.quickstarts.values())).parameters["nextflow"], **config.props("head"),
+                    nextflow_config=next(iter(self.quickstarts.values())).parameters["nextflow"],
+                    # The first queue's job log group: kept, encrypted and retained as the settings say.
+                    log_group=next(iter(self.queues.values())).job_log_group, **config.props("head"),
                 )
                 for compute in self.queues.values():
                     wiring.submit_from_head(self.head_queue, compute)
