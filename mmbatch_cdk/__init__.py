@@ -9,6 +9,7 @@ from .compute import BatchCompute
 from .config import ConfigError, MmBatchConfig
 from .cost import MonthlyBudget, apply_cost_tags
 from .deployment import MmBatchDeployment
+from .head_queue import HeadJobQueue
 from .job_definition import CheckpointedJobDefinition
 from .log_shipping import LogShipping
 from .management_server import ManagementServer
@@ -19,6 +20,7 @@ from .node_settings import NodeSettings
 from .stacks import MmBatchStack
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 from .template_validation import register_template_validation
+from .workspace import Workspace
 
 __all__ = [
     "AgentInstaller",
@@ -30,6 +32,7 @@ __all__ = [
     "ComplianceProfile",
     "ConfigError",
     "DEFAULT_QUEUES",
+    "HeadJobQueue",
     "LogShipping",
     "ManagementServer",
     "Monitoring",
@@ -41,6 +44,7 @@ __all__ = [
     "Network",
     "NodeSettings",
     "QueueSpec",
+    "Workspace",
     "apply_cost_tags",
     "apply_runnable_time_limits",
     "register_template_validation",

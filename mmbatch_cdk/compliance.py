@@ -128,12 +128,12 @@ class ComplianceProfile(Construct):
         if self._backup_plan is not None:
             found["BackupVaultName"] = (self._backup_plan.backup_vault.backup_vault_name, "AWS Backup vault of the EFS backups")
         if self._access_logs is not None:
-            found["AccessLogsBucketName"] = (self._access_logs.bucket_name, "S3 server access logs of the JuiceFS buckets")
+            found["AccessLogsBucketName"] = (self._access_logs.bucket_name, "S3 server access logs of the JuiceFS and work buckets")
         return found
 
     def props(self, target: str) -> dict[str, Any]:
         """The keyword arguments this profile sets on ``target`` (``network``, ``efs``, ``juicefs``, ``server``,
-        ``deployment``, ``logs``); merged with the settings' own (:meth:`MmBatchConfig.props`). Log retention is
+        ``deployment``, ``logs``, ``workspace``); merged with the settings' own (:meth:`MmBatchConfig.props`). Log retention is
         the ``logRetentionDays`` setting's, a year by default with the profile."""
         if target == "network":
             return {"log_encryption_key": self.key, "flow_log_traffic": ec2.FlowLogTrafficType.ALL, "map_public_ip_on_launch": False}
@@ -145,6 +145,8 @@ class ComplianceProfile(Construct):
                     "snapshot_retention_days": self.snapshot_retention_days}
         if target == "server":
             return {"detailed_monitoring": True}
+        if target == "workspace":
+            return {"encryption_key": self.key, "access_logs_bucket": self.access_logs}
         if target == "deployment":
             return {"log_encryption_key": self.key}
         if target == "logs":

@@ -32,6 +32,8 @@ from .multi_queue import DEFAULT_QUEUES, QueueSpec
 from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_KEY_WARNING, AWS_CLI_PATH, FETCH_AND_RUN_PATH
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
+from .head_queue import NEXTFLOW_HEAD_IMAGE
+from .workspace import bucket_name_problem, parse_input_location
 
 __all__ = [
     "ConfigError",
@@ -339,6 +341,23 @@ def _memorydb_node_type(value: Any) -> str:
     raise _Invalid(f"{text!r} is not a MemoryDB node type; expected one of: {', '.join(MEMORYDB_NODE_TYPES)}")
 
 
+def _bucket_name(value: Any) -> str:
+    text = _text(value)
+    problem = bucket_name_problem(text)
+    if problem:
+        raise _Invalid(problem)
+    return text
+
+
+def _input_location(value: Any) -> str:
+    try:
+        return str(parse_input_location(_text(value)))
+    except ValueError as err:
+        raise _Invalid(str(err)) from None
+
+
+_IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+
 _INSTANCE_TYPES = _list_of(_pattern(_INSTANCE_TYPE_RE, "instance types"),
                            "instance types or families such as m6i.large or c7i, or optimal, default_x86_64, default_arm64")
 
@@ -357,7 +376,8 @@ class Setting:
         None: not a queue key. :param props: construct props it sets, as ``target.prop``; targets are
         ``network``, ``efs``, ``juicefs``, ``server``, ``nodes`` (:class:`NodeSettings`), ``queue``
         (:class:`QueueSpec`), ``awscli`` (:class:`AwsCliInstall`), ``quickstart``, ``logs`` (:class:`LogShipping`),
-        ``monitoring``, ``budget``, ``limits`` (RUNNABLE time limits) and ``cost`` (cost tags). :param to_prop: converts the value for those props; None: passed as is.
+        ``monitoring``, ``budget``, ``limits`` (RUNNABLE time limits), ``cost`` (cost tags), ``workspace``
+        (:class:`Workspace`) and ``head`` (:class:`HeadJobQueue`). :param to_prop: converts the value for those props; None: passed as is.
     """
 
     key: str
@@ -476,7 +496,7 @@ _GLOBAL: tuple[Setting, ...] = (
             "What happens to checkpoint storage when the stack is deleted: `retain` keeps it (and, for JuiceFS, what "
             "its clusters use) on update and deletion but not when the first create fails; `destroy` deletes it, "
             "buckets emptied first. Log groups are always kept, except after a failed first create.",
-            props=("efs.removal_policy", "juicefs.removal_policy"), to_prop=_REMOVAL.__getitem__),
+            props=("efs.removal_policy", "juicefs.removal_policy", "workspace.removal_policy"), to_prop=_REMOVAL.__getitem__),
     Setting("ckptInterval", "ckpt_interval", _duration(180, 24 * 3600), "15m",
             "Checkpoint interval set on the management server (longer than the 2-minute Spot notice).",
             props=("server.ckpt_interval",)),
@@ -500,9 +520,28 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("drill", "drill", _boolean, False,
             "Add an AWS FIS experiment template per queue that sends a real Spot interruption notice to one running "
             "node (docs/verify.md); nothing runs until you start it.", props=("quickstart.drill",)),
-    Setting("workBucket", "work_bucket", _pattern(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name"),
-            None, "Your S3 bucket for Nextflow's work directory and Cromwell's executions, named in their configurations.",
-            props=("quickstart.work_bucket",)),
+    Setting("workspace", "workspace", _boolean, True,
+            "A work bucket (or `workBucket`) and a task job role that reads and writes it and reads `inputBuckets`; the "
+            "engine configurations and the smoke test name the role. `false`: neither (jobs then have no AWS credentials).",
+            props=()),
+    Setting("workBucket", "work_bucket", _bucket_name, None,
+            "Your existing S3 bucket as the work bucket (Nextflow's work directory, Cromwell's executions) instead of one "
+            "the stack creates; with `workspace=false` only its name is written into the engine configurations.",
+            props=("workspace.bucket_name",)),
+    Setting("inputBuckets", "input_buckets", _list_of(_input_location, "bucket names or bucket/prefix locations"), (),
+            "Buckets or prefixes (comma list of `bucket` or `bucket/prefix`) that tasks and head jobs may read.",
+            props=("workspace.input_locations",)),
+    Setting("workExpiryDays", "work_expiry_days", _integer(1, 3650), 30,
+            "Days after which S3 deletes intermediate work (`nextflow-work/`, `cromwell-execution/`) in the created work bucket.",
+            props=("workspace.work_expiry_days",)),
+    Setting("headQueue", "head_queue", _boolean, True,
+            "An AWS Fargate On-Demand queue for engines' head jobs (never reclaimed), its role and a Nextflow head job "
+            "definition; needs `workspace`. Costs nothing idle.", props=()),
+    Setting("headQueueMaxvCpus", "head_queue_max_vcpus", _integer(1, 4096), 16,
+            "vCPUs of all head jobs together on the head queue.", props=("head.max_vcpus",)),
+    Setting("nextflowHeadImage", "nextflow_head_image", _pattern(_IMAGE_RE, "a container image such as "
+            "public.ecr.aws/seqera-labs/nextflow:25.10.2"), NEXTFLOW_HEAD_IMAGE,
+            "Image of the Nextflow head job (Nextflow's own, from Amazon ECR Public).", props=("head.nextflow_image",)),
     Setting("miniwdlEfsFileSystemId", "miniwdl_efs_file_system_id", _pattern(re.compile(r"^fs-[0-9a-f]{8,17}$"), "fs-0123456789abcdef0"),
             None, "Your EFS file system for miniwdl-aws's working files, named in its configuration.",
             props=("quickstart.efs_file_system_id",)),
@@ -741,6 +780,11 @@ class MmBatchConfig:
         return bool(self.values["awsCli"])
 
     @property
+    def builds_head_queue(self) -> bool:
+        """True when the head-job queue is built: ``headQueue`` and ``workspace`` (with workspace off it is left out)."""
+        return bool(self.values["headQueue"] and self.values["workspace"])
+
+    @property
     def uses_existing_vpc(self) -> bool:
         """True when ``vpcId`` was given."""
         return self.values["vpcId"] is not None
@@ -816,6 +860,21 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
         problems.append("monthlyBudgetUsd: the budget mails its alerts to alarmEmail; set alarmEmail too")
     if v["cloudWatchAgentServerSource"] == "dnf":
         problems.append("cloudWatchAgentServerSource: the server runs Ubuntu, which has no dnf; give an https:// or s3:// .deb")
+    if not v["workspace"]:
+        for key in ("inputBuckets", "workExpiryDays"):
+            if key in given:
+                problems.append(f"{key}: only used with workspace=true (the task role and its bucket); remove {key}, "
+                                "or remove workspace=false")
+        if v["headQueue"] and "headQueue" in given:
+            problems.append("headQueue: head jobs pass the workspace's task role to their tasks; set workspace=true too, "
+                            "or remove headQueue")
+    elif "workExpiryDays" in given and "workBucket" in given:
+        problems.append("workExpiryDays: only applies to a work bucket the stack creates, and workBucket names yours; "
+                        "set the expiry on your bucket, or remove workBucket")
+    if not config.builds_head_queue:
+        for key in ("headQueueMaxvCpus", "nextflowHeadImage"):
+            if key in given:
+                problems.append(f"{key}: only used with the head queue (headQueue=true and workspace=true); remove it")
     if "miniwdlEfsAccessPointId" in given and "miniwdlEfsFileSystemId" not in given:
         problems.append("miniwdlEfsFileSystemId: required with miniwdlEfsAccessPointId; give the access point's file system")
     cache = juicefs_node_disk_gib(v["juicefsCacheGib"]) if v["backend"] == "juicefs" else 0

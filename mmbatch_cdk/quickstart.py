@@ -11,6 +11,7 @@ import re
 from typing import Mapping, Optional
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -33,7 +34,8 @@ class QueueQuickstart(Construct):
     """Smoke test, engine configurations and (optionally) the drill for one queue, with outputs.
 
     Outputs (``<name>`` is the queue's name, empty for a single queue): ``SmokeTestSubmitCommand<name>``,
-    ``NextflowConfigParameter<name>``, ``MiniwdlConfigParameter<name>``, ``CromwellConfigParameter<name>``
+    ``NextflowConfigParameter<name>``, ``MiniwdlConfigParameter<name>``, ``CromwellConfigParameter<name>``,
+    ``CromwellOptionsConfigParameter<name>`` (with a ``job_role``)
     and, with the drill, ``SpotDrillTemplateId<name>`` and ``SpotDrillStartCommand<name>``. The drill
     selects running Spot instances tagged ``mmbatch:queue=<name or "default">``, a tag the compute
     environment must put on its instances (``ComputeResources.Tags``).
@@ -54,6 +56,7 @@ class QueueQuickstart(Construct):
         efs_file_system_id: Optional[str] = None,
         parameter_prefix: Optional[str] = None,
         drill: bool = False,
+        job_role: Optional[iam.IRole] = None,
     ) -> None:
         """
         :param compute: the queue.
@@ -67,6 +70,8 @@ class QueueQuickstart(Construct):
         :param efs_file_system_id: its file system. Default: none.
         :param parameter_prefix: SSM parameter path prefix. Default: ``/<stack name>/<name or "default">``.
         :param drill: add the FIS Spot interruption drill. Default: False.
+        :param job_role: the tasks' job role, named by the smoke test and the engine configurations
+            (``Workspace.task_role``). Default: none (jobs get no AWS credentials).
         """
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"QueueQuickstart {id}: name {name!r} is not accepted; expected letters and digits only")
@@ -75,7 +80,8 @@ class QueueQuickstart(Construct):
         queue_label = name or "default"
         prefix = parameter_prefix or f"/{stack.stack_name}/{queue_label}"
 
-        self.smoke_test = SmokeTestJobDefinition(self, "SmokeTest", compute=compute, spot_attempts=spot_attempts)
+        self.smoke_test = SmokeTestJobDefinition(self, "SmokeTest", compute=compute, spot_attempts=spot_attempts,
+                                                 job_role=job_role)
         """The smoke-test job definition."""
         self._output("SmokeTestSubmitCommand", name, self.smoke_test.submit_command(),
                      f"Submit the smoke-test job to queue {queue_label} (docs/verify.md)")
@@ -83,12 +89,16 @@ class QueueQuickstart(Construct):
         configs = engine_configs(
             compute, spot_attempts=spot_attempts, environment=environment, cli_path=cli_path, work_bucket=work_bucket,
             efs_access_point_id=efs_access_point_id, efs_file_system_id=efs_file_system_id,
+            job_role_arn=job_role.role_arn if job_role else None,
         )
         self.parameters: dict[str, ssm.StringParameter] = {}
-        """The engine configuration parameters, by engine (``nextflow``, ``miniwdl``, ``cromwell``)."""
+        """The engine configuration parameters, by engine (``nextflow``, ``miniwdl``, ``cromwell``, ``cromwelloptions``)."""
         for engine, file_name, text in (("Nextflow", "nextflow.config", configs.nextflow),
                                         ("Miniwdl", "miniwdl.cfg", configs.miniwdl),
-                                        ("Cromwell", "cromwell.conf", configs.cromwell)):
+                                        ("Cromwell", "cromwell.conf", configs.cromwell),
+                                        # Cromwell's job role is a workflow option: only with a role to name.
+                                        *((("CromwellOptions", "cromwell-options.json", configs.cromwell_options),)
+                                          if job_role else ())):
             parameter = ssm.StringParameter(
                 self, f"{engine}Config",
                 parameter_name=f"{prefix}/{file_name}",

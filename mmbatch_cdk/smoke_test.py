@@ -14,6 +14,7 @@ from typing import Optional
 
 import aws_cdk as cdk
 from aws_cdk import aws_batch as batch
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .compute import BatchCompute
@@ -74,6 +75,7 @@ class SmokeTestJobDefinition(Construct):
         spot_attempts: int = 5,
         checkpoint_interval: Optional[str] = None,
         image: str = SMOKE_TEST_IMAGE,
+        job_role: Optional[iam.IRole] = None,
     ) -> None:
         """
         :param compute: the queue to run on.
@@ -83,6 +85,8 @@ class SmokeTestJobDefinition(Construct):
         :param spot_attempts: AWS Batch attempts (2 to 10). Default: 5.
         :param checkpoint_interval: ``MMC_CHECKPOINT_INTERVAL`` for this job. Default: the server's setting.
         :param image: a public image with ``python3``. Default: :data:`SMOKE_TEST_IMAGE`.
+        :param job_role: the job's role (it calls no AWS API; naming one keeps every job off the node's role).
+            Default: none (no AWS credentials in the job).
         """
         for prop, value, low in (("allocate_mib", allocate_mib, 0), ("report_seconds", report_seconds, 1), ("reports", reports, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -99,6 +103,7 @@ class SmokeTestJobDefinition(Construct):
             command=["python3", "-u", "-c", SMOKE_TEST_SCRIPT, str(allocate_mib), str(report_seconds), str(reports)],
             spot_attempts=spot_attempts,
             checkpoint_interval=checkpoint_interval,
+            job_role=job_role,
         )
         """The checkpointed job definition."""
         self.job_definition_arn = self.definition.job_definition_arn

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 import aws_cdk as cdk
 from constructs import Construct
 
+from . import wiring
 from .aws_cli import AWS_CLI_PATH, AwsCliInstall
 from .compliance import ComplianceProfile
 from .config import SETTINGS, ConfigError, MmBatchConfig
 from .cost import MonthlyBudget, apply_cost_tags
 from .deployment import MmBatchDeployment
+from .head_queue import HeadJobQueue
 from .log_shipping import LogShipping
 from .management_server import MMAB_PORT, ManagementServer
 from .monitoring import Monitoring, apply_runnable_time_limits, runnable_time_limit_actions
@@ -20,6 +22,7 @@ from .network import Network
 from .node_settings import NodeSettings
 from .quickstart import QueueQuickstart
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
+from .workspace import Workspace
 
 __all__ = ["MmBatchEfsStack", "MmBatchJuiceFsStack", "MmBatchStack", "STORAGE"]
 
@@ -90,13 +93,34 @@ class MmBatchStack(cdk.Stack):
             """Storage, server and queues wired together."""
         self.queues = self.deployment.queues
         """Each job queue's compute, by name: ``{"": ...}`` for the single queue, ``Jq1``... with ``multiQueue``."""
+        with _settings_of(config, "workspace"):
+            self.workspace = Workspace(self, "Workspace", **config.props("workspace"), **profile("workspace")) \
+                if config.workspace else None
+            """The work bucket, input locations and task job role (``workspace``); None with ``workspace=false``."""
+        work_bucket = self.workspace.bucket_name if self.workspace else config.work_bucket
         with _settings_of(config, "quickstart"):
             self.quickstarts = {
                 name: QueueQuickstart(self, f"Quickstart{name}", compute=compute, name=name,
-                                      cli_path=AWS_CLI_PATH if aws_cli else None, **config.props("quickstart"))
+                                      cli_path=AWS_CLI_PATH if aws_cli else None, work_bucket=work_bucket,
+                                      job_role=self.workspace.task_role if self.workspace else None,
+                                      **config.props("quickstart"))
                 for name, compute in self.queues.items()
             }
             """Per queue: the smoke-test job, the engine configurations and (with ``drill``) the FIS drill."""
+        self.head_queue = None
+        """The head-job queue (``headQueue``); None without it."""
+        if self.workspace is not None and config.builds_head_queue:
+            with _settings_of(config, "head"):
+                self.head_queue = HeadJobQueue(
+                    self, "HeadQueue", vpc=self.network.vpc, workspace=self.workspace,
+                    vpc_subnets=self.network.compute_subnets, security_groups=self.network.extra_security_groups,
+                    assign_public_ip=not config.private_only,
+                    nextflow_config=next(iter(self.quickstarts.values())).parameters["nextflow"],
+                    # The first queue's job log group: kept, encrypted and retained as the settings say.
+                    log_group=next(iter(self.queues.values())).job_log_group, **config.props("head"),
+                )
+                for compute in self.queues.values():
+                    wiring.submit_from_head(self.head_queue, compute)
         with _settings_of(config, "limits", "monitoring", "budget", "cost"):
             limits = runnable_time_limit_actions(**config.props("limits"))
             for compute in self.queues.values():
@@ -147,6 +171,13 @@ class MmBatchStack(cdk.Stack):
             ),
             "CheckpointInterval": (server.ckpt_interval, "Checkpoint interval the server sets in MMAB at boot (mmbatch-cdk verify compares)"),
             **self.storage.outputs,
+            **(self.workspace.outputs if self.workspace else {}),
+            **(self.head_queue.outputs if self.head_queue else {}),
+            **({"MiniwdlSelfTestCommand": (
+                self.head_queue.miniwdl_submit_command(next(iter(self.queues.values())).job_queue,
+                                                       fsap=self.config.miniwdl_efs_access_point_id or "fsap-..."),
+                "Run miniwdl's self test: its workflow job on the head queue, its tasks on the Spot queue")}
+               if self.head_queue else {}),
             **(self.compliance.outputs if self.compliance else {}),
         }
         for key, (value, description) in outputs.items():

@@ -1,4 +1,4 @@
-"""The wiring between constructs, in one place: storage -> nodes, server -> nodes, storage -> server.
+"""The wiring between constructs, in one place: storage -> nodes, server -> nodes, storage -> server, head jobs -> queues.
 
 :class:`MmBatchDeployment` calls these for you. Each uses only what a construct exposes (``connections``,
 ``grant_principal``, ``grant_node``, ``add_boot_script``) and may be called again for the same pair without
@@ -13,10 +13,11 @@ from aws_cdk import aws_iam as iam
 
 if TYPE_CHECKING:
     from .compute import BatchCompute
+    from .head_queue import HeadJobQueue
     from .management_server import ManagementServer
     from .storage.base import CheckpointStorage
 
-__all__ = ["connect_compute", "mount_storage", "prepare_storage", "serve_agent"]
+__all__ = ["connect_compute", "mount_storage", "prepare_storage", "serve_agent", "submit_from_head"]
 
 
 def mount_storage(storage: "CheckpointStorage", compute: "BatchCompute") -> iam.Grant:
@@ -55,3 +56,9 @@ def connect_compute(compute: "BatchCompute", *, storage: "CheckpointStorage", ma
     mount_storage(storage, compute)
     prepare_storage(storage, management_server)
     serve_agent(management_server, compute)
+
+
+def submit_from_head(head: "HeadJobQueue", compute: "BatchCompute") -> None:
+    """Let ``head``'s jobs submit task jobs to ``compute``'s queue and read that queue's job logs."""
+    head.allow_submit_to([compute.job_queue])
+    compute.job_log_group.grant(head.role, "logs:GetLogEvents", "logs:FilterLogEvents")

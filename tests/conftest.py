@@ -60,8 +60,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "awsCliSource": "s3://example-artifacts/awscli/awscli-exe-linux-{arch}-2.22.0.zip",
         "awsCliSha256X86": "d" * 64,
         "awsCliPgpKeySource": "none",  # no keyserver from these subnets: the pinned checksum alone
+        # No workspace and so no head queue (whose jobs pull public images): the opt-out, with a bucket name only.
+        "workspace": "false",
+        "workBucket": "team-work",
     },
-    "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines"},
+    "efs-multiqueue": {"multiQueue": "true", "drill": "true", "workBucket": "team-pipelines",
+                       "inputBuckets": "s3://ref-genomes/hg38,team-inputs"},
     "juicefs-multiqueue": {"backend": "juicefs", "multiQueue": True, "jq3InstanceTypes": "r7g.large,r7g.xlarge", "jq3MaxvCpus": 64,
                            "acknowledge": "mmabSourceMissing"},
     # The compliance profile: between them both backends, one and three queues, a new and an existing VPC.

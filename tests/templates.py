@@ -101,6 +101,16 @@ class Synth:
         """Resources of one CloudFormation type, by logical id."""
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
 
+    def node_resources(self, type_: str) -> dict[str, dict[str, Any]]:
+        """Compute environments or job queues of the Spot/EC2 queues, without the head queue's (``HeadQueue...``)."""
+        return {k: v for k, v in self.resources(type_).items() if not k.startswith("HeadQueue")}
+
+    def node_one(self, type_: str) -> dict[str, Any]:
+        """The single queue's compute environment or job queue (not the head queue's)."""
+        found = self.node_resources(type_)
+        assert len(found) == 1, f"expected one {type_} besides the head queue's, found {sorted(found)}"
+        return next(iter(found.values()))
+
     def one(self, type_: str) -> dict[str, Any]:
         """The single resource of a type (fails if there is not exactly one)."""
         found = self.resources(type_)

@@ -15,10 +15,12 @@ from mmbatch_cdk import (
     BatchCompute,
     CheckpointStorageEfs,
     CheckpointStorageJuiceFs,
+    HeadJobQueue,
     ManagementServer,
     MmBatchDeployment,
     MultiQueue,
     Network,
+    Workspace,
 )
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 
@@ -47,6 +49,8 @@ BUILDERS: dict[str, Callable[[cdk.Stack], Any]] = {
     "BatchComputeOptimal": lambda s: (_vpc(s), BatchCompute(s, "Compute", vpc=s.node.find_child("Vpc"), storage=_efs(s),
                                                            agent=AGENT, instance_types=["optimal"])),
     "MultiQueue": lambda s: (_vpc(s), MultiQueue(s, "Queues", vpc=s.node.find_child("Vpc"), storage=_efs(s), agent=AGENT)),
+    "Workspace": lambda s: Workspace(s, "Workspace"),
+    "HeadJobQueue": lambda s: HeadJobQueue(s, "Head", vpc=_vpc(s), workspace=Workspace(s, "Workspace")),
     "MmBatchDeployment": lambda s: (_vpc(s), MmBatchDeployment(
         s, "Deployment", vpc=s.node.find_child("Vpc"), storage=_efs(s),
         management_server=ManagementServer(s, "Server", vpc=s.node.find_child("Vpc")))),

@@ -8,6 +8,7 @@ tokenizer of nested ``scope {`` blocks and ``name = value`` lines.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -23,6 +24,7 @@ from mmbatch_cdk import BatchCompute
 from mmbatch_cdk.engines import (
     CROMWELL_INCLUDE,
     cromwell_config,
+    cromwell_options,
     engine_configs,
     miniwdl_config,
     nextflow_config,
@@ -224,3 +226,41 @@ def test_configs_fit_an_ssm_standard_parameter_with_long_names() -> None:
     ]
     assert max(len(t.encode()) for t in texts) < 4096
 
+
+
+# ---------------------------------------------------------------- task credentials (issue 21)
+
+ROLE = "arn:aws:iam::123456789012:role/MmBatch-WorkspaceTaskRoleF89600ED-AbCdEf"
+
+
+def test_nextflow_names_the_job_role_and_the_work_dir_with_documented_keys() -> None:
+    text = nextflow_config(queue=QUEUE, region=REGION, log_group=LOG_GROUP, spot_attempts=5, job_role=ROLE,
+                           work_dir="s3://team-work/nextflow-work")
+    found = nextflow_assignments(text)
+    # aws.batch.jobRole: the only source of a task job definition's jobRoleArn (AwsBatchTaskHandler).
+    assert found["aws.batch.jobRole"] == ROLE and found["workDir"] == "s3://team-work/nextflow-work"
+    without = nextflow_assignments(nextflow_config(queue=QUEUE, region=REGION, log_group=LOG_GROUP, spot_attempts=5))
+    assert "aws.batch.jobRole" not in without
+    assert "// jobRole: none; tasks have no AWS credentials" in nextflow_config(
+        queue=QUEUE, region=REGION, log_group=LOG_GROUP, spot_attempts=5)
+
+
+def test_cromwell_options_carry_the_job_role_under_cromwells_option_key() -> None:
+    # AwsBatchWorkflowOptionKeys.JobRoleArn = "aws_batch_job_role_arn" (broadinstitute/cromwell).
+    assert json.loads(cromwell_options(job_role=ROLE)) == {"aws_batch_job_role_arn": ROLE}
+    assert json.loads(cromwell_options(job_role=None)) == {}
+
+
+def test_cromwell_config_with_a_bucket_roots_executions_under_its_prefix() -> None:
+    config = ConfigFactory.parse_string(cromwell_config(queue_arn=QUEUE, region=REGION, log_group=LOG_GROUP,
+                                                        spot_attempts=5, bucket="team-work", include_application=False))
+    backend = config.get_config("backend.providers.AWSBatch.config")
+    assert backend.get_string("root") == "s3://team-work/cromwell-execution"
+    assert backend.get_string("default-runtime-attributes.scriptBucketName") == "team-work"
+
+
+def test_miniwdl_config_still_loads_and_says_its_tasks_have_no_credentials(tmp_path: Path) -> None:
+    text = miniwdl_config(queue=QUEUE, region=REGION, spot_attempts=5)
+    cfg = load_miniwdl(text, tmp_path)
+    assert cfg.get("aws", "task_queue") == QUEUE
+    assert "# Tasks run without AWS credentials" in text

@@ -58,7 +58,8 @@ def test_mermaid_parses_it(which: str, request: pytest.FixtureRequest) -> None:
 
 def test_one_box_per_top_level_construct_and_the_links_between_them(drawn: str) -> None:
     boxes = [line.split("[", 1)[1].rstrip("]") for line in drawn.splitlines() if line.startswith("  subgraph ")]
-    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Quickstart", "Monitoring"]
+    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Workspace", "Quickstart",
+                     "HeadQueue", "Monitoring"]
     assert "-->|tcp 2049| CheckpointStorageSecurityGroup" in drawn  # compute nodes reach NFS
     assert "-->|tcp 8080| ManagementServerSecurityGroup" in drawn  # and the MMAB API
     assert "RouteTable" not in drawn and "CDKMetadata" not in drawn

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, ManagementServer, Network, NodeSettings
+from mmbatch_cdk import (BatchCompute, CheckpointStorageEfs, CheckpointStorageJuiceFs, HeadJobQueue, ManagementServer, Network,
+                         NodeSettings, Workspace)
 from mmbatch_cdk.aws_cli import AwsCliInstall
 from mmbatch_cdk.cost import MonthlyBudget, apply_cost_tags
 from mmbatch_cdk.log_shipping import LogShipping
@@ -28,6 +29,8 @@ TARGETS: dict[str, Any] = {
     "logs": LogShipping,
     "monitoring": Monitoring,
     "budget": MonthlyBudget,
+    "workspace": Workspace,
+    "head": HeadJobQueue,
 }
 FUNCTIONS: dict[str, Any] = {"limits": runnable_time_limit_actions, "cost": apply_cost_tags}
 

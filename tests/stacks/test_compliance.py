@@ -105,7 +105,11 @@ def test_the_access_log_bucket_is_private_encrypted_tls_only_and_retained(synth)
     assert {"Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
             "Principal": {"AWS": "*"}} == {k: v for k, v in statements[0].items() if k != "Resource"}
     writers = [st for st in statements if st.get("Principal") == {"Service": "logging.s3.amazonaws.com"}]
-    assert len(writers) == 2 and all(st["Action"] == "s3:PutObject" for st in writers)
+    # The two JuiceFS buckets and the workspace's work bucket log here.
+    assert len(writers) == 3 and all(st["Action"] == "s3:PutObject" for st in writers)
+    sources = sorted(st["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::GetAtt"][0] for st in writers)
+    assert [s.rstrip("0123456789ABCDEF") for s in sources] == ["CheckpointStorageCheckpointBucket", "CheckpointStorageScratchBucket",
+                                                              "WorkspaceBucket"], sources
 
 
 def test_memorydb_secret_and_snapshots_use_the_key(synth) -> None:
@@ -151,7 +155,8 @@ def test_a_new_vpc_logs_all_traffic_and_its_public_subnets_assign_no_public_ip(s
 
 def test_outputs_name_the_key_and_what_it_protects(synth) -> None:
     efs_outputs, juicefs_outputs = (synth(n).template["Outputs"] for n in ("efs-compliance", "juicefs-compliance"))
-    assert {"ComplianceKeyArn", "BackupVaultName"} <= set(efs_outputs) and "AccessLogsBucketName" not in efs_outputs
+    # Both log the work bucket's requests (the workspace), so both name the access-log bucket.
+    assert {"ComplianceKeyArn", "BackupVaultName", "AccessLogsBucketName"} <= set(efs_outputs)
     assert {"ComplianceKeyArn", "AccessLogsBucketName"} <= set(juicefs_outputs) and "BackupVaultName" not in juicefs_outputs
 
 

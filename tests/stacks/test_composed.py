@@ -17,7 +17,7 @@ from ..conftest import CDK_JSON_CONTEXT, Synth, synthesize
 
 def test_on_demand_reaches_every_queue(tmp_path: Path) -> None:
     s = synthesize({"multiQueue": "true", "spot": "false"}, tmp_path)
-    resources = [ce["Properties"]["ComputeResources"] for ce in s.resources("AWS::Batch::ComputeEnvironment").values()]
+    resources = [ce["Properties"]["ComputeResources"] for ce in s.node_resources("AWS::Batch::ComputeEnvironment").values()]
     assert [(r["Type"], r["AllocationStrategy"]) for r in resources] == [("EC2", "BEST_FIT_PROGRESSIVE")] * 3
 
 

@@ -46,11 +46,11 @@ def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
     # Private subnets of a new VPC assign no public IP; the instance names its subnet directly (no network
     # interface override, which HIPAA/NIST's EC2InstancesInVPC would misread as "not in a VPC").
     assert "NetworkInterfaces" not in instance and "Private" in instance["SubnetId"]["Ref"]
-    subnets = s.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Subnets"]
+    subnets = s.node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Subnets"]
     assert all("Private" in ref["Ref"] for ref in subnets)
     # Nothing boots before the route out through the NAT gateway exists (F9): nodes, and the server that downloads MMAB.
     routes = {k for k, r in s.resources("AWS::EC2::Route").items() if "NatGatewayId" in r["Properties"]}
-    assert routes and routes <= set(s.one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
+    assert routes and routes <= set(s.node_one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
     assert routes <= set(s.one("AWS::EC2::Instance").get("DependsOn", []))
 
 
@@ -58,7 +58,7 @@ def test_existing_vpc_creates_no_network_resources(existing: Synth) -> None:
     for type_ in ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway",
                   "AWS::EC2::RouteTable", "AWS::EC2::VPCEndpoint", "AWS::EC2::FlowLog"):
         existing.assertions.resource_count_is(type_, 0)
-    compute = existing.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
+    compute = existing.node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
     assert compute["Subnets"] == CONFIGS["efs-existing-vpc"]["subnetIds"].split(",")
     assert "sg-0a1b2c3d4e5f60744" in compute["SecurityGroupIds"]
     instance = existing.one("AWS::EC2::Instance")["Properties"]
@@ -184,7 +184,7 @@ def test_missing_install_source_is_a_warning_not_a_failure(efs: Synth, existing:
 
 
 def test_compute_environment_is_spot_price_capacity_optimized_al2023(efs: Synth) -> None:
-    ce = efs.one("AWS::Batch::ComputeEnvironment")["Properties"]
+    ce = efs.node_one("AWS::Batch::ComputeEnvironment")["Properties"]
     resources = ce["ComputeResources"]
     assert resources["Type"] == "SPOT"
     assert resources["AllocationStrategy"] == "SPOT_PRICE_CAPACITY_OPTIMIZED"
@@ -196,14 +196,14 @@ def test_compute_environment_is_spot_price_capacity_optimized_al2023(efs: Synth)
 
 
 def test_on_demand_uses_best_fit_progressive(tmp_path) -> None:
-    resources = synthesize({"spot": "false"}, tmp_path).one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
+    resources = synthesize({"spot": "false"}, tmp_path).node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
     assert resources["Type"] == "EC2"
     assert resources["AllocationStrategy"] == "BEST_FIT_PROGRESSIVE"
 
 
 def test_compute_environment_follows_the_launch_templates_latest_version(efs: Synth) -> None:
     logical_id, _ = efs.node_launch_template()
-    lt_ref = efs.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["LaunchTemplate"]
+    lt_ref = efs.node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["LaunchTemplate"]
     assert lt_ref == {"LaunchTemplateId": {"Ref": logical_id}, "Version": {"Fn::GetAtt": [logical_id, "LatestVersionNumber"]}}
 
 
@@ -253,7 +253,7 @@ def test_node_security_group_admits_nothing(efs: Synth) -> None:
 
 
 def test_the_single_queue_has_priority_1_and_keeps_job_logs_a_month(efs: Synth) -> None:
-    queue = efs.one("AWS::Batch::JobQueue")["Properties"]
+    queue = efs.node_one("AWS::Batch::JobQueue")["Properties"]
     assert queue["Priority"] == 1 and len(queue["ComputeEnvironmentOrder"]) == 1
     logs = [r for k, r in efs.resources("AWS::Logs::LogGroup").items() if k.startswith("ComputeJobLogs")]
     assert logs[0]["Properties"]["RetentionInDays"] == 30

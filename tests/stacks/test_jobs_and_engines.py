@@ -17,14 +17,17 @@ def test_every_queue_gets_a_smoke_test_command_and_its_own_engine_configurations
     s = synth("efs-multiqueue")
     commands = _outputs(s, "SmokeTestSubmitCommand")
     assert sorted(commands) == ["SmokeTestSubmitCommandJq1", "SmokeTestSubmitCommandJq2", "SmokeTestSubmitCommandJq3"]
-    queues = {k: v["Properties"]["Priority"] for k, v in s.resources("AWS::Batch::JobQueue").items()}
+    queues = {k: v["Properties"]["Priority"] for k, v in s.node_resources("AWS::Batch::JobQueue").items()}
     for name in ("Jq1", "Jq2", "Jq3"):
         queue = next(k for k in queues if k.startswith(f"Queues{name}"))
         assert f'"{queue}"' in commands[f"SmokeTestSubmitCommand{name}"]
         parameters = [p["Properties"] for p in s.resources("AWS::SSM::Parameter").values()
                       if p["Properties"]["Name"].startswith(f"/mmbatch-efs/{name}/")]
-        assert sorted(p["Name"].rsplit("/", 1)[1] for p in parameters) == ["cromwell.conf", "miniwdl.cfg", "nextflow.config"]
+        assert sorted(p["Name"].rsplit("/", 1)[1] for p in parameters) == ["cromwell-options.json", "cromwell.conf",
+                                                                            "miniwdl.cfg", "nextflow.config"]
         for parameter in parameters:
+            if parameter["Name"].endswith("/cromwell-options.json"):
+                continue  # names the task role, which every queue shares, and no queue
             assert queue in json.dumps(parameter["Value"]), (name, parameter["Name"])
             others = [k for k in queues if not k.startswith(f"Queues{name}")]
             assert not any(other in json.dumps(parameter["Value"]) for other in others)
@@ -37,7 +40,7 @@ def test_the_drill_is_off_by_default_and_one_template_per_queue_when_on(synth) -
     tags = sorted(t["Properties"]["Targets"][next(iter(t["Properties"]["Targets"]))]["ResourceTags"]["mmbatch:queue"]
                   for t in templates.values())
     assert tags == ["Jq1", "Jq2", "Jq3"]
-    environments = synth("efs-multiqueue").resources("AWS::Batch::ComputeEnvironment").values()
+    environments = synth("efs-multiqueue").node_resources("AWS::Batch::ComputeEnvironment").values()
     assert sorted(ce["Properties"]["ComputeResources"]["Tags"]["mmbatch:queue"] for ce in environments) == ["Jq1", "Jq2", "Jq3"]
 
 

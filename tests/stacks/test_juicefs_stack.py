@@ -24,8 +24,13 @@ def jfs_existing(synth) -> Synth:
 # ------------------------------------------------------------------ buckets
 
 
+def _storage_buckets(s: Synth) -> dict[str, Any]:
+    """The JuiceFS buckets (the workspace's work bucket is tested in test_workspace.py)."""
+    return {k: v for k, v in s.resources("AWS::S3::Bucket").items() if k.startswith("CheckpointStorage")}
+
+
 def test_two_buckets_encrypted_private_tls_only_and_retained(jfs: Synth) -> None:
-    buckets = jfs.resources("AWS::S3::Bucket")
+    buckets = _storage_buckets(jfs)
     assert len(buckets) == 2
     for logical_id, bucket in buckets.items():
         props = bucket["Properties"]
@@ -43,7 +48,7 @@ def test_two_buckets_encrypted_private_tls_only_and_retained(jfs: Synth) -> None
 
 def test_only_scratch_moves_to_intelligent_tiering(jfs: Synth) -> None:
     tiering = {k: any(r["Id"] == "ScratchToIntelligentTiering" for r in v["Properties"]["LifecycleConfiguration"]["Rules"])
-               for k, v in jfs.resources("AWS::S3::Bucket").items()}
+               for k, v in _storage_buckets(jfs).items()}
     assert sorted((k.startswith("CheckpointStorageScratch"), v) for k, v in tiering.items()) == [(False, False), (True, True)]
 
 
@@ -105,7 +110,7 @@ def test_redis_port_only_from_nodes_and_server(jfs: Synth) -> None:
 @pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
 def test_storage_access_is_scoped_to_the_two_buckets_one_secret_two_clusters(jfs: Synth, role: str) -> None:
     statements = jfs.statements(role)
-    buckets = sorted(jfs.resources("AWS::S3::Bucket"))
+    buckets = sorted(_storage_buckets(jfs))
     secret = next(iter(jfs.resources("AWS::SecretsManager::Secret")))
     objects = next(st for st in statements if "s3:PutObject" in st["Action"])
     assert objects["Action"] == ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]

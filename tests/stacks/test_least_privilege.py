@@ -27,10 +27,12 @@ def test_no_role_reads_every_ssm_parameter(synth, name: str) -> None:
     assert not any(a.startswith(("ssm:SendCommand", "ec2messages:")) for st in statements for a in _actions(st))
     for statement in statements:
         if any(a.startswith("ssm:GetParameter") for a in _actions(statement)):
-            # Only the CloudWatch agent's own configuration parameters, named one by one.
+            # Only the CloudWatch agent's own configuration parameters, and the Nextflow configuration the Nextflow
+            # head job starts with (read by its execution role), named one by one.
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            agent_configs = [k for k in s.resources("AWS::SSM::Parameter") if k.startswith("LogShipping")]
-            assert resources and all(any(k in json.dumps(r) for k in agent_configs) for r in resources), statement
+            readable = [k for k, v in s.resources("AWS::SSM::Parameter").items()
+                        if k.startswith("LogShipping") or v["Properties"]["Name"].endswith("/nextflow.config")]
+            assert resources and all(any(k in json.dumps(r) for k in readable) for r in resources), statement
 
 
 @pytest.mark.parametrize("role", ["ComputeInstanceRole", "ManagementServerRole"])
@@ -60,7 +62,10 @@ def test_the_server_writes_only_its_own_tagged_volumes_on_its_own_nodes(synth) -
 @pytest.mark.parametrize("name", ["efs", "juicefs-multiqueue"])
 def test_every_node_carries_the_deployment_tag_the_conditions_name(synth, name: str) -> None:
     s = synth(name)
-    for environment in s.resources("AWS::Batch::ComputeEnvironment").values():
+    nodes = [e for e in s.resources("AWS::Batch::ComputeEnvironment").values()
+             if e["Properties"]["ComputeResources"]["Type"] != "FARGATE"]  # the head queue launches no instances
+    assert len(nodes) == len(s.stack.queues)
+    for environment in nodes:
         assert environment["Properties"]["ComputeResources"]["Tags"]["mmbatch-stack"] == s.stack.stack_name
 
 

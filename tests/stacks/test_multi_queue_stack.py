@@ -15,12 +15,12 @@ def mq(synth, request) -> Synth:
 
 
 def _queue_of(s: Synth, ce_id: str) -> dict:
-    return next(q["Properties"] for q in s.resources("AWS::Batch::JobQueue").values()
+    return next(q["Properties"] for q in s.node_resources("AWS::Batch::JobQueue").values()
                 if ce_id in json.dumps(q["Properties"]["ComputeEnvironmentOrder"][0]["ComputeEnvironment"]))
 
 
 def test_three_queues_with_distinct_priorities_and_families(mq: Synth) -> None:
-    environments = mq.resources("AWS::Batch::ComputeEnvironment")
+    environments = mq.node_resources("AWS::Batch::ComputeEnvironment")
     assert len(environments) == 3
     by_family = {}
     for ce_id, ce in environments.items():
@@ -33,7 +33,7 @@ def test_three_queues_with_distinct_priorities_and_families(mq: Synth) -> None:
 def test_each_queue_has_its_own_launch_template_following_its_latest_version(mq: Synth) -> None:
     templates = {k for k in mq.resources("AWS::EC2::LaunchTemplate") if "LaunchTemplate" in k and k.startswith("Queues")}
     assert len(templates) == 3
-    for ce in mq.resources("AWS::Batch::ComputeEnvironment").values():
+    for ce in mq.node_resources("AWS::Batch::ComputeEnvironment").values():
         ref = ce["Properties"]["ComputeResources"]["LaunchTemplate"]
         assert ref["LaunchTemplateId"]["Ref"] in templates
         assert ref["Version"] == {"Fn::GetAtt": [ref["LaunchTemplateId"]["Ref"], "LatestVersionNumber"]}
@@ -61,6 +61,6 @@ def test_outputs_list_every_queue(mq: Synth) -> None:
 
 def test_per_queue_settings_reach_their_queue(synth) -> None:
     s = synth("juicefs-multiqueue")
-    memory = next(ce["Properties"]["ComputeResources"] for ce in s.resources("AWS::Batch::ComputeEnvironment").values()
+    memory = next(ce["Properties"]["ComputeResources"] for ce in s.node_resources("AWS::Batch::ComputeEnvironment").values()
                   if ce["Properties"]["ComputeResources"]["InstanceTypes"][0].startswith("r7g"))
     assert memory["InstanceTypes"] == ["r7g.large", "r7g.xlarge"] and memory["MaxvCpus"] == 64

@@ -19,7 +19,7 @@ def test_outputs_name_the_dashboard_the_topic_and_every_log_group(synth, name: s
 
 
 def test_every_queue_cancels_jobs_stuck_in_runnable_with_the_reason(synth) -> None:
-    for queue in synth("juicefs-multiqueue").resources("AWS::Batch::JobQueue").values():
+    for queue in synth("juicefs-multiqueue").node_resources("AWS::Batch::JobQueue").values():
         actions = queue["Properties"]["JobStateTimeLimitActions"]
         assert {(a["Action"], a["State"]) for a in actions} == {("CANCEL", "RUNNABLE")}
         assert {a["MaxTimeSeconds"] for a in actions} == {4 * 3600, 600}
@@ -49,7 +49,7 @@ def test_storage_alarms_follow_the_backend(synth) -> None:
 
 def test_user_tags_reach_what_batch_launches_and_the_logs_keep_what_was_asked(synth) -> None:
     s = synth("efs-existing-vpc")
-    environment = s.one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Tags"]
+    environment = s.node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Tags"]
     assert {"team": "genomics", "costCenter": "cc-1234", "mmbatch:prefix": "mmbatch"}.items() <= environment.items()
     for spec in s.node_launch_template()[1]["Properties"]["LaunchTemplateData"]["TagSpecifications"]:
         tags = {t["Key"]: t["Value"] for t in spec["Tags"]}

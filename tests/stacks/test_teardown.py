@@ -18,7 +18,8 @@ def test_juicefs_keeps_its_clusters_and_everything_they_still_use(synth) -> None
     s = synth("juicefs")
     kept = _kept(s)
     for type_, count in {"AWS::MemoryDB::Cluster": 2, "AWS::MemoryDB::ACL": 1, "AWS::MemoryDB::User": 1,
-                         "AWS::MemoryDB::SubnetGroup": 1, "AWS::S3::Bucket": 2, "AWS::SecretsManager::Secret": 1,
+                         # The buckets: JuiceFS's two and the workspace's work bucket.
+                         "AWS::MemoryDB::SubnetGroup": 1, "AWS::S3::Bucket": 3, "AWS::SecretsManager::Secret": 1,
                          "AWS::EC2::VPC": 1, "AWS::Logs::LogGroup": 5}.items():
         assert list(kept.values()).count(type_) == count, type_
     subnet_group = s.one("AWS::MemoryDB::SubnetGroup")["Properties"]["SubnetIds"]
@@ -30,9 +31,9 @@ def test_juicefs_keeps_its_clusters_and_everything_they_still_use(synth) -> None
         assert type_ not in kept.values()
 
 
-def test_efs_keeps_only_its_file_system_and_the_logs(synth) -> None:
+def test_efs_keeps_only_its_file_system_the_work_bucket_and_the_logs(synth) -> None:
     # The log groups: job logs, flow logs, and the node boot, node and server logs the CloudWatch agent ships.
-    assert sorted(_kept(synth("efs")).values()) == ["AWS::EFS::FileSystem"] + ["AWS::Logs::LogGroup"] * 5
+    assert sorted(_kept(synth("efs")).values()) == ["AWS::EFS::FileSystem"] + ["AWS::Logs::LogGroup"] * 5 + ["AWS::S3::Bucket"]
 
 
 def test_juicefs_in_an_existing_vpc_keeps_no_network(synth) -> None:
@@ -50,7 +51,8 @@ def destroyed(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synthesize({"backend": "juicefs", "removalPolicy": "destroy"}, tmp_path_factory.mktemp("destroy"))
 
 
-def test_destroy_empties_both_buckets_before_deleting_them(destroyed: Synth) -> None:
+def test_destroy_empties_every_bucket_before_deleting_it(destroyed: Synth) -> None:
+    assert len(destroyed.resources("AWS::S3::Bucket")) == 3  # JuiceFS's two and the work bucket
     emptied = [r["Properties"]["BucketName"]["Ref"] for r in destroyed.resources("Custom::S3AutoDeleteObjects").values()]
     assert sorted(emptied) == sorted(destroyed.resources("AWS::S3::Bucket"))
     for bucket in destroyed.resources("AWS::S3::Bucket").values():
@@ -72,7 +74,7 @@ def test_destroy_stays_clean_under_cdk_nag(destroyed: Synth) -> None:
 def test_nodes_start_only_once_what_they_need_exists(synth) -> None:
     # F9: the node role's policy, the EFS mount targets, the server's name, and (private subnets) the NAT route.
     s = synth("efs")
-    depends = set(s.one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
+    depends = set(s.node_one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
     assert {k for k in s.resources("AWS::EFS::MountTarget")} <= depends
     assert next(k for k in s.resources("AWS::IAM::Policy") if k.startswith("ComputeInstanceRole")) in depends
     assert next(iter(s.resources("AWS::Route53::RecordSet"))) in depends

@@ -1,0 +1,233 @@
+"""HeadJobQueue: an AWS Fargate (On-Demand) queue for workflow engines' head jobs, their role and job definitions.
+
+A head job (``nextflow run``, miniwdl-aws's workflow job, Cromwell in run mode) orchestrates a workflow for hours
+and must not be reclaimed, so it runs on On-Demand capacity, never on the Spot queues. Fargate rather than an EC2
+On-Demand environment because miniwdl-aws-submit registers its workflow job definition with
+``platformCapabilities=["FARGATE"]`` (miniwdl-ext/miniwdl-aws miniwdl_aws/cli_submit.py), so its
+``--workflow-queue`` must be a Fargate queue; and because a Fargate environment costs nothing idle and needs no
+launch template, AMI or instance role (fewer resources and a shorter synth). Fargate, not Fargate Spot.
+
+The head role may submit jobs only to the queues it is given (:meth:`allow_submit_to`) and to this queue,
+register and deregister job definitions (the engines register one per task image), describe and terminate jobs,
+pass only the task role to AWS Batch, and use the workspace.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from .nag import acknowledge_compliance
+from .workspace import Workspace, ecs_tasks_principal
+
+__all__ = ["HeadJobQueue", "NEXTFLOW_HEAD_IMAGE", "NEXTFLOW_HELLO"]
+
+NEXTFLOW_HEAD_IMAGE = "public.ecr.aws/seqera-labs/nextflow:25.10.2"
+"""Nextflow's own image on Amazon ECR Public: nextflow-io/nextflow docker/Makefile pushes every release as
+``public.ecr.aws/seqera-labs/nextflow:<version>`` (and ``nextflow/nextflow:<version>`` on Docker Hub); its entry
+point runs the command with bash (docker/entry.sh: ``exec bash -c`` of the single-quoted arguments). 25.10 is a
+stable line (YY.04/YY.10); that the 25.10.2 tag is published was not checked against the registry here (README
+"what only a real deploy can show"): override with ``nextflowHeadImage``."""
+
+NEXTFLOW_HELLO = "nextflow-io/hello"
+"""Nextflow's hello-world pipeline (github.com/nextflow-io/hello), the head job's default ``pipeline`` parameter."""
+
+_NEXTFLOW_CONFIG_ENV = "MMBATCH_NEXTFLOW_CONFIG"
+# No single quotes: the image's entry.sh quotes each argument with them before `bash -c`.
+_NEXTFLOW_HEAD_SCRIPT = (
+    f'printf "%s" "${_NEXTFLOW_CONFIG_ENV}" > /tmp/mmbatch.config && exec nextflow run "$0" -c /tmp/mmbatch.config'
+)
+
+
+class HeadJobQueue(Construct):
+    """A Fargate On-Demand job queue for engines' head jobs, the head role, and a Nextflow head job definition.
+
+    Submit ``nextflow run`` with :meth:`nextflow_submit_command`; point ``miniwdl-aws-submit --workflow-queue``
+    at :attr:`job_queue` with ``--workflow-role`` :attr:`role` (it registers its own Fargate job definition).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        workspace: Workspace,
+        vpc_subnets: Optional[ec2.SubnetSelection] = None,
+        security_groups: Sequence[ec2.ISecurityGroup] = (),
+        max_vcpus: int = 16,
+        assign_public_ip: bool = False,
+        log_group: Optional[logs.ILogGroup] = None,
+        nextflow_config: Optional[ssm.IStringParameter] = None,
+        nextflow_image: str = NEXTFLOW_HEAD_IMAGE,
+    ) -> None:
+        """
+        :param vpc: the VPC of the head jobs.
+        :param workspace: the work bucket, inputs and task role the head jobs use and pass.
+        :param vpc_subnets: subnets of the head jobs (they need a route to AWS APIs and the engines' images).
+            Default: the VPC's private subnets.
+        :param security_groups: extra security groups. Default: none (a new group with no ingress).
+        :param max_vcpus: vCPUs of all head jobs together. Default: 16.
+        :param assign_public_ip: give the Nextflow head job a public IP, needed in public subnets without a NAT
+            gateway to reach AWS APIs and the image registry. Default: False (private subnets with a route out).
+        :param log_group: where head jobs log. Default: AWS Batch's ``/aws/batch/job``.
+        :param nextflow_config: the SSM parameter holding the Nextflow configuration the head job runs with.
+            Default: none (no Nextflow head job definition).
+        :param nextflow_image: the Nextflow head image. Default: :data:`NEXTFLOW_HEAD_IMAGE`.
+        """
+        if isinstance(max_vcpus, bool) or not isinstance(max_vcpus, int) or not 1 <= max_vcpus <= 4096:
+            raise ValueError(f"HeadJobQueue {id}: max_vcpus {max_vcpus!r} is not accepted; expected whole vCPUs from 1 to 4096")
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+                                                description="MMBatch head jobs (no ingress)")
+        """The head jobs' security group; it admits nothing."""
+        self.compute_environment = batch.FargateComputeEnvironment(
+            self, "ComputeEnvironment", vpc=vpc, vpc_subnets=vpc_subnets, spot=False, maxv_cpus=max_vcpus,
+            security_groups=[self.security_group, *security_groups], replace_compute_environment=False,
+        )
+        """The Fargate (On-Demand) compute environment, 0 vCPUs while idle."""
+        self.job_queue = batch.JobQueue(self, "JobQueue", priority=1, compute_environments=[
+            batch.OrderedComputeEnvironment(compute_environment=self.compute_environment, order=1)])
+        """The head-job queue."""
+        self.role = iam.Role(self, "Role", assumed_by=ecs_tasks_principal(stack),
+                             description="MMBatch workflow head jobs: submit to this stack's queues, pass the task role")
+        """The head jobs' job role (also their execution role for miniwdl-aws-submit, which uses one role for both)."""
+        workspace.grant_read_write(self.role)
+        workspace.grant_read_inputs(self.role)
+
+        def batch_arn(resource: str) -> str:
+            return stack.format_arn(service="batch", resource=resource, resource_name="*",
+                                    arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+
+        self._submit = iam.PolicyStatement(
+            sid="SubmitToThisStacksQueues", actions=["batch:SubmitJob"],
+            # SubmitJob is authorized on the new job, the queue and the job definition (Service Authorization Reference,
+            # AWS Batch); the engines register their own definitions, so those are any of this account and region.
+            resources=[self.job_queue.job_queue_arn, batch_arn("job-definition"), batch_arn("job")],
+        )
+        self.role.add_to_policy(self._submit)
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="RegisterTaskJobDefinitions", actions=["batch:RegisterJobDefinition", "batch:DeregisterJobDefinition",
+                                                        "batch:TagResource"],
+            resources=[batch_arn("job-definition")]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            # TagResource: miniwdl-aws tags each task job with its parent job at SubmitJob (batch_job.py).
+            sid="StopAndTagOwnJobs", actions=["batch:TerminateJob", "batch:CancelJob", "batch:TagResource"],
+            resources=[batch_arn("job")]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            # These Describe/List actions support no resource-level permissions (Service Authorization Reference).
+            sid="DescribeBatch", actions=["batch:DescribeJobs", "batch:ListJobs", "batch:DescribeJobQueues",
+                                          "batch:DescribeJobDefinitions", "batch:DescribeComputeEnvironments"],
+            resources=["*"]))
+        # What Nextflow's AWS page (nextflow-io/nextflow docs/aws.md, minimal permissions, "to view EC2 instances")
+        # lists for the instance and task details it records per task: read-only.
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeTaskHosts", actions=["ecs:DescribeTasks", "ecs:DescribeContainerInstances"],
+            resources=[stack.format_arn(service="ecs", resource=r, resource_name="*") for r in ("task", "container-instance")]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeInstances", actions=["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute",
+                                              "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypes"],
+            resources=["*"]))
+        self.role.add_to_policy(iam.PolicyStatement(
+            # Passing the job role to AWS Batch as Seqera Platform's Batch Forge policy scopes it (docs.seqera.io,
+            # "AWS Batch" IAM: iam:PassRole with iam:PassedToService batch.amazonaws.com).
+            sid="PassTheTaskRoleOnly", actions=["iam:PassRole"], resources=[workspace.task_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "batch.amazonaws.com"}}))
+        # miniwdl-aws-submit uses the workflow role as the execution role too, logging to /aws/batch/job.
+        default_logs = stack.format_arn(service="logs", resource="log-group", resource_name="/aws/batch/job:*",
+                                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="WriteAndReadJobLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:GetLogEvents"],
+            resources=[default_logs]))
+        policy = self.role.node.find_child("DefaultPolicy")
+        region_account = "<AWS::Region>:<AWS::AccountId>"
+        for resource, reason in (
+            ("*", "Batch DescribeJobs, ListJobs, DescribeJobQueues, DescribeJobDefinitions and DescribeComputeEnvironments "
+                  "and EC2 DescribeInstances, DescribeInstanceAttribute, DescribeInstanceStatus and DescribeInstanceTypes "
+                  "support no resource-level permissions (Service Authorization Reference); all read-only."),
+            (f"arn:<AWS::Partition>:ecs:{region_account}:task/*", "Describing the ECS tasks of the head job's task jobs "
+             "(read-only; their ids are known only at run time)."),
+            (f"arn:<AWS::Partition>:ecs:{region_account}:container-instance/*", "Describing the container instances the "
+             "task jobs run on (read-only; Nextflow records them per task)."),
+            (f"arn:<AWS::Partition>:batch:{region_account}:job-definition/*",
+             "The engines register a job definition per task image at run time, under names they choose; SubmitJob is "
+             "also limited to this stack's queues, and PassRole to the task role."),
+            (f"arn:<AWS::Partition>:batch:{region_account}:job/*",
+             "Terminating and tagging the head job's own task jobs, whose ids are known only at run time."),
+            (f"arn:<AWS::Partition>:logs:{region_account}:log-group:/aws/batch/job:*",
+             "AWS Batch's default log group, where miniwdl-aws-submit's workflow job logs (its role is also the "
+             "execution role); streams are named per job at run time."),
+        ):
+            cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason))
+        acknowledge_compliance(
+            self.role, "IAMNoInlinePolicy",
+            "aws-cdk-lib's per-role default policy: attached to this head role only, created and deleted with it.",
+        )
+        self.nextflow_job_definition: Optional[batch.EcsJobDefinition] = None
+        """The Nextflow head job definition, with a Nextflow configuration."""
+        if nextflow_config is not None:
+            container = batch.EcsFargateContainerDefinition(
+                self, "NextflowContainer", image=ecs.ContainerImage.from_registry(nextflow_image), cpu=1,
+                memory=cdk.Size.gibibytes(4), job_role=self.role, assign_public_ip=assign_public_ip,
+                command=["bash", "-c", _NEXTFLOW_HEAD_SCRIPT, "Ref::pipeline"],
+                # ECS puts the parameter's value in the variable before the container starts (the execution role
+                # reads it; Amazon ECS Developer Guide, "Pass Systems Manager parameters as environment variables").
+                secrets={_NEXTFLOW_CONFIG_ENV: batch.Secret.from_ssm_parameter(nextflow_config)},
+                logging=ecs.LogDrivers.aws_logs(stream_prefix="nextflow-head", log_group=log_group) if log_group else None,
+            )
+            execution_role = container.node.try_find_child("ExecutionRole")
+            if execution_role is not None and log_group is None:
+                cdk.Validations.of(execution_role).acknowledge(cdk.Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+                       ":log-group:/aws/batch/job:*]",
+                    reason="aws-cdk-lib's execution role writes the head job's streams in AWS Batch's default log group, "
+                    "named per job at run time."))
+            if execution_role is not None:
+                acknowledge_compliance(
+                    execution_role, "IAMNoInlinePolicy",
+                    "aws-cdk-lib's execution-role default policy: this head job definition's role only; it reads the "
+                    "Nextflow configuration parameter and writes the head job's log streams.",
+                )
+            self.nextflow_job_definition = batch.EcsJobDefinition(
+                self, "NextflowHead", container=container, parameters={"pipeline": NEXTFLOW_HELLO}, propagate_tags=True)
+
+    def allow_submit_to(self, job_queues: Sequence[batch.IJobQueue]) -> None:
+        """Let head jobs submit task jobs to ``job_queues`` (the Spot queues) as well as to this queue."""
+        self._submit.add_resources(*(q.job_queue_arn for q in job_queues))
+
+    def nextflow_submit_command(self) -> Optional[str]:
+        """``aws batch submit-job`` running Nextflow's hello world on this queue (None without a Nextflow config)."""
+        if self.nextflow_job_definition is None:
+            return None
+        region = cdk.Stack.of(self).region
+        return (f"aws batch submit-job --region {region} --job-name nextflow-hello --job-queue {self.job_queue.job_queue_arn} "
+                f"--job-definition {self.nextflow_job_definition.job_definition_arn} --parameters pipeline={NEXTFLOW_HELLO}")
+
+    def miniwdl_submit_command(self, task_queue: batch.IJobQueue, *, fsap: str = "fsap-...") -> str:
+        """``miniwdl-aws-submit`` running miniwdl's self test with its workflow job on this queue."""
+        return (f"miniwdl-aws-submit --self-test --follow --workflow-queue {self.job_queue.job_queue_arn} "
+                f"--workflow-role {self.role.role_arn} --task-queue {task_queue.job_queue_arn} --fsap {fsap}")
+
+    @property
+    def outputs(self) -> dict[str, tuple[str, str]]:
+        """Stack outputs: the queue, the role and the head job definitions with their submit commands."""
+        found = {
+            "HeadJobQueueArn": (self.job_queue.job_queue_arn, "Fargate On-Demand queue for workflow head jobs"),
+            "HeadJobQueueName": (self.job_queue.job_queue_name, "Name of the head-job queue (miniwdl-aws-submit --workflow-queue)"),
+            "HeadRoleArn": (self.role.role_arn, "Role of head jobs (miniwdl-aws-submit --workflow-role)"),
+        }
+        if self.nextflow_job_definition is not None:
+            found["NextflowHeadJobDefinitionArn"] = (self.nextflow_job_definition.job_definition_arn,
+                                                     "Job definition running nextflow run <pipeline> with the generated config")
+            found["NextflowHelloSubmitCommand"] = (self.nextflow_submit_command() or "", "Run Nextflow's hello world through the head queue")
+        return found

@@ -1,0 +1,49 @@
+"""Workspace and HeadJobQueue props: what they accept, and what they refuse before building anything."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+
+from mmbatch_cdk import HeadJobQueue, Workspace
+from mmbatch_cdk.workspace import InputLocation, bucket_name_problem, parse_input_location
+
+
+@pytest.mark.parametrize(("text", "location"), [
+    ("refs", InputLocation("refs")),
+    ("refs/hg38", InputLocation("refs", "hg38")),
+    ("s3://refs/hg38/", InputLocation("refs", "hg38")),
+    ("team.data-1/a/b_c(1)", InputLocation("team.data-1", "a/b_c(1)")),
+])
+def test_input_locations_are_a_bucket_and_an_optional_prefix(text: str, location: InputLocation) -> None:
+    assert parse_input_location(text) == location
+
+
+@pytest.mark.parametrize("name", ["ab", "Refs", "refs_", "-refs", "re..fs", "10.0.0.1", "xn--refs", "refs-s3alias", "a" * 64])
+def test_bucket_names_follow_s3s_rules(name: str) -> None:
+    assert bucket_name_problem(name)
+
+
+def test_good_bucket_names_pass() -> None:
+    assert [bucket_name_problem(n) for n in ("abc", "team-work.2026", "a" * 63)] == [None, None, None]
+
+
+@pytest.mark.parametrize(("props", "message"), [
+    ({"bucket_name": "Bad_Name"}, "'Bad_Name' is not an S3 bucket name"),
+    ({"input_locations": ["refs/hg38/*"]}, "the prefix 'hg38/*' is not accepted"),
+    ({"input_locations": ["refs/a//b"]}, "the prefix 'a//b' is not accepted"),
+    ({"work_expiry_days": 0}, "work_expiry_days 0 is not accepted"),
+    ({"work_expiry_days": True}, "work_expiry_days True is not accepted"),
+])
+def test_workspace_refuses_bad_props_naming_itself(props: dict, message: str) -> None:
+    stack = cdk.Stack(cdk.App())
+    with pytest.raises(ValueError, match=r"^Workspace W: .*" + message.replace("(", r"\(").replace("*", r"\*")):
+        Workspace(stack, "W", **props)
+
+
+def test_head_queue_refuses_a_bad_vcpu_limit() -> None:
+    stack = cdk.Stack(cdk.App())
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)
+    with pytest.raises(ValueError, match="HeadJobQueue H: max_vcpus 0 is not accepted"):
+        HeadJobQueue(stack, "H", vpc=vpc, workspace=Workspace(stack, "W"), max_vcpus=0)

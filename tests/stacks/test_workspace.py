@@ -1,0 +1,317 @@
+"""The workspace and the head-job queue (issue 21): every job runs with a job role, the task role reaches the work
+bucket (read/write) and the input locations (read) and nothing else, head jobs submit only to this stack's queues
+and pass only the task role.
+
+Policies are checked twice: by a small evaluator over the synthesized statements with their CloudFormation tokens
+resolved to example values (Allow only, conditions ignored, so it over-approximates what a role may do), and by
+parliament (PyPI ``parliament``, Duo Labs' IAM linter, pinned in requirements-dev.txt).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.resources
+import json
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from mmbatch_cdk.config import ConfigError, MmBatchConfig
+from mmbatch_cdk.head_queue import NEXTFLOW_HEAD_IMAGE
+
+from ..conftest import CONFIGS, Synth
+
+ACCOUNT, REGION = "111122223333", "us-east-1"
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+OTHER_QUEUE = f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/someone-elses-queue"
+
+
+def resolve(node: Any, resources: dict[str, Any]) -> Any:
+    """``node`` with Ref, Fn::GetAtt and Fn::Join replaced by example values (a resource's name is its logical id)."""
+    if isinstance(node, list):
+        return [resolve(n, resources) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "Ref" in node:
+        name = node["Ref"]
+        if name in PSEUDO:
+            return PSEUDO[name]
+        kind = resources[name]["Type"]
+        if kind == "AWS::SSM::Parameter":
+            return resources[name]["Properties"]["Name"]
+        return {"AWS::Batch::JobQueue": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{name}",
+                "AWS::S3::Bucket": name.lower()}.get(kind, name)
+    if "Fn::GetAtt" in node:
+        name, attribute = node["Fn::GetAtt"]
+        kind = resources[name]["Type"]
+        return {
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name.lower()}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
+            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
+            "AWS::Batch::JobQueue": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{name}",
+        }.get(kind, f"{name}.{attribute}")
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(str(resolve(p, resources)) for p in parts)
+    return {k: resolve(v, resources) for k, v in node.items()}
+
+
+def policies_of(s: Synth, role_prefix: str) -> list[dict[str, Any]]:
+    """The resolved statements of every policy attached to the role whose logical id starts with ``role_prefix``."""
+    resources = s.template["Resources"]
+    return [resolve(st, resources) for p in s.resources("AWS::IAM::Policy").values()
+            if any(r["Ref"].startswith(role_prefix) for r in p["Properties"]["Roles"])
+            for st in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    """True when an Allow statement names ``action`` and ``resource`` (wildcards as IAM matches them)."""
+    return any(st["Effect"] == "Allow"
+               and any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _listed(st["Action"]))
+               and any(fnmatch.fnmatchcase(resource, r) for r in _listed(st["Resource"]))
+               for st in statements)
+
+
+def role_arn(s: Synth, prefix: str) -> str:
+    (name,) = [k for k in s.resources("AWS::IAM::Role") if k.startswith(prefix)]
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def work_bucket(s: Synth) -> str:
+    buckets = [k for k in s.resources("AWS::S3::Bucket") if k.startswith("WorkspaceBucket")]
+    return buckets[0].lower() if buckets else s.stack.config.work_bucket
+
+
+TASK_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket",
+                "s3:GetBucketLocation", "kms:Decrypt", "kms:GenerateDataKey"}
+
+
+@pytest.mark.parametrize("name", ["efs", "efs-multiqueue", "juicefs-compliance"])
+def test_the_task_role_reaches_the_work_bucket_and_nothing_else(synth, name: str) -> None:
+    s = synth(name)
+    task = policies_of(s, "WorkspaceTaskRole")
+    bucket = work_bucket(s)
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+        assert allows(task, action, f"arn:aws:s3:::{bucket}/nextflow-work/ab/cdef/.command.run")
+    assert allows(task, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+    for action, resource in (("s3:GetObject", "arn:aws:s3:::another-bucket/key"), ("s3:DeleteBucket", f"arn:aws:s3:::{bucket}"),
+                             ("s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"), ("batch:SubmitJob", OTHER_QUEUE),
+                             ("iam:PassRole", role_arn(s, "WorkspaceTaskRole")), ("ec2:DescribeInstances", "*")):
+        assert not allows(task, action, resource), (action, resource)
+    assert {a for st in task for a in _listed(st["Action"])} <= TASK_ACTIONS
+    kms = [st for st in task if any(a.startswith("kms:") for a in _listed(st["Action"]))]
+    if s.stack.compliance:  # SSE-KMS with the profile's key: only through S3
+        assert kms and all(st["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{REGION}.amazonaws.com" for st in kms)
+    else:
+        assert not kms
+
+
+def test_the_task_role_reads_the_input_locations_only(synth) -> None:
+    task = policies_of(synth("efs-multiqueue"), "WorkspaceTaskRole")
+    assert allows(task, "s3:GetObject", "arn:aws:s3:::ref-genomes/hg38/chr1.fa")
+    assert allows(task, "s3:GetObject", "arn:aws:s3:::team-inputs/any/key.bam")
+    assert not allows(task, "s3:GetObject", "arn:aws:s3:::ref-genomes/hg19/chr1.fa"), "outside the prefix"
+    for resource in ("arn:aws:s3:::ref-genomes/hg38/x", "arn:aws:s3:::team-inputs/x"):
+        for action in ("s3:PutObject", "s3:DeleteObject"):
+            assert not allows(task, action, resource), (action, resource)
+    [listing] = [st for st in task if st["Resource"] == "arn:aws:s3:::ref-genomes"]
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["hg38", "hg38/*"]}}
+
+
+@pytest.mark.parametrize("name", ["efs", "efs-multiqueue"])
+def test_head_jobs_submit_only_to_this_stacks_queues_and_pass_only_the_task_role(synth, name: str) -> None:
+    s = synth(name)
+    head = policies_of(s, "HeadQueueRole")
+    queues = [f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{k}" for k in s.resources("AWS::Batch::JobQueue")]
+    assert len(queues) == len(s.stack.queues) + 1
+    for queue in queues:
+        assert allows(head, "batch:SubmitJob", queue)
+    assert not allows(head, "batch:SubmitJob", OTHER_QUEUE)
+    task_role = role_arn(s, "WorkspaceTaskRole")
+    assert allows(head, "iam:PassRole", task_role)
+    others = [f"arn:aws:iam::{ACCOUNT}:role/{k}" for k in s.resources("AWS::IAM::Role") if not k.startswith("WorkspaceTaskRole")]
+    assert others and not any(allows(head, "iam:PassRole", arn) for arn in others + ["*"])
+    [passing] = [st for st in head if "iam:PassRole" in _listed(st["Action"])]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "batch.amazonaws.com"}}
+    bucket = work_bucket(s)
+    assert allows(head, "s3:PutObject", f"arn:aws:s3:::{bucket}/cromwell-execution/x")
+    assert not allows(head, "s3:PutObject", "arn:aws:s3:::another-bucket/x")
+
+
+DATA_PREFIXES = ("s3:", "kms:decrypt", "kms:generatedatakey", "secretsmanager:getsecretvalue", "ssm:getparameter",
+                 "elasticfilesystem:client", "dynamodb:")
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_no_policy_grants_all_of_s3_or_data_on_every_resource(synth, name: str) -> None:
+    s = synth(name)
+    for policy_id, policy in s.resources("AWS::IAM::Policy").items():
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if st["Effect"] != "Allow":
+                continue
+            actions = [a.lower() for a in _listed(st["Action"])]
+            assert not {"*", "s3:*"} & set(actions), (policy_id, st)
+            if st["Resource"] == "*" or "*" in _listed(st["Resource"]):
+                assert not [a for a in actions if a.startswith(DATA_PREFIXES)], (policy_id, st)
+
+
+def _parliament() -> Any:
+    # parliament 1.6.4 finds its data files with pkg_resources, which setuptools >= 81 (pinned here) no longer ships;
+    # the same lookup through importlib.resources.
+    if "pkg_resources" not in sys.modules:
+        shim = types.ModuleType("pkg_resources")
+        shim.resource_filename = lambda package, name: str(importlib.resources.files(package) / name)  # type: ignore[attr-defined]
+        sys.modules["pkg_resources"] = shim
+    import parliament
+
+    return parliament
+
+
+DESCRIBE_ONLY = {"batch:DescribeComputeEnvironments", "batch:DescribeJobDefinitions", "batch:DescribeJobQueues",
+                 "batch:DescribeJobs", "batch:ListJobs", "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute",
+                 "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypes"}
+
+
+# aws-cdk-lib's StringParameter.grant_read adds ssm:DescribeParameters on the parameter, which IAM matches only on
+# "*": an action that grants nothing there, not a wider grant.
+INEFFECTIVE = {"HeadQueueNextflowContainerExecutionRole": [{"action": "ssm:DescribeParameters", "required_format": "*"}]}
+
+
+@pytest.mark.parametrize("role", ["WorkspaceTaskRole", "HeadQueueRole", "HeadQueueNextflowContainerExecutionRole"])
+def test_parliament_finds_nothing_but_the_describe_calls_on_resource_star(synth, role: str) -> None:
+    parliament = _parliament()
+    s = synth("efs-multiqueue")
+    document = {"Version": "2012-10-17", "Statement": policies_of(s, role)}
+    findings = parliament.analyze_policy_string(json.dumps(document)).findings
+    issues = [(f.issue, f.detail) for f in findings]
+    star = [detail for issue, detail in issues if issue == "RESOURCE_STAR"]
+    assert all({a for a in detail} <= DESCRIBE_ONLY for detail in star), issues
+    mismatched = [d for issue, detail in issues if issue == "RESOURCE_MISMATCH" for d in detail]
+    assert mismatched == INEFFECTIVE.get(role, []), issues
+    assert [issue for issue, _ in issues if issue not in ("RESOURCE_STAR", "RESOURCE_MISMATCH")] == [], issues
+
+
+def test_parliament_would_report_a_wildcard_data_grant() -> None:
+    parliament = _parliament()
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}
+    assert [f.issue for f in parliament.analyze_policy_string(json.dumps(document)).findings] == ["RESOURCE_STAR"]
+
+
+@pytest.mark.parametrize("name", [n for n, context in CONFIGS.items() if context.get("workspace") != "false"])
+def test_every_job_definition_names_a_job_role(synth, name: str) -> None:
+    s = synth(name)
+    definitions = s.resources("AWS::Batch::JobDefinition")
+    assert definitions
+    for logical_id, definition in definitions.items():
+        role = definition["Properties"]["ContainerProperties"].get("JobRoleArn")
+        assert role and role["Fn::GetAtt"][0].startswith(("WorkspaceTaskRole", "HeadQueueRole")), logical_id
+
+
+def test_engine_configurations_name_the_task_role_and_the_work_bucket(synth) -> None:
+    s = synth("efs")
+    resources = s.template["Resources"]
+    values = {p["Properties"]["Name"].rsplit("/", 1)[1]: resolve(p["Properties"]["Value"], resources)
+              for p in s.resources("AWS::SSM::Parameter").values() if p["Properties"]["Name"].startswith("/mmbatch-efs/")}
+    task_role, bucket = role_arn(s, "WorkspaceTaskRole"), work_bucket(s)
+    assert f"        jobRole = '{task_role}'\n" in values["nextflow.config"]
+    assert f"workDir = 's3://{bucket}/nextflow-work'\n" in values["nextflow.config"]
+    assert json.loads(values["cromwell-options.json"]) == {"aws_batch_job_role_arn": task_role}
+    assert f'root = "s3://{bucket}/cromwell-execution"' in values["cromwell.conf"]
+    assert "Tasks run without AWS credentials" in values["miniwdl.cfg"]
+
+
+def test_the_work_bucket_is_private_encrypted_tls_only_expiring_and_retained(synth) -> None:
+    s = synth("efs")
+    [(bucket_id, bucket)] = [(k, v) for k, v in s.resources("AWS::S3::Bucket").items() if k.startswith("WorkspaceBucket")]
+    props = bucket["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    assert all(props["PublicAccessBlockConfiguration"].values()) and len(props["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
+    expiring = {r["Prefix"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"] if "Prefix" in r}
+    assert expiring == {"nextflow-work/": 30, "cromwell-execution/": 30}
+    [policy] = [p for p in s.resources("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_with_the_profile_the_work_bucket_uses_its_key_and_access_logs(synth) -> None:
+    s = synth("juicefs-compliance")
+    [bucket] = [v for k, v in s.resources("AWS::S3::Bucket").items() if k.startswith("WorkspaceBucket")]
+    [rule] = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0].startswith("ComplianceKey")
+    assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("ComplianceAccessLogs")
+
+
+def test_an_existing_work_bucket_is_used_not_created(synth) -> None:
+    s = synth("efs-multiqueue")
+    assert not [k for k in s.resources("AWS::S3::Bucket") if k.startswith("Workspace")]
+    assert s.template["Outputs"]["WorkBucketName"]["Value"] == "team-pipelines"
+
+
+def test_head_jobs_run_on_fargate_on_demand_with_the_generated_nextflow_config(synth) -> None:
+    s = synth("efs")
+    [environment] = [v for k, v in s.resources("AWS::Batch::ComputeEnvironment").items() if k.startswith("HeadQueue")]
+    assert environment["Properties"]["ComputeResources"]["Type"] == "FARGATE"
+    [definition] = [v for k, v in s.resources("AWS::Batch::JobDefinition").items() if k.startswith("HeadQueueNextflowHead")]
+    props = definition["Properties"]
+    assert props["PlatformCapabilities"] == ["FARGATE"] and props["Parameters"] == {"pipeline": "nextflow-io/hello"}
+    container = props["ContainerProperties"]
+    assert container["Image"] == NEXTFLOW_HEAD_IMAGE
+    assert container["Command"][-1] == "Ref::pipeline" and "nextflow run" in container["Command"][2]
+    assert "'" not in container["Command"][2], "the image's entry.sh quotes each argument with single quotes"
+    [secret] = container["Secrets"]
+    value = json.dumps(secret["ValueFrom"])
+    [nextflow] = [k for k, v in s.resources("AWS::SSM::Parameter").items() if v["Properties"]["Name"].endswith("/nextflow.config")]
+    assert nextflow in value
+    for output in ("HeadJobQueueArn", "HeadRoleArn", "NextflowHeadJobDefinitionArn", "NextflowHelloSubmitCommand",
+                   "MiniwdlSelfTestCommand", "TaskRoleArn", "WorkBucketName"):
+        assert output in s.template["Outputs"], output
+
+
+@pytest.mark.parametrize(("context", "message"), [
+    ({"inputBuckets": "My_Bucket"}, "inputBuckets: 'My_Bucket' not accepted"),
+    ({"inputBuckets": "ok-bucket/data/*"}, "inputBuckets: 'ok-bucket/data/*' not accepted"),
+    ({"workBucket": "192.168.1.1"}, "workBucket: '192.168.1.1' is not an S3 bucket name"),
+    ({"workExpiryDays": 0}, "workExpiryDays: 0 is out of range"),
+    ({"workBucket": "team-work", "workExpiryDays": 7}, "workExpiryDays: only applies to a work bucket the stack creates"),
+    ({"workspace": "false", "inputBuckets": "refs"}, "inputBuckets: only used with workspace=true"),
+    ({"workspace": "false", "headQueue": "true"}, "headQueue: head jobs pass the workspace's task role"),
+    ({"headQueue": "false", "headQueueMaxvCpus": 8}, "headQueueMaxvCpus: only used with the head queue"),
+    ({"nextflowHeadImage": "nextflow:latest tag"}, "nextflowHeadImage: 'nextflow:latest tag' is not accepted"),
+])
+def test_workspace_settings_say_what_is_wrong(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping(context)
+    assert message in str(caught.value)
+
+
+def test_workspace_off_turns_the_head_queue_off_too() -> None:
+    config = MmBatchConfig.from_mapping({"workspace": "false"})
+    assert not config.builds_head_queue
+    assert MmBatchConfig.from_mapping({}).builds_head_queue
+
+
+def test_workspace_off_builds_neither_and_says_so_in_the_configurations(synth) -> None:
+    s = synth("juicefs-existing-vpc")  # workspace=false, workBucket=team-work
+    assert not [k for k in s.template["Resources"] if k.startswith(("Workspace", "HeadQueue"))]
+    assert not {"WorkBucketName", "TaskRoleArn", "HeadJobQueueArn"} & set(s.template["Outputs"])
+    names = sorted(p["Properties"]["Name"].rsplit("/", 1)[1] for p in s.resources("AWS::SSM::Parameter").values()
+                   if p["Properties"]["Name"].startswith("/mmbatch-juicefs/default/"))
+    assert names == ["cromwell.conf", "miniwdl.cfg", "nextflow.config"], "no options file without a role to name"
+    [nextflow] = [p["Properties"]["Value"] for p in s.resources("AWS::SSM::Parameter").values()
+                  if p["Properties"]["Name"].endswith("/nextflow.config")]
+    text = json.dumps(nextflow)
+    assert "jobRole: none; tasks have no AWS credentials" in text and "s3://team-work/nextflow-work" in text
+    findings = [v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]
+                if not v["ruleName"].startswith("Annotation::")]
+    assert findings == []
