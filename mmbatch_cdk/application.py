@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 
-import aws_cdk as cdk
+from .node_version import check_node_once
 
-from .config import ConfigError, MmBatchConfig
-from .nag import add_nag, packs_for
-from .stacks import MmBatchStack
-from .template_validation import register_template_validation
+check_node_once()  # before aws_cdk starts jsii's Node: one line instead of jsii's banner on a Node it does not support
+
+import aws_cdk as cdk  # noqa: E402
+
+from .config import ConfigError, MmBatchConfig  # noqa: E402
+from .nag import add_nag, packs_for  # noqa: E402
+from .stacks import MmBatchStack  # noqa: E402
+from .template_validation import register_template_validation  # noqa: E402
 
 __all__ = ["build", "main"]
 

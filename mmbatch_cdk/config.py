@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -25,9 +26,12 @@ from aws_cdk import aws_efs as efs
 from . import rules
 from .compliance import COMPLIANCE_PROFILES
 from .compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
+from .cost import MAX_USER_TAGS, TAGS_ACCEPTED, tag_problem
 from .durations import duration_seconds
 from .instance_types import architecture
+from .job_definition import spot_attempts_problem
 from .management_server import MMAB_SOURCE_WARNING
+from .monitoring import MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
 from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_KEY_WARNING, AWS_CLI_PATH, FETCH_AND_RUN_PATH
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
@@ -51,7 +55,7 @@ class ConfigError(Exception):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        count = len(self.problems)
+        count = len({p.partition(":")[0] for p in self.problems})  # every message about one setting counts as one
         head = f"mmbatch-cdk: {count} setting{'s' if count != 1 else ''} not valid; nothing was synthesized."
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
@@ -144,6 +148,11 @@ def _boolean(value: Any) -> bool:
     raise _Invalid(f"{value!r} is not accepted; expected true or false")
 
 
+_INT32_MAX = 2**31 - 1
+"""The largest value of an AWS API ``Integer`` (Smithy's integer: a 32-bit signed integer), such as AWS Batch's
+``ComputeResource`` minvCpus and maxvCpus (AWS Batch API Reference, "Type: Integer")."""
+
+
 def _integer(minimum: int, maximum: Optional[int] = None) -> Callable[[Any], int]:
     bounds = f"a whole number >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
 
@@ -163,9 +172,19 @@ def _integer(minimum: int, maximum: Optional[int] = None) -> Callable[[Any], int
     return parse
 
 
+def _parts(text: str, what: str) -> list[str]:
+    """The comma-separated parts of ``text``; an empty part is refused: on the command line it is what is left when
+    an unquoted space after a comma ended the value there (``-c instanceTypes=m6i.large, c6i.large``)."""
+    parts = [p.strip() for p in text.split(",")]
+    if "" in parts:
+        raise _Invalid(f"{text!r} has an empty item; expected a comma-separated list of {what} (on the command line, "
+                       "a space after a comma ends the value: quote it, as in -c 'key=a, b')")
+    return parts
+
+
 def _items(value: Any, what: str) -> list[Any]:
     if isinstance(value, str):
-        return [part for part in (p.strip() for p in value.split(",")) if part]
+        return _parts(value, what)
     if isinstance(value, (list, tuple)):
         return list(value)
     raise _Invalid(f"{value!r} is not accepted; expected a comma-separated list of {what}")
@@ -238,10 +257,13 @@ def _checksums(value: Any) -> dict[str, str]:
     if _SHA256_RE.match(text):
         return {"*": text}
     found: dict[str, str] = {}
-    for part in (p.strip() for p in text.split(",") if p.strip()):
+    for part in _parts(text, "amd64:<sha256>,arm64:<sha256>"):
         arch, _, digest = part.partition(":")
         if arch.strip() not in _ARCH_NAMES or not _SHA256_RE.match(digest.strip()):
             raise _Invalid(f"{part!r} is not accepted; expected {accepted}")
+        if _ARCH_NAMES[arch.strip()] in found:
+            raise _Invalid(f"{_ARCH_NAMES[arch.strip()]} is given more than once ({arch.strip()!r}); expected one checksum "
+                           "per architecture")
         found[_ARCH_NAMES[arch.strip()]] = digest.strip()
     if not found:
         raise _Invalid(f"{text!r} is not accepted; expected {accepted}")
@@ -287,6 +309,8 @@ def _number(minimum: float, maximum: Optional[float] = None, *, above: bool = Fa
             number = float(value) if not isinstance(value, bool) else float("nan")
         except (TypeError, ValueError):
             raise _Invalid(f"{value!r} is not accepted; expected {bounds}") from None
+        if not math.isfinite(number):  # JSON, and so a template, has no Infinity or NaN
+            raise _Invalid(f"{value!r} is not accepted; expected {bounds}, a finite number")
         if not (number > minimum if above else number >= minimum) or (maximum is not None and number > maximum):
             raise _Invalid(f"{value!r} is out of range; expected {bounds}")
         return number
@@ -307,21 +331,34 @@ def _tag_map(value: Any) -> dict[str, str]:
         pairs = list(value.items())
     elif isinstance(value, str):
         pairs = []
-        for part in (p.strip() for p in value.split(",") if p.strip()):
+        for part in _parts(value, "key=value pairs"):
             key, sep, tag_value = part.partition("=")
             if not sep:
                 raise _Invalid(f"{part!r} is not accepted; expected key=value pairs such as team=genomics,project=rnaseq")
             pairs.append((key.strip(), tag_value.strip()))
     else:
         raise _Invalid(f"{value!r} is not accepted; expected a JSON object or key=value pairs such as team=genomics")
-    tags = {}
+    tags: dict[str, str] = {}
     for key, tag_value in pairs:
-        if not isinstance(key, str) or not isinstance(tag_value, str) or not key or len(key) > 128 or len(tag_value) > 256 \
-                or key.lower().startswith("aws:") or not re.fullmatch(r"[\w .:/=+\-@]*", key + tag_value):
-            raise _Invalid(f"tag {key!r}={tag_value!r} is not accepted; expected keys of 1-128 and values of 0-256 letters, "
-                           "digits, spaces or _ . : / = + - @, keys not starting with aws:")
+        problem = tag_problem(key, tag_value)
+        if problem:
+            raise _Invalid(problem)
+        if key in tags:
+            raise _Invalid(f"tag {key!r} is given more than once ({tags[key]!r}, {tag_value!r}); give each key once")
         tags[key] = tag_value
+    if len(tags) > MAX_USER_TAGS:
+        raise _Invalid(f"{len(tags)} tags given; expected {TAGS_ACCEPTED}")
     return tags
+
+
+def _spot_attempts(value: Any) -> int:
+    """The job definition's own rule (:func:`~mmbatch_cdk.job_definition.spot_attempts_problem`), in its words."""
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
+        value = int(value)
+    problem = spot_attempts_problem(value)
+    if problem:
+        raise _Invalid(problem)
+    return int(value)
 
 
 def _agent_source(value: Any) -> str:
@@ -514,7 +551,7 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,
             "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
             "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
-    Setting("spotAttempts", "spot_attempts", _integer(2, 10), 5,
+    Setting("spotAttempts", "spot_attempts", _spot_attempts, 5,
             "Attempts per job in the smoke test and the engine configurations: a Spot reclaim is retried (the retry is "
             "what MMBatch restores into) until this many attempts.", props=("quickstart.spot_attempts",)),
     Setting("drill", "drill", _boolean, False,
@@ -577,35 +614,35 @@ _GLOBAL: tuple[Setting, ...] = (
             "Days the node, server, job and flow log groups keep events (a CloudWatch Logs period). The groups outlive the "
             "stack. With `compliance=hipaa`: 365 unless given, and at least 365.",
             props=("logs.retention", "nodes.job_log_retention", "network.log_retention"), to_prop=retention_days),
-    Setting("runnableTimeoutMinutes", "runnable_timeout_minutes", _integer(10, 1440), 240,
+    Setting("runnableTimeoutMinutes", "runnable_timeout_minutes", _integer(TIME_LIMIT_RANGE_S[0] // 60, TIME_LIMIT_RANGE_S[1] // 60), 240,
             "Jobs waiting in RUNNABLE for capacity are cancelled after this long, with the reason recorded.",
             props=("limits.capacity_max_time",), to_prop=cdk.Duration.minutes),
-    Setting("misconfiguredTimeoutMinutes", "misconfigured_timeout_minutes", _integer(10, 1440), 10,
+    Setting("misconfiguredTimeoutMinutes", "misconfigured_timeout_minutes", _integer(TIME_LIMIT_RANGE_S[0] // 60, TIME_LIMIT_RANGE_S[1] // 60), 10,
             "Jobs no compute environment of the queue can ever run are cancelled after this long, with the reason.",
             props=("limits.misconfiguration_max_time",), to_prop=cdk.Duration.minutes),
-    Setting("alarmFailedJobs", "alarm_failed_jobs", _integer(1), 1, "Failed jobs in 5 minutes that raise the alarm.",
+    Setting("alarmFailedJobs", "alarm_failed_jobs", _integer(MIN_COUNT_THRESHOLD), 1, "Failed jobs in 5 minutes that raise the alarm.",
             props=("monitoring.failed_jobs_threshold",)),
-    Setting("alarmRunnableCancellations", "alarm_runnable_cancellations", _integer(1), 1,
+    Setting("alarmRunnableCancellations", "alarm_runnable_cancellations", _integer(MIN_COUNT_THRESHOLD), 1,
             "Jobs cancelled in RUNNABLE in 5 minutes that raise the alarm.", props=("monitoring.runnable_cancellations_threshold",)),
-    Setting("alarmSpotInterruptionsPerHour", "alarm_spot_interruptions_per_hour", _integer(1), 20,
+    Setting("alarmSpotInterruptionsPerHour", "alarm_spot_interruptions_per_hour", _integer(MIN_COUNT_THRESHOLD), 20,
             "Spot interruption warnings in an hour (the whole region: EventBridge cannot filter by tag) that raise the alarm.",
             props=("monitoring.spot_interruptions_per_hour",)),
-    Setting("alarmBootFailures", "alarm_boot_failures", _integer(1), 1,
+    Setting("alarmBootFailures", "alarm_boot_failures", _integer(MIN_COUNT_THRESHOLD), 1,
             "Nodes whose boot failed (their one FATAL line) in 5 minutes that raise the alarm.",
             props=("monitoring.boot_failures_threshold",)),
-    Setting("alarmEfsPercentIoLimit", "alarm_efs_percent_io_limit", _number(1, 100), 90,
+    Setting("alarmEfsPercentIoLimit", "alarm_efs_percent_io_limit", _number(*PERCENT_RANGE, above=True), 90,
             "EFS PercentIOLimit (15-minute average; General Purpose with bursting or provisioned throughput) that raises the alarm.",
             backend="efs", props=("monitoring.efs_percent_io_limit",)),
     Setting("alarmEfsBurstCreditGib", "alarm_efs_burst_credit_gib", _number(0, above=True), 360,
             "EFS burst credits (GiB; bursting throughput only) below which the alarm is raised.",
             backend="efs", props=("monitoring.efs_burst_credit_balance_gib",)),
-    Setting("alarmMemoryDbCpuPercent", "alarm_memorydb_cpu_percent", _number(1, 100), 80,
+    Setting("alarmMemoryDbCpuPercent", "alarm_memorydb_cpu_percent", _number(*PERCENT_RANGE, above=True), 80,
             "The busiest MemoryDB node's CPUUtilization (15 minutes) that raises the alarm.", backend="juicefs",
             props=("monitoring.memorydb_cpu_percent",)),
-    Setting("alarmMemoryDbEngineCpuPercent", "alarm_memorydb_engine_cpu_percent", _number(1, 100), 90,
+    Setting("alarmMemoryDbEngineCpuPercent", "alarm_memorydb_engine_cpu_percent", _number(*PERCENT_RANGE, above=True), 90,
             "The busiest MemoryDB node's EngineCPUUtilization (15 minutes) that raises the alarm.", backend="juicefs",
             props=("monitoring.memorydb_engine_cpu_percent",)),
-    Setting("alarmMemoryDbMemoryPercent", "alarm_memorydb_memory_percent", _number(1, 100), 80,
+    Setting("alarmMemoryDbMemoryPercent", "alarm_memorydb_memory_percent", _number(*PERCENT_RANGE, above=True), 80,
             "The busiest MemoryDB node's DatabaseMemoryUsagePercentage that raises the alarm.", backend="juicefs",
             props=("monitoring.memorydb_memory_percent",)),
     Setting("cloudWatchAgentNodeSource", "cloudwatch_agent_node_source", _agent_source, "dnf",
@@ -626,8 +663,8 @@ _QUEUE_FIELDS = (
     # (single-queue key, per-queue suffix, QueueSpec field, parser, help, seed parameter)
     ("instanceTypes", "InstanceTypes", "instance_types", _INSTANCE_TYPES,
      "instance types (comma list), all of one CPU architecture; GPU types get the NVIDIA image", "InstanceTypes"),
-    ("minvCpus", "MinvCpus", "min_vcpus", _integer(0), "minimum vCPUs kept running", "MinvCpus"),
-    ("maxvCpus", "MaxvCpus", "max_vcpus", _integer(1), "maximum vCPUs", "MaxvCpus"),
+    ("minvCpus", "MinvCpus", "min_vcpus", _integer(0, _INT32_MAX), "minimum vCPUs kept running", "MinvCpus"),
+    ("maxvCpus", "MaxvCpus", "max_vcpus", _integer(1, _INT32_MAX), "maximum vCPUs", "MaxvCpus"),
 )
 _QUEUE_ROLES = ("compute-optimized, highest priority", "general purpose", "memory-optimized, lowest priority")
 _SINGLE_QUEUE = QueueSpec("", 1, DEFAULT_INSTANCE_TYPES)
@@ -720,21 +757,25 @@ class MmBatchConfig:
         """Validate a mapping of context keys to raw values; raise :class:`ConfigError` listing every problem."""
         problems = _unknown_keys(context)
         values: dict[str, Any] = {}
+        unparsed: set[str] = set()
         for setting in SETTINGS:
             if not _given(context, setting.key):
                 values[setting.key] = setting.default
                 continue
             try:
-                values[setting.key] = setting.parse(context[setting.key])
+                values[setting.key] = setting.parse(_not_empty(context[setting.key], setting))
             except _Invalid as err:
                 values[setting.key] = setting.default
+                unparsed.add(setting.key)
                 problems.append(f"{setting.key}: {err}")
         for key, value in _PROFILE_DEFAULTS.get(values["compliance"], {}).items():
             if not _given(context, key):
                 values[key] = value
         given = frozenset(key for key in _BY_KEY if _given(context, key))
         config = cls(values, given)
-        problems.extend(_cross_checks(config))
+        # A setting that did not parse holds its default here; a check that read it would speak of a value the user
+        # did not pass, so only what names no such setting is kept (its own message already stops synth).
+        problems.extend(p for p in _cross_checks(config) if not _names_any(p, unparsed))
         if problems:
             raise ConfigError(problems)
         notes = [w for w in _warnings(config) if w.id not in values["acknowledge"]]
@@ -796,8 +837,22 @@ class MmBatchConfig:
 
 
 def _given(context: Mapping[str, Any], key: str) -> bool:
-    raw = context.get(key)
-    return raw is not None and not (isinstance(raw, str) and raw.strip() == "")
+    return context.get(key) is not None
+
+
+def _not_empty(raw: Any, setting: Setting) -> Any:
+    """``raw``, unless it is empty text (``-c key=``), which is refused rather than read as the default."""
+    if isinstance(raw, str) and raw.strip() == "":
+        default = setting.default
+        shown = ("none" if default in (None, (), {}) else ",".join(default) if isinstance(default, tuple)
+                 else str(default).lower() if isinstance(default, bool) else default)
+        raise _Invalid(f"the value is empty; give a value, or leave {setting.key} out for its default ({shown})")
+    return raw
+
+
+def _names_any(problem: str, keys: set[str]) -> bool:
+    """True when ``problem`` is about, or mentions, one of ``keys``."""
+    return any(re.search(rf"(^|[^A-Za-z0-9]){re.escape(key)}([^A-Za-z0-9]|$)", problem) for key in keys)
 
 
 def _unknown_keys(context: Mapping[str, Any]) -> list[str]:
@@ -915,15 +970,20 @@ def _queue_checks(config: MmBatchConfig) -> list[str]:
 def _warnings(config: MmBatchConfig) -> list[ConfigWarning]:
     v = config.values
     notes = []
-    unused = [s for s in SETTINGS if s.key in config.given and not config.applies(s)]
-    for setting in unused:
+    unused: dict[str, list[str]] = {}  # one warning per reason, naming each setting it covers once
+    for setting in (s for s in SETTINGS if s.key in config.given and not config.applies(s)):
         if setting.backend is not None:
-            why = f"it applies to backend={setting.backend}, and backend={v['backend']}"
+            why = f"with backend={v['backend']}: {{they apply}} to the {setting.backend} backend only"
         elif setting.queue == 0:
-            why = "it sets the single queue, and multiQueue=true uses jq1-jq3 settings instead"
+            why = "with multiQueue=true: {they set} the single queue, and jq1-jq3 settings set the three queues"
         else:
-            why = f"it sets queue JQ{setting.queue}, which exists only with multiQueue=true"
-        notes.append(ConfigWarning("unusedSetting", f"{setting.key} has no effect: {why}."))
+            why = "without multiQueue=true: {they set} queues JQ1-JQ3, which exist only with multiQueue=true"
+        unused.setdefault(why, []).append(setting.key)
+    for why, keys in unused.items():
+        one = len(keys) == 1
+        subject = keys[0] if one else ", ".join(keys[:-1]) + " and " + keys[-1]
+        text = why.replace("{they apply}", "it applies" if one else "they apply").replace("{they set}", "it sets" if one else "they set")
+        notes.append(ConfigWarning("unusedSetting", f"{subject} {'has' if one else 'have'} no effect {text}."))
     in_flight = v["juicefsMaxUploads"] * v["juicefsBlockSizeMib"]
     if v["backend"] == "juicefs" and v["juicefsBufferSizeMib"] < in_flight:
         notes.append(ConfigWarning(

@@ -13,6 +13,7 @@ https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filt
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Mapping, Optional
 
@@ -20,7 +21,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct, IConstruct
 
-__all__ = ["apply_cost_tags", "MonthlyBudget", "PREFIX_TAG"]
+__all__ = ["apply_cost_tags", "MAX_USER_TAGS", "MonthlyBudget", "PREFIX_TAG", "tag_problem"]
 
 PREFIX_TAG = "mmbatch:prefix"
 """The tag every resource of a deployment carries, with the deployment's prefix as value."""
@@ -28,6 +29,26 @@ PREFIX_TAG = "mmbatch:prefix"
 # Tag keys and values: up to 128 and 256 Unicode characters of letters, digits, spaces and _ . : / = + - @;
 # keys may not start with aws: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+_TAGS_PER_RESOURCE = 50
+"""AWS's limit of tags on one resource ("Maximum number of tags per resource - 50", aws:-prefixed tags aside:
+https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html, and the same on EC2's and the tag editor's pages)."""
+_OWN_TAGS = 4
+"""The most tags a resource of this app carries before the user's: mmbatch:prefix and, on a new VPC's subnets, CDK's
+Name, aws-cdk:subnet-name and aws-cdk:subnet-type (tests/settings/test_bad_values.py counts them in the templates)."""
+MAX_USER_TAGS = _TAGS_PER_RESOURCE - _OWN_TAGS
+"""How many tags the user may add: AWS's 50 per resource, less the app's own."""
+TAGS_ACCEPTED = (f"at most {MAX_USER_TAGS} tags (AWS allows {_TAGS_PER_RESOURCE} per resource, and mmbatch-cdk uses up to "
+                 f"{_OWN_TAGS})")
+
+
+def tag_problem(key: object, value: object) -> Optional[str]:
+    """What AWS would reject in one tag, naming it, or None: the one rule for the ``tags`` setting and the constructs."""
+    if not isinstance(key, str) or not key or len(key) > 128 or key.lower().startswith("aws:") or not _TAG_TEXT.match(key):
+        return (f"tag key {key!r} is not accepted; expected 1-128 letters, digits, spaces or _ . : / = + - @, not starting "
+                "with aws:")
+    if not isinstance(value, str) or len(value) > 256 or not _TAG_TEXT.match(value):
+        return f"tag {key!r}: value {value!r} is not accepted; expected 0-256 letters, digits, spaces or _ . : / = + - @"
+    return None
 
 
 def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, str]] = None) -> None:
@@ -37,14 +58,13 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
     infrastructure update changes in place), not on itself (create-only). Call it once the compute
     environments exist. Raises ValueError naming the tag when a key or value is not one AWS accepts.
     """
+    if len(tags or {}) > MAX_USER_TAGS:
+        raise ValueError(f"tags: {len(tags or {})} given; {TAGS_ACCEPTED}")
     all_tags = {PREFIX_TAG: prefix, **(tags or {})}
     for key, value in all_tags.items():
-        if not key or len(key) > 128 or key.lower().startswith("aws:") or not _TAG_TEXT.match(key):
-            raise ValueError(
-                f"tag key {key!r}: 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:"
-            )
-        if len(value) > 256 or not _TAG_TEXT.match(value):
-            raise ValueError(f"tag {key!r}: value {value!r} must be 0-256 letters, digits, spaces or _ . : / = + - @")
+        problem = tag_problem(key, value)
+        if problem:
+            raise ValueError(problem)
     cdk.Tags.of(scope).add(PREFIX_TAG, prefix)
     for key, value in (tags or {}).items():
         cdk.Tags.of(scope).add(key, value, exclude_resource_types=["AWS::Batch::ComputeEnvironment"])
@@ -83,8 +103,8 @@ class MonthlyBudget(Construct):
         :param forecast_percent: notify when forecast cost exceeds this share of the amount. Default: 100.
         """
         super().__init__(scope, id)
-        if not amount_usd > 0:
-            raise ValueError(f"MonthlyBudget: amount_usd must be above 0, got {amount_usd}")
+        if not amount_usd > 0 or not math.isfinite(amount_usd):
+            raise ValueError(f"MonthlyBudget: amount_usd must be above 0 (and finite), got {amount_usd}")
         subscribers = [budgets.CfnBudget.SubscriberProperty(address=email, subscription_type="EMAIL")]
         self.budget = budgets.CfnBudget(
             self,

@@ -29,6 +29,7 @@ __all__ = [
     "CheckpointedJobDefinition",
     "checkpoint_environment",
     "spot_retry_strategies",
+    "spot_attempts_problem",
     "validate_spot_attempts",
 ]
 
@@ -39,19 +40,27 @@ CHECKPOINT_MODES = ("iterative", "none")
 """Values MMBatch documents for ``MMC_CHECKPOINT_MODE``."""
 
 SPOT_ATTEMPTS_RANGE = (2, 10)
-"""AWS Batch allows 1-10 attempts; one is no retry at all, so nothing would restore."""
+"""AWS Batch allows 1-10 attempts (RetryStrategy ``attempts``: "You can specify between 1 and 10 attempts",
+https://docs.aws.amazon.com/batch/latest/APIReference/API_RetryStrategy.html); one is no retry at all, so nothing would restore.
+The ``spotAttempts`` setting checks this same bound."""
 
 _SUBPATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
-def validate_spot_attempts(spot_attempts: int, owner: str = "CheckpointedJobDefinition") -> int:
-    """``spot_attempts`` if it is an integer from 2 to 10, else a ValueError naming ``owner``'s prop."""
+def spot_attempts_problem(spot_attempts: object) -> Optional[str]:
+    """What is wrong with ``spot_attempts`` (the same words for the setting and the construct props), or None."""
     low, high = SPOT_ATTEMPTS_RANGE
     if isinstance(spot_attempts, bool) or not isinstance(spot_attempts, int) or not low <= spot_attempts <= high:
-        raise ValueError(
-            f"{owner}: spot_attempts {spot_attempts!r} is not accepted; expected an integer from {low} to {high} "
-            "(AWS Batch attempts: the first run plus the retries a Spot reclaim may use; MMBatch restores into a retry)"
-        )
+        return (f"{spot_attempts!r} is not accepted; expected an integer from {low} to {high} (AWS Batch attempts: the "
+                "first run plus the retries a Spot reclaim may use; MMBatch restores into a retry)")
+    return None
+
+
+def validate_spot_attempts(spot_attempts: int, owner: str = "CheckpointedJobDefinition") -> int:
+    """``spot_attempts`` if it is an integer from 2 to 10, else a ValueError naming ``owner``'s prop."""
+    problem = spot_attempts_problem(spot_attempts)
+    if problem:
+        raise ValueError(f"{owner}: spot_attempts {problem}")
     return spot_attempts
 
 

@@ -42,6 +42,9 @@ __all__ = [
     "Monitoring",
     "FATAL_MARKER",
     "RUNNABLE_CANCEL_REASON_PREFIX",
+    "TIME_LIMIT_RANGE_S",
+    "MIN_COUNT_THRESHOLD",
+    "PERCENT_RANGE",
     "CAPACITY_REASONS",
     "REASON_STRINGS",
     "MISCONFIGURATION_REASONS",
@@ -70,7 +73,15 @@ REASON_STRINGS = {
 }
 """AWS Batch's ``reason`` string for each aws-cdk-lib reason (what ``batch.JobQueue`` itself renders)."""
 
-_MIN_TIME_LIMIT_S, _MAX_TIME_LIMIT_S = 600, 86400  # AWS Batch: maxTimeSeconds 600..86,400
+TIME_LIMIT_RANGE_S = (600, 86400)
+"""AWS Batch JobStateTimeLimitAction ``maxTimeSeconds``: "The minimum value is 600 (10 minutes) and the maximum value
+is 86,400 (24 hours)", https://docs.aws.amazon.com/batch/latest/APIReference/API_JobStateTimeLimitAction.html);
+the RUNNABLE timeout settings check this same bound, in minutes."""
+_MIN_TIME_LIMIT_S, _MAX_TIME_LIMIT_S = TIME_LIMIT_RANGE_S
+MIN_COUNT_THRESHOLD = 1
+"""The smallest event-count alarm threshold: with ``>=`` and missing data not breaching, 0 would always alarm."""
+PERCENT_RANGE = (0, 100)
+"""Percentage alarm thresholds: above the first, at most the second (the metrics are percentages)."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONSOLE_HOSTS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
 
@@ -206,13 +217,14 @@ class Monitoring(Construct):
                             ("runnable_cancellations_threshold", runnable_cancellations_threshold),
                             ("spot_interruptions_per_hour", spot_interruptions_per_hour),
                             ("boot_failures_threshold", boot_failures_threshold)):
-            if value < 1:
-                raise ValueError(f"Monitoring: {name} must be at least 1, got {value}")
+            if value < MIN_COUNT_THRESHOLD:
+                raise ValueError(f"Monitoring: {name} must be at least {MIN_COUNT_THRESHOLD}, got {value}")
         for name, percent in (("efs_percent_io_limit", efs_percent_io_limit), ("memorydb_cpu_percent", memorydb_cpu_percent),
                               ("memorydb_engine_cpu_percent", memorydb_engine_cpu_percent),
                               ("memorydb_memory_percent", memorydb_memory_percent)):
-            if not 0 < percent <= 100:
-                raise ValueError(f"Monitoring: {name} must be a percentage above 0 and at most 100, got {percent}")
+            if not PERCENT_RANGE[0] < percent <= PERCENT_RANGE[1]:
+                raise ValueError(f"Monitoring: {name} must be a percentage above {PERCENT_RANGE[0]} and at most "
+                                 f"{PERCENT_RANGE[1]}, got {percent}")
         if not efs_burst_credit_balance_gib > 0:
             raise ValueError(f"Monitoring: efs_burst_credit_balance_gib must be above 0, got {efs_burst_credit_balance_gib}")
         stack = cdk.Stack.of(self)

@@ -7,13 +7,18 @@
 # pre-start`, which only prepares the host (GPU setup, loopback routing, the credentials iptables route,
 # loading the agent image: amazon-ecs-agent ecs-init/engine/engine.go PreStart). The instance registers
 # with the cluster, and so gets jobs, only once the agent itself runs (ExecStart), after the gate passed.
+# Any boot-failed file closes it, even an empty one (a FATAL line that a full disk kept from being written);
+# agent-ready opens it only with content (what node_bootstrap.sh installed), as a half-written file is no install.
 mmb_gate_install() {
   local gate="$MMB_ROOT/usr/local/sbin/mmbatch-gate" dropin="$MMB_ROOT/etc/systemd/system/ecs.service.d/mmbatch.conf"
   mkdir -p "$(dirname "$gate")" "$(dirname "$dropin")"
   cat >"$gate.mmbatch" <<'GATE'
 #!/bin/bash
 state="${MMB_ROOT:-}/var/lib/mmbatch"
-if [ -s "$state/boot-failed" ]; then echo "mmbatch-gate: closed: $(tail -n 1 "$state/boot-failed")"; exit 1; fi
+if [ -e "$state/boot-failed" ]; then
+  last="$(tail -n 1 "$state/boot-failed")"
+  echo "mmbatch-gate: closed: ${last:-a boot step failed (see /var/log/mmbatch/boot.log)}"; exit 1
+fi
 if ! mountpoint -q /mmc-checkpoint; then echo "mmbatch-gate: closed: /mmc-checkpoint is not mounted"; exit 1; fi
 if [ ! -s "$state/agent-ready" ]; then echo "mmbatch-gate: closed: the MMBatch agent is not installed"; exit 1; fi
 echo "mmbatch-gate: open: /mmc-checkpoint mounted; agent: $(cat "$state/agent-ready")"

@@ -38,3 +38,8 @@ mmb_node_exit() {
   fi
 }
 trap mmb_node_exit EXIT
+# A stop by signal (systemd's TERM at a unit's start timeout) is a failure too: without these, bash runs the EXIT
+# trap with the last command's status, 0, and a stopped script would record nothing and never shut down.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM

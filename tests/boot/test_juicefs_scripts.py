@@ -131,6 +131,20 @@ def test_nodes_wait_for_format_then_write_units_that_start_before_ecs(tmp_path: 
     assert SECRET not in unit + "\n".join(run.calls) + run.file(BOOT_LOG)
 
 
+def test_each_mount_runs_with_the_cache_buffer_and_upload_settings_given(tmp_path: Path) -> None:
+    # juicefsCacheGib, juicefsBufferSizeMib and juicefsMaxUploads reach the node only through these options.
+    release, _ = juicefs_release(tmp_path)
+    tuned = {**JUICEFS_MOUNT, "CACHE_SIZE_MIB": 102400, "MAX_UPLOADS": 80, "BUFFER_SIZE_MIB": 600}
+    run = run_script(render("juicefs_mount.sh", tuned), tmp_path / "run", _env(release))
+    assert run.returncode == 0, run.stderr
+    for volume in ("checkpoint", "scratch"):
+        start = next(line for line in run.file(f"/etc/systemd/system/juicefs-{volume}.service").splitlines()
+                     if line.startswith("ExecStart="))
+        options = start.split()[2:-2]
+        assert options == ["--no-usage-report", "--cache-dir", f"/var/jfsCache/{volume}", "--cache-size", "102400",
+                           "--buffer-size", "600", "--max-uploads", "80"], start
+
+
 def test_mount_units_flush_on_stop_and_outlast_their_own_mount_wait(tmp_path: Path) -> None:
     release, _ = juicefs_release(tmp_path)
     run = run_script(render("juicefs_mount.sh", JUICEFS_MOUNT), tmp_path / "run", _env(release))

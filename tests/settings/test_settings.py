@@ -74,7 +74,7 @@ def test_existing_vpc_settings_are_parsed() -> None:
         ({"adminCidr": "0.0.0.0/0"}, "adminCidr", "whole internet"),
         ({"adminCidr": "::/0"}, "adminCidr", "whole internet"),
         ({"instanceTypes": "m6i.large,not a type"}, "instanceTypes", "'not a type'"),
-        ({"instanceTypes": ""}, None, None),
+        ({"instanceTypes": ""}, "instanceTypes", "the value is empty; give a value, or leave instanceTypes out for its default"),
         ({"instanceTypes": "m6i.large,m7g.large"}, "instanceTypes", "architecture"),
         ({"removalPolicy": "snapshot"}, "removalPolicy", "retain, destroy"),
         ({"redisNodeType": "cache.t4g.small"}, "redisNodeType", "db.t4g.small"),
@@ -91,9 +91,6 @@ def test_existing_vpc_settings_are_parsed() -> None:
     ],
 )
 def test_each_bad_value_is_named_with_what_is_accepted(context: dict, key: str | None, fragment: str | None) -> None:
-    if key is None:  # an empty value means "use the default"
-        MmBatchConfig.from_mapping(context)
-        return
     found = problems(context)
     assert any(p.startswith(f"{key}: ") and fragment in p for p in found), found
 
@@ -168,12 +165,14 @@ def test_tunables_are_validated_with_clear_messages() -> None:
 def test_settings_of_the_other_backend_are_ignored_with_a_warning() -> None:
     # One cdk.json can carry both backends' settings; -c backend=... picks one.
     efs = MmBatchConfig.from_mapping({"juicefsMaxUploads": "80", "redisNodeType": "db.r7g.large"})
+    # One warning names every such setting once, and each backend once.
     assert [(w.id, w.message) for w in efs.warnings] == [
-        ("unusedSetting", "redisNodeType has no effect: it applies to backend=juicefs, and backend=efs."),
-        ("unusedSetting", "juicefsMaxUploads has no effect: it applies to backend=juicefs, and backend=efs."),
+        ("unusedSetting", "redisNodeType and juicefsMaxUploads have no effect with backend=efs: they apply to the juicefs "
+                          "backend only."),
     ]
     juicefs = MmBatchConfig.from_mapping({"backend": "juicefs", "efsThroughputMode": "bursting"})
-    assert [w.message for w in juicefs.warnings] == ["efsThroughputMode has no effect: it applies to backend=efs, and backend=juicefs."]
+    assert [w.message for w in juicefs.warnings] == ["efsThroughputMode has no effect with backend=juicefs: it applies to the "
+                                                     "efs backend only."]
 
 
 def test_a_buffer_too_small_for_the_uploads_is_warned_about() -> None:

@@ -1,0 +1,39 @@
+"""``mmbatch_cdk`` loads its constructs on first use, so ``mmbatch-cdk verify`` (boto3 only) never starts jsii's Node."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+
+import mmbatch_cdk
+
+from ..conftest import REPO
+
+
+def test_verify_never_imports_aws_cdk() -> None:
+    code = ("import sys, mmbatch_cdk, mmbatch_cdk.verify.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs')))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_every_public_name_loads_from_the_module_it_is_declared_in() -> None:
+    tree = ast.parse((REPO / "mmbatch_cdk" / "__init__.py").read_text())
+    typed = {alias.name: node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1
+             and node.module not in ("node_version",) for alias in node.names}
+    assert typed == mmbatch_cdk._MODULE_OF
+    for name in mmbatch_cdk.__all__:
+        module = importlib.import_module(f"mmbatch_cdk.{mmbatch_cdk._MODULE_OF[name]}")
+        assert getattr(mmbatch_cdk, name) is getattr(module, name), name
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    try:
+        mmbatch_cdk.NoSuchConstruct  # type: ignore[attr-defined]
+    except AttributeError as err:
+        assert "NoSuchConstruct" in str(err)
+    else:
+        raise AssertionError("an unknown name resolved")

@@ -1,0 +1,179 @@
+"""Values past what AWS accepts, repeated keys, empty values and lists that lost an item: each refused by name, once.
+
+Where a bound is AWS's, the construct that uses the value checks the same bound (one fact, one check): the tests below
+compare the two, so a bound changed in one place only fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mmbatch_cdk import cost, monitoring
+from mmbatch_cdk.config import SETTINGS, ConfigError, MmBatchConfig
+from mmbatch_cdk.job_definition import validate_spot_attempts
+
+from ..conftest import CONFIGS
+from .test_mistakes import assert_named, problems
+
+X86, ARM = "a" * 64, "b" * 64
+
+
+def accepted(context: dict[str, Any]) -> bool:
+    try:
+        MmBatchConfig.from_mapping(context)
+    except ConfigError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------- one bound, in one place
+
+def test_spot_attempts_of_one_is_refused_by_the_settings_in_the_job_definitions_words() -> None:
+    found = problems({"spotAttempts": "1"})
+    assert found == ["spotAttempts: 1 is not accepted; expected an integer from 2 to 10 (AWS Batch attempts: the first run "
+                     "plus the retries a Spot reclaim may use; MMBatch restores into a retry)"]
+    with pytest.raises(ValueError) as construct:
+        validate_spot_attempts(1, "CheckpointedJobDefinition")
+    assert str(construct.value) == "CheckpointedJobDefinition: spot_attempts " + found[0].partition(": ")[2]
+
+
+@pytest.mark.parametrize("attempts", range(0, 13))
+def test_the_setting_accepts_exactly_the_spot_attempts_the_construct_accepts(attempts: int) -> None:
+    try:
+        validate_spot_attempts(attempts)
+        construct_ok = True
+    except ValueError:
+        construct_ok = False
+    assert accepted({"spotAttempts": str(attempts)}) == construct_ok
+    assert construct_ok == (2 <= attempts <= 10), "AWS Batch: 1-10 attempts; one is no retry, so nothing restores"
+
+
+@pytest.mark.parametrize("key", ["runnableTimeoutMinutes", "misconfiguredTimeoutMinutes"])
+def test_runnable_time_limits_take_aws_batchs_bounds_from_the_construct(key: str) -> None:
+    low, high = (s // 60 for s in monitoring.TIME_LIMIT_RANGE_S)
+    assert (low, high) == (10, 1440)  # AWS Batch maxTimeSeconds: 600 to 86,400
+    assert accepted({key: low}) and accepted({key: high})
+    assert_named(problems({key: low - 1}), key, f">= {low} and <= {high}")
+    assert_named(problems({key: high + 1}), key, f">= {low} and <= {high}")
+
+
+@pytest.mark.parametrize("key", ["alarmEfsPercentIoLimit", "alarmMemoryDbCpuPercent", "alarmMemoryDbEngineCpuPercent",
+                                 "alarmMemoryDbMemoryPercent"])
+def test_percent_thresholds_are_what_the_monitoring_construct_takes(key: str) -> None:
+    backend = {"backend": "juicefs"} if "MemoryDb" in key else {}
+    assert accepted({**backend, key: 0.5}), "the construct takes any percentage above 0"
+    assert_named(problems({**backend, key: 0}), key, "> 0 and <= 100")
+    assert_named(problems({**backend, key: 100.5}), key, "<= 100")
+
+
+# ----------------------------------------------------------------------------- values no template may carry
+
+@pytest.mark.parametrize(("context", "key"), [
+    ({"monthlyBudgetUsd": "inf", "alarmEmail": "ops@example.org"}, "monthlyBudgetUsd"),
+    ({"monthlyBudgetUsd": "1e999", "alarmEmail": "ops@example.org"}, "monthlyBudgetUsd"),
+    ({"monthlyBudgetUsd": "nan", "alarmEmail": "ops@example.org"}, "monthlyBudgetUsd"),
+    ({"alarmEfsBurstCreditGib": "Infinity"}, "alarmEfsBurstCreditGib"),
+])
+def test_a_number_json_cannot_write_is_refused(context: dict[str, Any], key: str) -> None:
+    assert_named(problems(context), key, "a number")
+
+
+@pytest.mark.parametrize("key", ["maxvCpus", "minvCpus", "jq1MaxvCpus"])
+def test_vcpus_past_an_aws_api_integer_are_refused(key: str) -> None:
+    context = {"multiQueue": True} if key.startswith("jq") else {}
+    assert_named(problems({**context, key: 2**31}), key, "<= 2147483647")
+
+
+def test_more_tags_than_aws_allows_on_a_resource_are_refused_by_count() -> None:
+    many = {f"k{n}": "v" for n in range(cost.MAX_USER_TAGS + 1)}
+    assert problems({"tags": many}) == [f"tags: {cost.MAX_USER_TAGS + 1} tags given; expected at most 46 tags (AWS allows 50 "
+                                        "per resource, and mmbatch-cdk uses up to 4)"]
+    assert accepted({"tags": dict(list(many.items())[:cost.MAX_USER_TAGS])})
+
+
+@pytest.mark.parametrize("name", ["efs", "efs-existing-vpc"])
+def test_no_resource_carries_more_of_the_apps_own_tags_than_the_tag_limit_leaves_for(synth: Any, name: str) -> None:
+    user = set(MmBatchConfig.from_mapping(CONFIGS[name]).values["tags"])
+
+    def own(tags: Any) -> int:
+        keys = [t["Key"] for t in tags] if isinstance(tags, list) else list(tags)
+        return len([k for k in keys if k not in user])
+
+    def walk(node: Any) -> list[int]:
+        if isinstance(node, dict):
+            found = [own(v) for k, v in node.items() if k == "Tags" and isinstance(v, (list, dict))]
+            return found + [n for v in node.values() for n in walk(v)]
+        return [n for v in node for n in walk(v)] if isinstance(node, list) else []
+
+    counts = walk(synth(name).template["Resources"])
+    assert counts and max(counts) <= 50 - cost.MAX_USER_TAGS
+
+
+# ----------------------------------------------------------------------------- repeated keys in map-valued settings
+
+@pytest.mark.parametrize(("context", "key", "fragment"), [
+    ({"tags": "team=a,team=b"}, "tags", "tag 'team' is given more than once ('a', 'b')"),
+    ({"backend": "juicefs", "juicefsSha256": f"amd64:{X86},amd64:{ARM}"}, "juicefsSha256", "x86_64 is given more than once"),
+    ({"backend": "juicefs", "juicefsSha256": f"amd64:{X86},x86_64:{ARM}"}, "juicefsSha256", "x86_64 is given more than once"),
+])
+def test_a_key_given_twice_in_a_map_is_refused_rather_than_the_last_winning(context: dict[str, Any], key: str,
+                                                                             fragment: str) -> None:
+    assert_named(problems(context), key, fragment)
+
+
+# ----------------------------------------------------------------------------- empty values and lost list items
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.key not in ("backend",)], ids=lambda s: s.key)
+def test_an_empty_value_is_refused_by_name_not_read_as_the_default(setting: Any) -> None:
+    found = problems({setting.key: "  "})
+    assert found == [found[0]] and found[0].startswith(f"{setting.key}: the value is empty; give a value, or leave "
+                                                       f"{setting.key} out for its default")
+
+
+def test_an_empty_backend_names_the_default_it_would_have_had() -> None:
+    assert problems({"backend": ""}) == ["backend: the value is empty; give a value, or leave backend out for its default (efs)"]
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("instanceTypes", "m6i.large,"),        # -c instanceTypes=m6i.large, c6i.large: the shell passed "m6i.large,"
+    ("instanceTypes", "m6i.large,,c6i.large"),
+    ("subnetIds", ",subnet-12345678"),
+    ("acknowledge", "checkpointTime,"),
+    ("tags", "team=genomics,"),
+    ("juicefsSha256", f"amd64:{X86},"),
+])
+def test_a_list_that_lost_an_item_to_shell_quoting_is_refused(key: str, value: str) -> None:
+    context = {"vpcId": "vpc-12345678"} if key == "subnetIds" else {"backend": "juicefs"} if key == "juicefsSha256" else {}
+    assert_named(problems({**context, key: value}), key, "has an empty item")
+    assert_named(problems({**context, key: value}), key, "quote it")
+
+
+def test_spaces_after_commas_inside_a_quoted_value_are_fine() -> None:
+    config = MmBatchConfig.from_mapping({"instanceTypes": "m6i.large, c6i.large", "tags": "team=a, project=b"})
+    assert config.queues[0].instance_types == ("m6i.large", "c6i.large")
+    assert config.values["tags"] == {"team": "a", "project": "b"}
+
+
+# ----------------------------------------------------------------------------- one setting, one message
+
+def test_a_setting_that_does_not_parse_gets_no_second_message_about_its_default() -> None:
+    # Before: logRetentionDays kept its default (30) and the compliance check then reported 30 as well.
+    found = problems({"compliance": "hipaa", "privateOnly": True, "logRetentionDays": "a year"})
+    assert len(found) == 1 and found[0].startswith("logRetentionDays: 'a year' is not accepted"), found
+
+
+def test_a_check_never_names_a_value_the_user_did_not_pass() -> None:
+    # Before: "minvCpus: 500 is greater than maxvCpus (256)", 256 being the default that stood in for "lots".
+    found = problems({"minvCpus": 500, "maxvCpus": "lots"})
+    assert found == ["maxvCpus: 'lots' is not accepted; expected a whole number >= 1 and <= 2147483647"], found
+
+
+def test_the_head_line_counts_settings_not_messages() -> None:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping({"vpcId": "vpc-12345678", "subnetIds": "subnet-12345678", "backend": "juicefs",
+                                    "rootVolumeGib": 8})
+    err = caught.value
+    assert len(err.problems) == 2 and str(err).startswith("mmbatch-cdk: 2 settings not valid")
+    two_about_one = ConfigError(["tags: first", "tags: second"])
+    assert str(two_about_one).startswith("mmbatch-cdk: 1 setting not valid;")
