@@ -23,10 +23,11 @@ class JuiceFsUser:
     access_string: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def juicefs_user(synth: Callable[[str], Synth], tmp_path_factory: pytest.TempPathFactory) -> Iterator[JuiceFsUser]:
     """A cluster-mode redis-server whose user ``juicefs`` has the access string of the ``juicefs`` configuration's
-    ``AWS::MemoryDB::User``, read from the template (not from the Python constant)."""
+    ``AWS::MemoryDB::User``, read from the template (not from the Python constant). One per test process: each
+    test that uses it starts by flushing what an earlier one left."""
     access_string = synth("juicefs").one("AWS::MemoryDB::User")["Properties"]["AccessString"]
     with cluster_mode_server(tmp_path_factory.mktemp("redis")) as admin:
         password = "a-test-password-of-16+"

@@ -110,6 +110,7 @@ def test_go_redis_connects_and_the_select_error_puts_juicefs_in_cluster_mode(jui
 
 @pytest.mark.parametrize("phase", list(REPLAY))
 def test_each_command_juicefs_sends_is_allowed(juicefs_user: JuiceFsUser, phase: str) -> None:
+    juicefs_user.admin.flushall()
     juicefs_user.admin.execute_command("ACL", "LOG", "RESET")
     connection = _connect(juicefs_user)
     try:

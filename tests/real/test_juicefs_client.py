@@ -75,6 +75,7 @@ def _file_io(root: Path) -> None:
 def test_the_real_client_formats_mounts_writes_and_cleans_up_as_the_memorydb_user(juicefs_user: JuiceFsUser,
                                                                                     tmp_path: Path) -> None:
     admin = juicefs_user.admin
+    admin.flushall()
     admin.execute_command("ACL", "LOG", "RESET")
     url = _meta_url(juicefs_user)
     version = _juicefs(juicefs_user, "version")
