@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ..conftest import CONFIGS
+from ..constructs.jobs_fixture import build_parts
 from ..debian import SYSTEM_PYTHON
 from ..templates import shell_parts, user_data_document
 from .limits import batch_part, budget, with_batch_part
@@ -32,15 +33,15 @@ _SOURCES = re.compile(r'^\. "\$\{MMB_ROOT:-\}(/var/lib/mmbatch/settings/[0-9a-f]
 _WRITES = re.compile(r'^cat >"\$\{MMB_ROOT:-\}(/var/lib/mmbatch/settings/[0-9a-f]+\.env)" <<', re.M)
 
 
-def _documents(synth: Any, name: str) -> dict[str, tuple[str, str, Any]]:
+def _documents(template: dict[str, Any]) -> dict[str, tuple[str, str, Any]]:
     """``{logical id: (kind, document as EC2 gets it, user data in the template)}``: a node's merged with Batch's part."""
-    s = synth(name)
-    documents = {k: ("node", with_batch_part(user_data_document(lt["Properties"]["LaunchTemplateData"]["UserData"])),
-                     lt["Properties"]["LaunchTemplateData"]["UserData"])
-                 for k, lt in s.resources("AWS::EC2::LaunchTemplate").items()
-                 if "UserData" in lt["Properties"]["LaunchTemplateData"]}
-    documents.update({k: ("server", user_data_document(i["Properties"]["UserData"]), i["Properties"]["UserData"])
-                      for k, i in s.resources("AWS::EC2::Instance").items()})
+    resources = template["Resources"]
+    documents = {k: ("node", with_batch_part(user_data_document(r["Properties"]["LaunchTemplateData"]["UserData"])),
+                     r["Properties"]["LaunchTemplateData"]["UserData"])
+                 for k, r in resources.items()
+                 if r["Type"] == "AWS::EC2::LaunchTemplate" and "UserData" in r["Properties"]["LaunchTemplateData"]}
+    documents.update({k: ("server", user_data_document(r["Properties"]["UserData"]), r["Properties"]["UserData"])
+                      for k, r in resources.items() if r["Type"] == "AWS::EC2::Instance"})
     return documents
 
 
@@ -55,8 +56,22 @@ def _cloud_init(documents: dict[str, str]) -> dict[str, Any]:
 @pytest.mark.needs_deb("cloud-init")
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_cloud_init_runs_every_part_as_a_shell_script_in_order_within_the_limit(synth, name: str) -> None:
-    documents = _documents(synth, name)
+    documents = _documents(synth(name).template)
     assert sum(kind == "node" for kind, _, _ in documents.values()) == (3 if CONFIGS[name].get("multiQueue") else 1)
+    _check(documents)
+
+
+@pytest.mark.needs_deb("cloud-init")
+def test_cloud_init_runs_the_library_constructs_user_data_without_log_shipping() -> None:
+    # The app always ships logs; the constructs alone (BatchCompute without NodeSettings.log_shipping) do not.
+    parts = build_parts()
+    documents = _documents(parts.template().to_json())
+    steps = {k: [m for script in shell_parts(document) for m in _STEP.findall(script)] for k, (_, document, _) in documents.items()}
+    assert all(s for s in steps.values()) and not any("cloudwatch-agent" in s for s in steps.values()), steps
+    _check(documents)
+
+
+def _check(documents: dict[str, tuple[str, str, Any]]) -> None:
     assert sum(kind == "server" for kind, _, _ in documents.values()) == 1
     read = _cloud_init({k: document for k, (_, document, _) in documents.items()})
     for key, (kind, document, user_data) in documents.items():
