@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -95,26 +96,28 @@ def test_the_real_client_formats_mounts_writes_and_cleans_up_as_the_memorydb_use
     admin.hset("{1}lockf1", "99_1", "W")
 
     assert JUICEFS is not None
+    log = open(tmp_path / "mount.log", "w")
+    # The unit's options (juicefs_mount.sh), and a 1 s heartbeat so that the stale-session cleanup runs at once.
     mount = subprocess.Popen([JUICEFS, "mount", "--no-usage-report", "--cache-dir", str(cache), "--cache-size", "100",
                               "--buffer-size", "300", "--max-uploads", "20", "--heartbeat", "1", url, str(mount_point)],
                              env={**os.environ, "META_PASSWORD": juicefs_user.password}, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "mount.log", "w"), start_new_session=True)
+                             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         _wait("mount", lambda: os.path.ismount(mount_point) or mount.poll() is not None)
         assert mount.poll() is None, (tmp_path / "mount.log").read_text()[-3000:]
         _file_io(mount_point)
         _wait("cleanup of the stale session", lambda: admin.zscore("{1}allSessions", "99") is None)
         assert not admin.hexists("{1}lockf1", "99_1") and not admin.hexists("{1}sessionInfos", "99")
-    finally:
-        if os.path.ismount(mount_point):
-            subprocess.run([JUICEFS, "umount", str(mount_point)], capture_output=True, timeout=TIMEOUT_S)
-        if os.path.ismount(mount_point):
-            subprocess.run([JUICEFS, "umount", "--force", str(mount_point)], capture_output=True, timeout=TIMEOUT_S)
+    finally:  # unmounted and stopped whatever happened; each step bounded
+        for umount in ([JUICEFS, "umount"], [JUICEFS, "umount", "--force"], ["umount", "-l"]):
+            if os.path.ismount(mount_point):
+                subprocess.run([*umount, str(mount_point)], capture_output=True, timeout=TIMEOUT_S)
         try:
-            mount.wait(timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(mount.pid, 9)
             mount.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(mount.pid, signal.SIGKILL)
+            mount.wait(timeout=10)
+        log.close()
     assert mount.returncode == 0, (tmp_path / "mount.log").read_text()[-3000:]
     assert admin.zcard("{1}allSessions") == 0, "umount closes its own session (base.go CloseSession)"
 
