@@ -19,6 +19,7 @@ import aws_cdk as cdk  # noqa: E402
 
 from mmbatch_cdk.application import build  # noqa: E402
 from .templates import Synth  # noqa: E402
+from . import debian  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
@@ -101,3 +102,14 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synth]:
         return cache[name]
 
     return get
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``needs_deb``: skip when a Debian package is missing, or fail when MMBATCH_REQUIRE_REAL=1 (CI)."""
+    for mark in item.iter_markers("needs_deb"):
+        missing = [package for package in mark.args if not debian.installed(package)]
+        if missing:
+            reason = f"needs the Debian package(s) {' '.join(missing)}: apt-get install {' '.join(missing)}"
+            if os.environ.get(debian.REQUIRE_REAL) == "1":
+                pytest.fail(f"{reason} ({debian.REQUIRE_REAL}=1: this test may not be skipped)", pytrace=False)
+            pytest.skip(reason)

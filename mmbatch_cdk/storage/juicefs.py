@@ -68,9 +68,15 @@ _JUICEFS_COMMANDS = (
     # Scripts are loaded at each session start but run (EVALSHA) only with an empty key prefix, never in cluster
     # mode (redis.go doLookup/Resolve): load only, no script may run.
     "script|load",
-    # cluster|info decides cluster mode and so the {1} key prefix (redis.go newRedisMeta): without it every key of
-    # an existing volume would be invisible. command and cluster|slots: go-redis's cluster client; info, ping:
-    # JuiceFS's server checks. CONFIG is forbidden on MemoryDB and only sent when INFO reports an eviction policy.
+    # go-redis 9.7.3 opens every connection with HELLO 3 AUTH (allowed to any user) and, as the volume URL names
+    # db 1, SELECT 1 (redis.go initConn). Without +select that answers NOPERM and every connection fails. With it a
+    # cluster-mode server answers "ERR SELECT is not allowed in cluster mode", and that error text is what makes
+    # JuiceFS switch to its cluster client and the {1} key prefix (juicefs pkg/meta/redis.go newRedisMeta).
+    # cluster|info is only reached where SELECT succeeds (a server not in cluster mode), and tells cluster mode
+    # there; cluster|slots and command: go-redis's cluster client; info, ping: JuiceFS's server checks. CONFIG is
+    # forbidden on MemoryDB and only sent when INFO reports no eviction policy. Checked against a real server and
+    # the real client: tests/real/test_juicefs_redis.py.
+    "select",
     "cluster|info cluster|slots command info ping",
 )
 

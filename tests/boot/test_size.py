@@ -1,4 +1,4 @@
-"""The node's user data, the largest (JuiceFS storage part plus the agent part), stays well inside EC2's 16 KiB."""
+"""The node's user data, the largest (JuiceFS storage part plus the agent part), stays inside EC2's 16 KiB with Batch's part."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from mmbatch_cdk.user_data import add_script, render
 from ..templates import shell_parts
 from .values import JUICEFS_MOUNT, NODE
 
-from .test_rendering import DEPLOY_TIME_ROOM as ROOM
-from .test_rendering import EC2_USER_DATA_LIMIT
+from .limits import BATCH_PART_BYTES, EC2_USER_DATA_LIMIT
 
 
 def _document(*scripts: str) -> str:
@@ -28,4 +27,5 @@ def test_the_juicefs_storage_and_bootstrap_parts_with_explicit_settings_fit_with
     scripts = (render("juicefs_mount.sh", JUICEFS_MOUNT), render("node_bootstrap.sh", NODE))
     document = _document(*scripts)
     assert shell_parts(document) == list(scripts), "parts travel compressed, unchanged"
-    assert len(document.encode()) <= EC2_USER_DATA_LIMIT - ROOM, len(document.encode())
+    # Explicit settings: no deploy-time value, so room for Batch's part only.
+    assert len(document.encode()) <= EC2_USER_DATA_LIMIT - BATCH_PART_BYTES, len(document.encode())

@@ -2,8 +2,8 @@
 
 miniwdl reads its .cfg with WDL.runtime.config.Loader (configparser); Cromwell's HOCON is read with pyhocon
 (which cannot resolve Cromwell's classpath include, so the body is parsed and the include checked as text);
-Nextflow's config is Groovy, for which no parser runs here: its assignments are checked with a small
-tokenizer of nested ``scope {`` blocks and ``name = value`` lines.
+Nextflow's config is Groovy: here its assignments are checked with a small tokenizer of nested ``scope {`` blocks
+and ``name = value`` lines, and tests/real/test_nextflow_config.py reads it with Groovy's ConfigSlurper.
 """
 
 from __future__ import annotations

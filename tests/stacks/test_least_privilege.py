@@ -85,7 +85,7 @@ def test_the_memorydb_user_may_run_only_what_juicefs_sends(synth) -> None:
     assert access == JUICEFS_ACCESS_STRING
     words = access.split()
     assert words[:4] == ["on", "~*", "resetchannels", "-@all"]
-    for needed in ("+cluster|info", "+script|load", "+watch", "+multi", "+exec", "+hset", "+zadd", "+scan"):
+    for needed in ("+select", "+cluster|slots", "+script|load", "+watch", "+multi", "+exec", "+hset", "+zadd", "+scan"):
         assert needed in words
     for refused in ("+@all", "&*", "+flushdb", "+flushall", "+keys", "+config", "+eval", "+evalsha", "+subscribe"):
         assert refused not in words
@@ -94,3 +94,20 @@ def test_the_memorydb_user_may_run_only_what_juicefs_sends(synth) -> None:
 def test_the_access_string_was_read_from_the_default_juicefs_release() -> None:
     # Another JuiceFS release may send other commands: re-read pkg/meta/redis*.go before changing the default.
     assert next(x for x in SETTINGS if x.key == "juicefsVersion").default == JUICEFS_ACCESS_STRING_VERSION
+
+
+MEMORYDB_RESTRICTED = ("acl|deluser", "acl|load", "acl|save", "acl|setuser", "bgrewriteaof", "bgsave", "cluster|addslot", "cluster|delslot", "cluster|setslot",
+                       "config", "debug", "migrate", "module", "psync", "replicaof", "save", "shutdown", "slaveof", "sync")
+"""Commands MemoryDB refuses in an access string, whose CreateUser then fails (MemoryDB developer guide,
+"Restricted commands": https://docs.aws.amazon.com/memorydb/latest/devguide/restrictedcommands.html)."""
+
+
+def test_the_access_string_is_one_memorydb_accepts(synth) -> None:
+    # "Authenticating users with ACLs": no password and no reset in an access string, no restricted command.
+    words = synth("juicefs").one("AWS::MemoryDB::User")["Properties"]["AccessString"].split()
+    assert "reset" not in words and not any(w.startswith((">", "<", "#", "nopass")) for w in words)
+    commands = {w[1:] for w in words if w.startswith("+")}
+    # A restricted command, one of its subcommands, or a whole command with a restricted subcommand (+cluster).
+    parents = {r.split("|")[0] for r in MEMORYDB_RESTRICTED}
+    assert not {c for c in commands if c in MEMORYDB_RESTRICTED or c.split("|")[0] in MEMORYDB_RESTRICTED
+                or c in parents}, commands
