@@ -21,7 +21,7 @@ from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .nag import acknowledge_compliance
-from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
+from .node_settings import BOOT_CHECK_SECONDS_RANGE, ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
 from .storage.base import CheckpointStorage
 from .session_manager import grant_session_manager
 from .subnets import select_subnets
@@ -331,6 +331,11 @@ class BatchCompute(Construct):
             ("ecs_create_timeout", node.ecs_create_timeout, ECS_CREATE_TIMEOUT_RANGE),
         ):
             rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
+        low, high = BOOT_CHECK_SECONDS_RANGE
+        if isinstance(node.boot_check_seconds, bool) or not isinstance(node.boot_check_seconds, int) \
+                or not low <= node.boot_check_seconds <= high:
+            rules.raise_problems(self, "node_settings.boot_check_seconds", [
+                f"{node.boot_check_seconds!r} is not accepted; expected whole seconds from {low} to {high}"])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )

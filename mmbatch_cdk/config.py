@@ -29,6 +29,7 @@ from .durations import duration_seconds
 from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
+from .node_settings import BOOT_CHECK_SECONDS_RANGE
 from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_KEY_WARNING, AWS_CLI_PATH, FETCH_AND_RUN_PATH
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
@@ -495,6 +496,10 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,
             "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
             "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
+    Setting("bootCheckSeconds", "boot_check_seconds", _integer(*BOOT_CHECK_SECONDS_RANGE), 600,
+            "On every boot after a node's first, how long it waits for its checkpoint storage to be mounted before it "
+            "logs one FATAL line and shuts down (AWS Batch replaces it), instead of sitting idle with ECS gated off.",
+            props=("nodes.boot_check_seconds",)),
     Setting("spotAttempts", "spot_attempts", _integer(2, 10), 5,
             "Attempts per job in the smoke test and the engine configurations: a Spot reclaim is retried (the retry is "
             "what MMBatch restores into) until this many attempts.", props=("quickstart.spot_attempts",)),

@@ -12,7 +12,10 @@ from .aws_cli import AwsCliInstall
 if TYPE_CHECKING:
     from .log_shipping import LogShipping
 
-__all__ = ["ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE", "NodeSettings"]
+__all__ = [
+    "BOOT_CHECK_SECONDS_RANGE", "ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE",
+    "NodeSettings",
+]
 
 ECS_STOP_TIMEOUT_RANGE = (30, 3600)
 """Accepted ``ecs_stop_timeout``, in seconds: from ECS's own 30 s default to an hour."""
@@ -20,6 +23,8 @@ ECS_START_TIMEOUT_RANGE = (180, 4 * 3600)
 """Accepted ``ecs_start_timeout``, in seconds: a restore must fit."""
 ECS_CREATE_TIMEOUT_RANGE = (180, 4 * 3600)
 """Accepted ``ecs_create_timeout``, in seconds."""
+BOOT_CHECK_SECONDS_RANGE = (60, 3600)
+"""Accepted ``boot_check_seconds``: a minute (a mount at boot takes seconds) to an hour."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class NodeSettings:
         one month.
     :param fatal_shutdown_minutes: minutes from a fatal boot error to the node's shutdown (AWS Batch then replaces
         it); None keeps the node up, with ECS still gated off, for debugging. Default: 1.
+    :param boot_check_seconds: on every boot after the first, how long a node waits for its checkpoint storage to be
+        mounted (retrying an fstab mount) before it fails like a first boot: one FATAL line, then the shutdown
+        (``user_data/boot_check_lib.sh``). Default: 600.
     """
 
     root_volume_gib: int = 30
@@ -53,12 +61,14 @@ class NodeSettings:
     spot: bool = True
     agent_wait_seconds: int = 900
     fatal_shutdown_minutes: Optional[int] = 1
+    boot_check_seconds: int = 600
     aws_cli: Optional[AwsCliInstall] = field(default_factory=AwsCliInstall)
     log_shipping: Optional["LogShipping"] = None
     job_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
 
     @property
     def boot_settings(self) -> dict[str, Union[str, int]]:
-        """The settings every node boot script takes (``FATAL_SHUTDOWN_MINUTES``)."""
+        """The settings every node boot script takes (``FATAL_SHUTDOWN_MINUTES``, ``BOOT_CHECK_SECONDS``)."""
         minutes = self.fatal_shutdown_minutes
-        return {"FATAL_SHUTDOWN_MINUTES": "never" if minutes is None else minutes}
+        return {"FATAL_SHUTDOWN_MINUTES": "never" if minutes is None else minutes,
+                "BOOT_CHECK_SECONDS": self.boot_check_seconds}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..standins import Run, run_script
 
-NODE_COMMON = {"FATAL_SHUTDOWN_MINUTES": 1}
+NODE_COMMON = {"FATAL_SHUTDOWN_MINUTES": 1, "BOOT_CHECK_SECONDS": 600}
 EFS = {**NODE_COMMON, "FILE_SYSTEM_ID": "fs-0123456789abcdef0", "ACCESS_POINT_ID": "fsap-0123456789abcdef0",
        "MOUNT_POINT": "/mmc-checkpoint"}
 NODE = {

@@ -244,3 +244,11 @@ def test_tags_from_the_command_line_and_from_cdk_json_agree() -> None:
 ])
 def test_one_value_cannot_serve_two_places_and_a_drill_needs_spot(context: dict[str, Any], key: str, fragment: str) -> None:
     assert_named(problems(context), key, fragment)
+
+
+@pytest.mark.parametrize("value", ["59", "3601", "ten", "true"])
+def test_boot_check_seconds_is_bounded(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping({"bootCheckSeconds": value})
+    (problem,) = caught.value.problems
+    assert problem.startswith("bootCheckSeconds: ") and "60" in problem and "3600" in problem
