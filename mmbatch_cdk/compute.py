@@ -288,6 +288,11 @@ class BatchCompute(Construct):
         assert isinstance(environment, batch.CfnComputeEnvironment)
         environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
 
+    @property
+    def instance_tags(self) -> dict[str, str]:
+        """The tags AWS Batch puts on this queue's instances (a copy; add with :meth:`tag_instances`)."""
+        return dict(self._instance_tags)
+
     def _grant_aws_cli_read(self, aws_cli: AwsCliInstall) -> None:
         objects = aws_cli.s3_objects()
         if not objects:
