@@ -246,10 +246,19 @@ class Monitoring(Construct):
                                      enforce_ssl=True)
         """Each failed job, RUNNABLE cancellation and Spot interruption warning the alarms count, as the EventBridge
         event; subscribe to it to see them one by one. Nothing is subscribed by default."""
-        # EventBridge publishes with a role of this stack (a rule elsewhere cannot pass it), so neither the topic
-        # nor the key needs a policy for the events.amazonaws.com principal. Execution roles work for every target
-        # since March 2025 (aws.amazon.com/about-aws/whats-new/2025/03/amazon-eventbridge-iam-execution-role-all-targets,
-        # which aws/aws-cdk#34259 cites for SnsTopic(role=...)).
+        # EventBridge publishes with a role of this stack (a rule elsewhere cannot pass it). Execution roles work for
+        # every target since March 2025 (aws.amazon.com/about-aws/whats-new/2025/03/amazon-eventbridge-iam-execution-role-all-targets,
+        # which aws/aws-cdk#34259 cites for SnsTopic(role=...)), but some AWS pages still say SNS targets use the
+        # topic's resource policy instead; so the topic also admits events.amazonaws.com, for this stack's rules only
+        # (aws:SourceArn, added below once the rules exist), and the key lets EventBridge encrypt for it (AWS knowledge
+        # center "sns-not-getting-eventbridge-notification": the topic policy must allow events.amazonaws.com
+        # sns:Publish, and an encrypted topic's customer managed key must grant EventBridge its use).
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventBridgePublishToEncryptedTopics",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+        ))
         publisher = iam.Role(self, "EventPublisher", assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
                              description="EventBridge publishes job and Spot events to the MMBatch event topic")
         self._event_target = targets.SnsTopic(self.event_topic, role=publisher)
@@ -291,6 +300,13 @@ class Monitoring(Construct):
         """Spot interruption warnings of the whole account and region (Sum per hour)."""
         alarm("SpotInterruptions", self.spot_interruptions, spot_interruptions_per_hour,
               "Many Spot interruption warnings in this region (all instances, not only this deployment's)")
+        self.event_topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventBridgeRulesOfThisStack",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[self.event_topic.topic_arn],
+            conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in self._event_rules]}},
+        ))
         publisher_policy = publisher.node.find_child("DefaultPolicy").node.default_child
         assert publisher_policy is not None  # the target's grant made it
         cdk.Validations.of(publisher_policy).acknowledge(cdk.Acknowledgment(

@@ -103,7 +103,7 @@ def test_failed_jobs_rule_matches_failed_jobs_of_this_deployments_queues_only(bu
         assert [(t["Arn"], t["RoleArn"]) for t in rule["Properties"]["Targets"]] == [(topic, role)]
 
 
-def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_not_a_resource_policy(bursting: Built) -> None:
+def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_and_may_without_one(bursting: Built) -> None:
     topics = bursting.resources("AWS::SNS::Topic")
     topic = topics[bursting.stack.get_logical_id(bursting.monitoring.event_topic.node.default_child)]
     key = topic["Properties"]["KmsMasterKeyId"]
@@ -117,15 +117,23 @@ def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_not_a_re
         ('"sns:Publish"', json.dumps(ref(bursting, bursting.monitoring.event_topic))),
         ('["kms:Decrypt", "kms:GenerateDataKey*"]', json.dumps(key)),
     }
-    # No resource policy names the EventBridge principal: the event topic's policy only refuses non-TLS publishing,
-    # and the key's policy names the account and CloudWatch alarms only.
+    # Either way EventBridge publishes: the topic also admits the EventBridge principal, for this stack's rules only.
     topic_policy = next(p["Properties"] for p in bursting.resources("AWS::SNS::TopicPolicy").values()
                         if p["Properties"]["Topics"] == [ref(bursting, bursting.monitoring.event_topic)])
-    assert [(s["Effect"], s["Condition"]) for s in topic_policy["PolicyDocument"]["Statement"]] == [
+    statements = topic_policy["PolicyDocument"]["Statement"]
+    assert [(s["Effect"], s["Condition"]) for s in statements if s["Effect"] == "Deny"] == [
         ("Deny", {"Bool": {"aws:SecureTransport": "false"}})]
+    (admit,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert admit["Principal"] == {"Service": "events.amazonaws.com"} and admit["Action"] == "sns:Publish"
+    assert admit["Resource"] == ref(bursting, bursting.monitoring.event_topic)
+    rules = sorted(bursting.resources("AWS::Events::Rule"))
+    assert sorted(a["Fn::GetAtt"][0] for a in admit["Condition"]["ArnEquals"]["aws:SourceArn"]) == rules
+    assert all(a["Fn::GetAtt"][1] == "Arn" for a in admit["Condition"]["ArnEquals"]["aws:SourceArn"])
     key_id = key["Fn::GetAtt"][0]
-    principals = [s["Principal"] for s in bursting.resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]]
-    assert "events.amazonaws.com" not in json.dumps(principals) and "cloudwatch.amazonaws.com" in json.dumps(principals)
+    key_statements = bursting.resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (events_key,) = [s for s in key_statements if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert events_key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"] and events_key["Resource"] == "*"
+    assert "cloudwatch.amazonaws.com" in json.dumps([s["Principal"] for s in key_statements])
 
 
 @pytest.mark.parametrize("name, rule", [
