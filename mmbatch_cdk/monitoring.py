@@ -158,6 +158,7 @@ class Monitoring(Construct):
         job_queues: Sequence[batch.IJobQueue],
         management_server_instance_id: Optional[str] = None,
         node_boot_log_group: Optional[logs.ILogGroup] = None,
+        server_log_group: Optional[logs.ILogGroup] = None,
         efs_file_system: Optional[efs.IFileSystem] = None,
         efs_throughput_mode: efs.ThroughputMode = efs.ThroughputMode.ELASTIC,
         efs_performance_mode: efs.PerformanceMode = efs.PerformanceMode.GENERAL_PURPOSE,
@@ -179,6 +180,9 @@ class Monitoring(Construct):
         :param management_server_instance_id: the MMAB server, for status-check alarms and recovery. Default: none.
         :param node_boot_log_group: where nodes ship their boot log (LogShipping.node_boot_log_group). Default: no
             boot-failure alarm.
+        :param server_log_group: where the management server ships ``/var/log/mmab`` (LogShipping.server_log_group);
+            a ``mmbatch: FATAL`` line there (MMAB's API refused a setting or demands a login) raises
+            ``ServerBootFailures``. Default: no such alarm.
         :param efs_file_system: EFS checkpoint storage to watch. Default: none.
         :param efs_throughput_mode: its throughput mode, which decides the alarms that apply. Default: ELASTIC.
         :param efs_performance_mode: its performance mode. Default: GENERAL_PURPOSE.
@@ -340,6 +344,20 @@ class Monitoring(Construct):
             self.boot_failures = metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5))
             alarm("NodeBootFailures", self.boot_failures, boot_failures_threshold,
                   f"A compute node failed its boot ('{FATAL_MARKER}' in the node boot log group)")
+
+        self.server_boot_failures: Optional[cloudwatch.Metric] = None
+        """Management-server boots that could not configure MMAB (Sum per 5 minutes), when a server log group is given."""
+        if server_log_group is not None:
+            server_filter = logs.MetricFilter(
+                self, "ServerBootFailureFilter", log_group=server_log_group,
+                filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
+                metric_namespace=metric_namespace or f"MMBatch/{stack.stack_name}", metric_name="ServerBootFailures",
+                metric_value="1",
+            )
+            self.server_boot_failures = server_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5))
+            alarm("ServerBootFailures", self.server_boot_failures, 1,
+                  f"The management server could not configure MMAB ('{FATAL_MARKER}' in the server log group): MMAB runs "
+                  "at its defaults; see /var/lib/mmbatch/boot-failed on the server")
 
         if management_server_instance_id is not None:
             def status(metric_name: str) -> cloudwatch.Metric:

@@ -59,7 +59,7 @@ def ref(built: Built, construct: Any) -> dict[str, str]:
 def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
     topic = ref(bursting, bursting.monitoring.topic)
     memorydb = {f"MemoryDb{m}" for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
-    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures",
+    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures", "ServerBootFailures",
                                                "FailedJobsDelivery", "RunnableCancellationsDelivery", "SpotInterruptionsDelivery",
                                                "ServerSystemCheck", "ServerInstanceCheck", "EfsIoLimit", "EfsBurstCredits", *memorydb}
     for name in bursting.monitoring.alarms:
@@ -158,6 +158,17 @@ def test_boot_failures_are_counted_by_a_metric_filter_on_the_boot_log_group(burs
     assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"], props["Threshold"]) == (
         "MMBatch/Observed", "NodeBootFailures", "Sum", 300, 1)
     assert FATAL_MARKER == "mmbatch: FATAL"
+
+
+def test_a_server_that_cannot_configure_mmab_raises_an_alarm(bursting: Built) -> None:
+    bursting.assertions.has_resource_properties("AWS::Logs::MetricFilter", {
+        "FilterPattern": '"mmbatch: FATAL"',
+        "LogGroupName": ref(bursting, bursting.shipping.server_log_group),
+        "MetricTransformations": [{"MetricName": "ServerBootFailures", "MetricNamespace": "MMBatch/Observed", "MetricValue": "1"}],
+    })
+    props = alarm(bursting, "ServerBootFailures")
+    assert (props["MetricName"], props["Statistic"], props["Period"], props["Threshold"]) == ("ServerBootFailures", "Sum", 300, 1)
+    assert props["AlarmActions"] == [ref(bursting, bursting.monitoring.topic)]
 
 
 def test_server_system_check_recovers_the_instance_and_instance_check_notifies(bursting: Built) -> None:
