@@ -21,7 +21,14 @@ from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .nag import acknowledge_compliance
-from .node_settings import BOOT_CHECK_SECONDS_RANGE, ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
+from .node_settings import (
+    BOOT_CHECK_SECONDS_RANGE,
+    ECS_CREATE_TIMEOUT_RANGE,
+    ECS_START_TIMEOUT_RANGE,
+    ECS_STOP_TIMEOUT_RANGE,
+    INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
+    NodeSettings,
+)
 from .storage.base import CheckpointStorage
 from .session_manager import grant_session_manager
 from .subnets import select_subnets
@@ -231,8 +238,14 @@ class BatchCompute(Construct):
             security_groups=[self.security_group, *security_groups],
             instance_role=self.role,
             replace_compute_environment=False,
+            # AWS Batch does not move an environment's nodes to a newer AMI unless told to: with this, each
+            # infrastructure update (every user-data change is one, through LatestVersionNumber below) also takes the
+            # latest ECS-optimized AMI Batch supports, since the launch template names no image (CloudFormation
+            # AWS::Batch::ComputeEnvironment ComputeResources UpdateToLatestImageVersion; Batch user guide "Updating
+            # compute environments", infrastructure updates). Running jobs get node.infrastructure_update_minutes.
+            update_to_latest_image_version=True,
             terminate_on_update=False,
-            update_timeout=cdk.Duration.minutes(30),
+            update_timeout=cdk.Duration.minutes(node.infrastructure_update_minutes),
         )
         """The managed compute environment (no custom name, so CloudFormation can replace it)."""
         # aws-batch omits the version, which leaves the environment on the version it was created with.
@@ -336,11 +349,14 @@ class BatchCompute(Construct):
             ("ecs_create_timeout", node.ecs_create_timeout, ECS_CREATE_TIMEOUT_RANGE),
         ):
             rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
-        low, high = BOOT_CHECK_SECONDS_RANGE
-        if isinstance(node.boot_check_seconds, bool) or not isinstance(node.boot_check_seconds, int) \
-                or not low <= node.boot_check_seconds <= high:
-            rules.raise_problems(self, "node_settings.boot_check_seconds", [
-                f"{node.boot_check_seconds!r} is not accepted; expected whole seconds from {low} to {high}"])
+        for prop, value, (low, high), unit in (
+            ("boot_check_seconds", node.boot_check_seconds, BOOT_CHECK_SECONDS_RANGE, "seconds"),
+            ("infrastructure_update_minutes", node.infrastructure_update_minutes, INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
+             "minutes"),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                rules.raise_problems(self, f"node_settings.{prop}", [
+                    f"{value!r} is not accepted; expected whole {unit} from {low} to {high}"])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )

@@ -29,7 +29,7 @@ from .durations import duration_seconds
 from .instance_types import architecture
 from .management_server import MMAB_SOURCE_WARNING
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
-from .node_settings import BOOT_CHECK_SECONDS_RANGE
+from .node_settings import BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
 from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_KEY_WARNING, AWS_CLI_PATH, FETCH_AND_RUN_PATH
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
@@ -500,6 +500,10 @@ _GLOBAL: tuple[Setting, ...] = (
             "On every boot after a node's first, how long it waits for its checkpoint storage to be mounted before it "
             "logs one FATAL line and shuts down (AWS Batch replaces it), instead of sitting idle with ECS gated off.",
             props=("nodes.boot_check_seconds",)),
+    Setting("infrastructureUpdateMinutes", "infrastructure_update_minutes", _integer(*INFRASTRUCTURE_UPDATE_MINUTES_RANGE), 30,
+            "When a deploy updates the compute environments (new user data; each also takes the latest ECS-optimized "
+            "AMI), how long running jobs may go on on the old nodes before AWS Batch replaces them.",
+            props=("nodes.infrastructure_update_minutes",)),
     Setting("spotAttempts", "spot_attempts", _integer(2, 10), 5,
             "Attempts per job in the smoke test and the engine configurations: a Spot reclaim is retried (the retry is "
             "what MMBatch restores into) until this many attempts.", props=("quickstart.spot_attempts",)),

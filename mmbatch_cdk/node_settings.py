@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .log_shipping import LogShipping
 
 __all__ = [
-    "BOOT_CHECK_SECONDS_RANGE", "ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE",
+    "BOOT_CHECK_SECONDS_RANGE", "ECS_CREATE_TIMEOUT_RANGE", "INFRASTRUCTURE_UPDATE_MINUTES_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE",
     "NodeSettings",
 ]
 
@@ -23,6 +23,9 @@ ECS_START_TIMEOUT_RANGE = (180, 4 * 3600)
 """Accepted ``ecs_start_timeout``, in seconds: a restore must fit."""
 ECS_CREATE_TIMEOUT_RANGE = (180, 4 * 3600)
 """Accepted ``ecs_create_timeout``, in seconds."""
+INFRASTRUCTURE_UPDATE_MINUTES_RANGE = (1, 360)
+"""Accepted ``infrastructure_update_minutes``: AWS Batch's ``UpdatePolicy.jobExecutionTimeoutMinutes`` range (the API
+reference has said 1 to 360; its newest text allows up to 7200, so 360 is the bound both accept)."""
 BOOT_CHECK_SECONDS_RANGE = (60, 3600)
 """Accepted ``boot_check_seconds``: a minute (a mount at boot takes seconds) to an hour."""
 
@@ -52,6 +55,10 @@ class NodeSettings:
     :param boot_check_seconds: on every boot after the first, how long a node waits for its checkpoint storage to be
         mounted (retrying an fstab mount) before it fails like a first boot: one FATAL line, then the shutdown
         (``user_data/boot_check_lib.sh``). Default: 600.
+    :param infrastructure_update_minutes: how long an infrastructure update of a compute environment (a new launch
+        template version, a new ECS-optimized AMI: ``UpdateToLatestImageVersion`` is on) lets running jobs finish on
+        the old nodes before AWS Batch replaces them anyway (``UpdatePolicy.JobExecutionTimeoutMinutes``; jobs are not
+        terminated early). A checkpointed job stopped then restores on a new node. Default: 30.
     """
 
     root_volume_gib: int = 30
@@ -62,6 +69,7 @@ class NodeSettings:
     agent_wait_seconds: int = 900
     fatal_shutdown_minutes: Optional[int] = 1
     boot_check_seconds: int = 600
+    infrastructure_update_minutes: int = 30
     aws_cli: Optional[AwsCliInstall] = field(default_factory=AwsCliInstall)
     log_shipping: Optional["LogShipping"] = None
     job_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
