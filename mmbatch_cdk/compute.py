@@ -241,8 +241,9 @@ class BatchCompute(Construct):
             # AWS Batch does not move an environment's nodes to a newer AMI unless told to: with this, each
             # infrastructure update (every user-data change is one, through LatestVersionNumber below) also takes the
             # latest ECS-optimized AMI Batch supports, since the launch template names no image (CloudFormation
-            # AWS::Batch::ComputeEnvironment ComputeResources UpdateToLatestImageVersion; Batch user guide "Updating
-            # compute environments", infrastructure updates). Running jobs get node.infrastructure_update_minutes.
+            # AWS::Batch::ComputeEnvironment ComputeResources UpdateToLatestImageVersion: ignored when an AMI comes from
+            # the launch template; https://docs.aws.amazon.com/batch/latest/userguide/infrastructure-updates.html lists
+            # launchTemplate among the changes that trigger one). Running jobs get node.infrastructure_update_minutes.
             update_to_latest_image_version=True,
             terminate_on_update=False,
             update_timeout=cdk.Duration.minutes(node.infrastructure_update_minutes),
