@@ -45,7 +45,7 @@ class NodeSettings:
         before it gives up, logs one FATAL line and shuts down. Default: 900.
     :param aws_cli: the verified AWS CLI every node installs at ``/usr/local/aws-cli`` (Nextflow's ``aws.batch.cliPath``,
         Cromwell's mount) with Cromwell's fetch-and-run script; None for neither. Default: ``AwsCliInstall()`` (AWS's
-        zip, checked against AWS's signing key).
+        zip of the pinned release, checked against its pinned sha256).
     :param log_shipping: ships every node's boot, agent and cloud-init logs to CloudWatch Logs (its agent part runs
         first at boot). Default: none.
     :param job_log_retention: how long a queue's job log group (when the queue creates it) keeps events. Default:
