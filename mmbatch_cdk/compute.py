@@ -171,6 +171,7 @@ class BatchCompute(Construct):
                 **node.boot_settings,
                 **agent_settings,
                 "MMAB_VERSION": agent.mmab_version,
+                "BOOT_CHECK_SECONDS": node.boot_check_seconds,
                 "ECS_STOP_TIMEOUT": node.ecs_stop_timeout,
                 "ECS_START_TIMEOUT": node.ecs_start_timeout,
                 "ECS_CREATE_TIMEOUT": node.ecs_create_timeout,

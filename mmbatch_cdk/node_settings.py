@@ -76,7 +76,6 @@ class NodeSettings:
 
     @property
     def boot_settings(self) -> dict[str, Union[str, int]]:
-        """The settings every node boot script takes (``FATAL_SHUTDOWN_MINUTES``, ``BOOT_CHECK_SECONDS``)."""
+        """The settings every node boot script takes (``FATAL_SHUTDOWN_MINUTES``)."""
         minutes = self.fatal_shutdown_minutes
-        return {"FATAL_SHUTDOWN_MINUTES": "never" if minutes is None else minutes,
-                "BOOT_CHECK_SECONDS": self.boot_check_seconds}
+        return {"FATAL_SHUTDOWN_MINUTES": "never" if minutes is None else minutes}

@@ -13,7 +13,6 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
 from ..nag import acknowledge_compliance
-from ..node_settings import NodeSettings
 from ..user_data import render
 from .base import CheckpointStorage
 
@@ -186,7 +185,7 @@ class CheckpointStorageEfs(CheckpointStorage):
         return render(
             "efs_mount.sh",
             {
-                **NodeSettings().boot_settings,
+                "FATAL_SHUTDOWN_MINUTES": 1,
                 **(node_settings or {}),
                 "FILE_SYSTEM_ID": self.file_system.file_system_id,
                 "ACCESS_POINT_ID": self.access_point.access_point_id,

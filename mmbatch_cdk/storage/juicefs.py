@@ -17,7 +17,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
 from ..nag import acknowledge_compliance
-from ..node_settings import NodeSettings
 from ..subnets import select_subnets
 from ..user_data import render
 from .base import CheckpointStorage
@@ -408,7 +407,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         return render(
             "juicefs_mount.sh",
             {
-                **NodeSettings().boot_settings,
+                "FATAL_SHUTDOWN_MINUTES": 1,
                 **(node_settings or {}),
                 **self._script_settings(volumes),
                 "CACHE_DIR": _CACHE_DIR,

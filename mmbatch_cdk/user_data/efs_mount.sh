@@ -1,7 +1,6 @@
 #!/bin/bash
-# Compute node, storage part (after the CloudWatch agent's): installs the ECS gate (gate_lib.sh) and the per-boot check
-# (boot_check_lib.sh; run as `mmbatch-boot-check boot-check`), then mounts the EFS checkpoint file system through its
-# access point, TLS and IAM on.
+# Compute node, storage part (after the CloudWatch agent's): installs the ECS gate (gate_lib.sh), then mounts the EFS checkpoint
+# file system through its access point, TLS and IAM on.
 set -Eeuo pipefail
 MMB_STEP=efs-mount
 MMB_LOG=/var/log/mmbatch/boot.log
@@ -11,15 +10,8 @@ MMB_LOG=/var/log/mmbatch/boot.log
 . "$(dirname "$0")/node_lib.sh"
 # shellcheck source=gate_lib.sh
 . "$(dirname "$0")/gate_lib.sh"
-# shellcheck source=boot_check_lib.sh
-. "$(dirname "$0")/boot_check_lib.sh"
-if [ "${1:-}" = boot-check ]; then
-  mmb_boot_check
-  exit 0
-fi
 mmb_gate_install
-: "${FILE_SYSTEM_ID:?}" "${ACCESS_POINT_ID:?}" "${MOUNT_POINT:?}" "${FATAL_SHUTDOWN_MINUTES:?}" "${BOOT_CHECK_SECONDS:?}"
-mmb_boot_check_install "$0"
+: "${FILE_SYSTEM_ID:?}" "${ACCESS_POINT_ID:?}" "${MOUNT_POINT:?}" "${FATAL_SHUTDOWN_MINUTES:?}"
 
 if ! command -v mount.efs >/dev/null 2>&1; then
   mmb_log "installing amazon-efs-utils (the TLS mount helper)"

@@ -1,6 +1,5 @@
 #!/bin/bash
-# Compute node, storage part (after the CloudWatch agent's): installs the ECS gate (gate_lib.sh) and the per-boot
-# check (boot_check_lib.sh), then mounts the JuiceFS volumes as
+# Compute node, storage part (after the CloudWatch agent's): installs the ECS gate (gate_lib.sh), then mounts the JuiceFS volumes as
 # systemd services that start before Docker and the ECS agent (and so before any job and the MMBatch agent).
 # No --writeback: a write returns only once its blocks are in S3, so a checkpoint never sits only in the
 # local cache of a Spot instance that is about to vanish.
@@ -15,17 +14,10 @@ MMB_LOG=/var/log/mmbatch/boot.log
 . "$(dirname "$0")/gate_lib.sh"
 # shellcheck source=juicefs_lib.sh
 . "$(dirname "$0")/juicefs_lib.sh"
-# shellcheck source=boot_check_lib.sh
-. "$(dirname "$0")/boot_check_lib.sh"
-if [ "${1:-}" = boot-check ]; then
-  mmb_boot_check
-  exit 0
-fi
 mmb_gate_install
 : "${JUICEFS_VERSION:?}" "${JUICEFS_SOURCE:?}" "${AWS_REGION:?}" "${SECRET_ARN:?}" "${META_USER:?}" "${META_DB:?}"
 : "${VOLUMES:?}" "${CACHE_DIR:?}" "${CACHE_SIZE_MIB:?}" "${MAX_UPLOADS:?}" "${BUFFER_SIZE_MIB:?}" "${FORMAT_WAIT_ATTEMPTS:?}"
-: "${FATAL_SHUTDOWN_MINUTES:?}" "${BOOT_CHECK_SECONDS:?}"
-mmb_boot_check_install "$0"
+: "${FATAL_SHUTDOWN_MINUTES:?}"
 # How long a mount service waits for its mount point; its start timeout must be longer (systemd's default,
 # DefaultTimeoutStartSec=90s, would kill a slow mount first).
 mount_wait=120

@@ -223,7 +223,7 @@ JUICEFS_SCRIPTS = {
                           "CLUSTER_WAIT_ATTEMPTS": "3", "AWS_URL_SUFFIX": "amazonaws.com"},
     "juicefs_mount.sh": {**JUICEFS_COMMON, "VOLUMES": "checkpoint:mmbatch-checkpoint:/mmc-checkpoint", "CACHE_DIR": "/var/jfsCache",
                          "CACHE_SIZE_MIB": "51200", "MAX_UPLOADS": "40", "BUFFER_SIZE_MIB": "300", "FORMAT_WAIT_ATTEMPTS": "3",
-                         "FATAL_SHUTDOWN_MINUTES": "1", "BOOT_CHECK_SECONDS": "600"},
+                         "FATAL_SHUTDOWN_MINUTES": "1"},
 }
 SHIPPED = [e["file_path"] for config in (NODE_CONFIG, SERVER_CONFIG) for e in config["logs"]["logs_collected"]["files"]["collect_list"]]
 

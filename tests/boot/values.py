@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..standins import Run, run_script
 
-NODE_COMMON = {"FATAL_SHUTDOWN_MINUTES": 1, "BOOT_CHECK_SECONDS": 600}
+NODE_COMMON = {"FATAL_SHUTDOWN_MINUTES": 1}
 EFS = {**NODE_COMMON, "FILE_SYSTEM_ID": "fs-0123456789abcdef0", "ACCESS_POINT_ID": "fsap-0123456789abcdef0",
        "MOUNT_POINT": "/mmc-checkpoint"}
 NODE = {
@@ -19,6 +19,7 @@ NODE = {
     "MMAB_ADDRESS": "mmab.mmbatch.internal",
     "MMAB_PORT": 8080,
     "MMAB_VERSION": "1.4.0-release",
+    "BOOT_CHECK_SECONDS": 600,
     "ECS_STOP_TIMEOUT": "110s",
     "ECS_START_TIMEOUT": "16m",
     "ECS_CREATE_TIMEOUT": "15m",
