@@ -98,6 +98,7 @@ _SIZED_TYPE_RE = re.compile(rf"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.{_SIZE}$")
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _KEY_NAME_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+_KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/mrk-[0-9a-f]{32}$")
 _ARCH_NAMES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
 
 
@@ -433,6 +434,15 @@ _GLOBAL: tuple[Setting, ...] = (
             "What the server may do with EBS volumes for per-job disks: `tag`: create only volumes tagged with this "
             "deployment and attach, detach or delete only those, on its own nodes; `account`: any, for an MMAB release "
             "that does not tag volumes when it creates them.", props=("server.ebs_scope",)),
+    Setting("ebsKmsKeyArn", "ebs_kms_key_arn", _pattern(_KMS_KEY_ARN_RE, "a KMS key ARN such as "
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"), None,
+            "The customer managed key of this account's EBS encryption by default, which MMAB's per-job volumes use: "
+            "the server may use it through EC2 only. Unset: the AWS managed `aws/ebs` key needs no grant.",
+            props=("server.ebs_kms_key_arn",)),
+    Setting("ebsSnapshots", "ebs_snapshots", _boolean, False,
+            "Let MMAB snapshot its per-job volumes and restore from those snapshots (tagged like the volumes with "
+            "`ebsScoping=tag`). MemVerge does not document snapshot use; turn on if your MMAB release needs it.",
+            props=("server.ebs_snapshots",)),
     Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
             "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
             props=("juicefs.redis_node_type",)),
