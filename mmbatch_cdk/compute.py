@@ -351,14 +351,14 @@ class BatchCompute(Construct):
             ("ecs_create_timeout", node.ecs_create_timeout, ECS_CREATE_TIMEOUT_RANGE),
         ):
             rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
-        for prop, value, (low, high), unit in (
+        for whole, number, (least, most), unit in (
             ("boot_check_seconds", node.boot_check_seconds, BOOT_CHECK_SECONDS_RANGE, "seconds"),
             ("infrastructure_update_minutes", node.infrastructure_update_minutes, INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
              "minutes"),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                rules.raise_problems(self, f"node_settings.{prop}", [
-                    f"{value!r} is not accepted; expected whole {unit} from {low} to {high}"])
+            if isinstance(number, bool) or not isinstance(number, int) or not least <= number <= most:
+                rules.raise_problems(self, f"node_settings.{whole}", [
+                    f"{number!r} is not accepted; expected whole {unit} from {least} to {most}"])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )
