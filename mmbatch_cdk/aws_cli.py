@@ -26,6 +26,9 @@ from .user_data import render
 __all__ = [
     "AWS_CLI_DEFAULT_KEY_SOURCE",
     "AWS_CLI_DEFAULT_SOURCE",
+    "AWS_CLI_PINNED_SHA256",
+    "AWS_CLI_PINNED_SOURCE",
+    "AWS_CLI_VERSION",
     "AWS_CLI_DIR",
     "AWS_CLI_KEY_WARNING",
     "AWS_CLI_PATH",
@@ -33,6 +36,7 @@ __all__ = [
     "AwsCliInstall",
     "FETCH_AND_RUN_PATH",
     "aws_cli_install_script",
+    "aws_cli_zip_url",
 ]
 
 AWS_CLI_DIR = "/usr/local/aws-cli"
@@ -43,7 +47,29 @@ AWS_CLI_PATH = f"{AWS_CLI_DIR}/bin/aws"
 """The CLI's fixed path (``aws.batch.cliPath``)."""
 
 AWS_CLI_DEFAULT_SOURCE = "https://awscli.amazonaws.com/awscli-exe-linux-{arch}.zip"
-"""AWS's download of the latest AWS CLI v2; ``{arch}`` becomes ``x86_64`` or ``aarch64`` on the node."""
+"""AWS's download of the latest AWS CLI v2; ``{arch}`` becomes ``x86_64`` or ``aarch64`` on the node. Unversioned, so it
+can only be checked by AWS's signature (a key to fetch): :func:`aws_cli_install_script`'s default, not the nodes'."""
+
+
+def aws_cli_zip_url(version: str) -> str:
+    """AWS's URL of AWS CLI ``version``'s zip, ``{arch}`` left for the node: the versioned file name AWS's install guide
+    gives ("append a hyphen and the version number to the filename", e.g. ``awscli-exe-linux-x86_64-2.0.30.zip``)."""
+    return f"https://awscli.amazonaws.com/awscli-exe-linux-{{arch}}-{version}.zip"
+
+
+# The nodes' AWS CLI, pinned: a new release is a change of these three lines. AWS publishes no checksum of its zips;
+# these are the sha256 of the 2.36.7 zips as two unrelated projects pin them, in agreement: marbre/TheRock
+# dockerfiles/install_awscli.sh (commit 02f9859c) and a sandbox image's Dockerfile (ARG AWS_CLI_SHA256_AMD64 /
+# AWS_CLI_SHA256_ARM64, "per-architecture installer digests"). A zip that differs is refused at boot (fail closed).
+AWS_CLI_VERSION = "2.36.7"
+"""The AWS CLI release nodes install by default."""
+AWS_CLI_PINNED_SHA256 = {
+    "x86_64": "d641283d37f1a2168457a9f26a20d4e29167652e9ab1719b37114ef1ebe859f4",
+    "aarch64": "85826b67912b44bb45d1e46c6e66f383c14405ee0b2f4686f73bdf949c93bd61",
+}
+"""sha256 of :data:`AWS_CLI_VERSION`'s zip, by architecture (``uname -m``)."""
+AWS_CLI_PINNED_SOURCE = aws_cli_zip_url(AWS_CLI_VERSION)
+"""Where nodes get :data:`AWS_CLI_VERSION` by default: one versioned download, checked against :data:`AWS_CLI_PINNED_SHA256`."""
 
 AWS_CLI_PGP_FINGERPRINT = "FB5DB77FD5C118B80511ADA8A6310ACC4672475C"
 """Primary key fingerprint of "AWS CLI Team <aws-cli@amazon.com>" as AWS's install guide prints it
@@ -138,19 +164,23 @@ def fetch_and_run_script() -> str:
 class AwsCliInstall:
     """The AWS CLI every node installs at :data:`AWS_CLI_PATH` (see :func:`aws_cli_install_script`).
 
+    By default one versioned zip (:data:`AWS_CLI_VERSION`) verified by its pinned sha256: no keyserver, no "latest"
+    download, nothing that changes between the zip and a signature. AWS's PGP signature check stays available:
+    give ``pgp_key_source`` (the AWS CLI Team key, kept in your bucket).
+
     :param source: ``https://`` URL or ``s3://bucket/key`` of the zip (``{arch}``: x86_64 or aarch64).
-        Default: :data:`AWS_CLI_DEFAULT_SOURCE`.
-    :param sha256_x86_64: sha256 of the x86_64 zip. Default: none.
-    :param sha256_aarch64: sha256 of the aarch64 zip. Default: none.
-    :param pgp_key_source: where the AWS CLI Team public key is kept; None for checksums only.
-        Default: :data:`AWS_CLI_DEFAULT_KEY_SOURCE`.
+        Default: :data:`AWS_CLI_PINNED_SOURCE`.
+    :param sha256_x86_64: sha256 of the x86_64 zip. Default: the pinned release's.
+    :param sha256_aarch64: sha256 of the aarch64 zip. Default: the pinned release's.
+    :param pgp_key_source: where the AWS CLI Team public key is kept, to check AWS's signature (the ``.sig`` beside
+        the zip) as well; None for checksums only. Default: None.
     :param pgp_fingerprint: the fingerprint the signing key must have. Default: :data:`AWS_CLI_PGP_FINGERPRINT`.
     """
 
-    source: str = AWS_CLI_DEFAULT_SOURCE
-    sha256_x86_64: Optional[str] = None
-    sha256_aarch64: Optional[str] = None
-    pgp_key_source: Optional[str] = AWS_CLI_DEFAULT_KEY_SOURCE
+    source: str = AWS_CLI_PINNED_SOURCE
+    sha256_x86_64: Optional[str] = AWS_CLI_PINNED_SHA256["x86_64"]
+    sha256_aarch64: Optional[str] = AWS_CLI_PINNED_SHA256["aarch64"]
+    pgp_key_source: Optional[str] = None
     pgp_fingerprint: str = AWS_CLI_PGP_FINGERPRINT
 
     def script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:
@@ -166,7 +196,7 @@ class AwsCliInstall:
         if not (self.source.startswith("s3://") and self.pgp_key_source == AWS_CLI_DEFAULT_KEY_SOURCE):
             return None
         return ("The AWS CLI zip comes from S3 (awsCliSource), but nodes still fetch the AWS CLI Team key from "
-                "keyserver.ubuntu.com (the awsCliPgpKeySource default), which subnets without internet cannot reach: copy "
+                "keyserver.ubuntu.com (awsCliPgpKeySource), which subnets without internet cannot reach: copy "
                 "the key to S3 and set awsCliPgpKeySource=s3://... (AwsCliInstall(pgp_key_source=...)), or set it to none "
                 "with a checksum per architecture. To accept this, pass -c acknowledge=awsCliKeyFromInternet.")
 

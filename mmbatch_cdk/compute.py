@@ -19,7 +19,14 @@ from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .nag import acknowledge_compliance
-from .node_settings import ECS_CREATE_TIMEOUT_RANGE, ECS_START_TIMEOUT_RANGE, ECS_STOP_TIMEOUT_RANGE, NodeSettings
+from .node_settings import (
+    BOOT_CHECK_SECONDS_RANGE,
+    ECS_CREATE_TIMEOUT_RANGE,
+    ECS_START_TIMEOUT_RANGE,
+    ECS_STOP_TIMEOUT_RANGE,
+    INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
+    NodeSettings,
+)
 from .storage.base import CheckpointStorage
 from .session_manager import grant_session_manager
 from .subnets import select_subnets
@@ -125,7 +132,8 @@ class BatchCompute(Construct):
         self.launch_template = self._launch_template(self._user_data(node, storage, agent), node, storage)
         """The nodes' launch template."""
         self.compute_environment = self._compute_environment(
-            vpc, vpc_subnets, types, node.spot if spot is None else spot, min_vcpus, max_vcpus, security_groups
+            vpc, vpc_subnets, types, node.spot if spot is None else spot, min_vcpus, max_vcpus, security_groups,
+            update_minutes=node.infrastructure_update_minutes,
         )
         """The managed compute environment (no custom name, so CloudFormation can replace it)."""
         self._instance_tags: dict[str, str] = {}
@@ -179,6 +187,7 @@ class BatchCompute(Construct):
                 **node.boot_settings,
                 **agent_settings,
                 "MMAB_VERSION": agent.mmab_version,
+                "BOOT_CHECK_SECONDS": node.boot_check_seconds,
                 "ECS_STOP_TIMEOUT": node.ecs_stop_timeout,
                 "ECS_START_TIMEOUT": node.ecs_start_timeout,
                 "ECS_CREATE_TIMEOUT": node.ecs_create_timeout,
@@ -232,6 +241,8 @@ class BatchCompute(Construct):
         min_vcpus: int,
         max_vcpus: int,
         security_groups: Sequence[ec2.ISecurityGroup],
+        *,
+        update_minutes: int,
     ) -> batch.ManagedEc2EcsComputeEnvironment:
         """The managed environment on the launch template's latest version; Spot or On-Demand, the ECS AL2023 image
         (its NVIDIA variant for GPU types)."""
@@ -257,8 +268,15 @@ class BatchCompute(Construct):
             security_groups=[self.security_group, *security_groups],
             instance_role=self.role,
             replace_compute_environment=False,
+            # AWS Batch does not move an environment's nodes to a newer AMI unless told to: with this, each
+            # infrastructure update (every user-data change is one, through LatestVersionNumber below) also takes the
+            # latest ECS-optimized AMI Batch supports, since the launch template names no image (CloudFormation
+            # AWS::Batch::ComputeEnvironment ComputeResources UpdateToLatestImageVersion: ignored when an AMI comes from
+            # the launch template; https://docs.aws.amazon.com/batch/latest/userguide/infrastructure-updates.html lists
+            # launchTemplate among the changes that trigger one). Running jobs get ``update_minutes``.
+            update_to_latest_image_version=True,
             terminate_on_update=False,
-            update_timeout=cdk.Duration.minutes(30),
+            update_timeout=cdk.Duration.minutes(update_minutes),
         )
         # aws-batch omits the version, which leaves the environment on the version it was created with.
         # LatestVersionNumber changes with every user-data change and triggers an infrastructure update.
@@ -301,6 +319,11 @@ class BatchCompute(Construct):
         environment = self.compute_environment.node.default_child
         assert isinstance(environment, batch.CfnComputeEnvironment)
         environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
+
+    @property
+    def instance_tags(self) -> dict[str, str]:
+        """The tags AWS Batch puts on this queue's instances (a copy; add with :meth:`tag_instances`)."""
+        return dict(self._instance_tags)
 
     def _grant_aws_cli_read(self, aws_cli: AwsCliInstall) -> None:
         objects = aws_cli.s3_objects()
@@ -345,6 +368,14 @@ class BatchCompute(Construct):
             ("ecs_create_timeout", node.ecs_create_timeout, ECS_CREATE_TIMEOUT_RANGE),
         ):
             rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
+        for whole, number, (least, most), unit in (
+            ("boot_check_seconds", node.boot_check_seconds, BOOT_CHECK_SECONDS_RANGE, "seconds"),
+            ("infrastructure_update_minutes", node.infrastructure_update_minutes, INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
+             "minutes"),
+        ):
+            if isinstance(number, bool) or not isinstance(number, int) or not least <= number <= most:
+                rules.raise_problems(self, f"node_settings.{whole}", [
+                    f"{number!r} is not accepted; expected whole {unit} from {least} to {most}"])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )

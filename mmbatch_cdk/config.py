@@ -33,7 +33,15 @@ from .job_definition import spot_attempts_problem
 from .management_server import MMAB_SOURCE_WARNING
 from .monitoring import MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
 from .multi_queue import DEFAULT_QUEUES, QueueSpec
-from .aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_DEFAULT_SOURCE, AWS_CLI_KEY_WARNING, AWS_CLI_PATH, FETCH_AND_RUN_PATH
+from .node_settings import BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
+from .aws_cli import (
+    AWS_CLI_KEY_WARNING,
+    AWS_CLI_PATH,
+    AWS_CLI_PINNED_SHA256,
+    AWS_CLI_PINNED_SOURCE,
+    AWS_CLI_VERSION,
+    FETCH_AND_RUN_PATH,
+)
 from .log_shipping import UBUNTU_AGENT_URL, retention_days
 from .storage.juicefs import JUICEFS_RELEASE_URL, MEMORYDB_NODE_TYPES, juicefs_node_disk_gib
 from .head_queue import NEXTFLOW_HEAD_IMAGE
@@ -95,6 +103,7 @@ _SIZED_TYPE_RE = re.compile(rf"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.{_SIZE}$")
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _KEY_NAME_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+_KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/mrk-[0-9a-f]{32}$")
 _ARCH_NAMES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
 
 
@@ -481,6 +490,15 @@ _GLOBAL: tuple[Setting, ...] = (
             "What the server may do with EBS volumes for per-job disks: `tag`: create only volumes tagged with this "
             "deployment and attach, detach or delete only those, on its own nodes; `account`: any, for an MMAB release "
             "that does not tag volumes when it creates them.", props=("server.ebs_scope",)),
+    Setting("ebsKmsKeyArn", "ebs_kms_key_arn", _pattern(_KMS_KEY_ARN_RE, "a KMS key ARN such as "
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"), None,
+            "The customer managed key of this account's EBS encryption by default, which MMAB's per-job volumes use: "
+            "the server may use it through EC2 only. Unset: the AWS managed `aws/ebs` key needs no grant.",
+            props=("server.ebs_kms_key_arn",)),
+    Setting("ebsSnapshots", "ebs_snapshots", _boolean, False,
+            "Let MMAB snapshot its per-job volumes and restore from those snapshots (tagged like the volumes with "
+            "`ebsScoping=tag`). MemVerge does not document snapshot use; turn on if your MMAB release needs it.",
+            props=("server.ebs_snapshots",)),
     Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
             "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
             props=("juicefs.redis_node_type",)),
@@ -551,6 +569,14 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,
             "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
             "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
+    Setting("bootCheckSeconds", "boot_check_seconds", _integer(*BOOT_CHECK_SECONDS_RANGE), 600,
+            "On every boot after a node's first, how long it waits for its checkpoint storage to be mounted before it "
+            "logs one FATAL line and shuts down (AWS Batch replaces it), instead of sitting idle with ECS gated off.",
+            props=("nodes.boot_check_seconds",)),
+    Setting("infrastructureUpdateMinutes", "infrastructure_update_minutes", _integer(*INFRASTRUCTURE_UPDATE_MINUTES_RANGE), 30,
+            "When a deploy updates the compute environments (new user data; each also takes the latest ECS-optimized "
+            "AMI), how long running jobs may go on on the old nodes before AWS Batch replaces them.",
+            props=("nodes.infrastructure_update_minutes",)),
     Setting("spotAttempts", "spot_attempts", _spot_attempts, 5,
             "Attempts per job in the smoke test and the engine configurations: a Spot reclaim is retried (the retry is "
             "what MMBatch restores into) until this many attempts.", props=("quickstart.spot_attempts",)),
@@ -589,16 +615,17 @@ _GLOBAL: tuple[Setting, ...] = (
             f"Cromwell's `{FETCH_AND_RUN_PATH}`, verified or refused (docs/queues-and-jobs.md 'AWS CLI on the nodes'); `false` for "
             "neither.", props=()),
     Setting("awsCliSource", "aws_cli_source", _client_source_of("the AWS CLI v2 zip", "{arch} (x86_64, aarch64)"),
-            AWS_CLI_DEFAULT_SOURCE, "Where nodes get the AWS CLI v2 zip: `https://...` or `s3://bucket/key` (then its "
-            "`.sig` beside it for the signature check).", props=("awscli.source",)),
-    Setting("awsCliSha256X86", "aws_cli_sha256_x86_64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
-            "SHA-256 of the x86_64 zip (pin a versioned zip), checked as well as any signature.",
+            AWS_CLI_PINNED_SOURCE, f"Where nodes get the AWS CLI v2 zip: `https://...` or `s3://bucket/key` (then its "
+            f"`.sig` beside it for a signature check). Default: AWS's zip of release {AWS_CLI_VERSION}, pinned with its "
+            "checksums; another release needs its own checksums or awsCliPgpKeySource.", props=("awscli.source",)),
+    Setting("awsCliSha256X86", "aws_cli_sha256_x86_64", _pattern(_SHA256_RE, "64 lowercase hex digits"),
+            AWS_CLI_PINNED_SHA256["x86_64"], "SHA-256 of the x86_64 zip, checked as well as any signature.",
             props=("awscli.sha256_x86_64",)),
-    Setting("awsCliSha256Arm64", "aws_cli_sha256_aarch64", _pattern(_SHA256_RE, "64 lowercase hex digits"), None,
-            "SHA-256 of the aarch64 zip.", props=("awscli.sha256_aarch64",)),
+    Setting("awsCliSha256Arm64", "aws_cli_sha256_aarch64", _pattern(_SHA256_RE, "64 lowercase hex digits"),
+            AWS_CLI_PINNED_SHA256["aarch64"], "SHA-256 of the aarch64 zip.", props=("awscli.sha256_aarch64",)),
     Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _or_none(_client_source_of("the AWS CLI Team public key", "")),
-            AWS_CLI_DEFAULT_KEY_SOURCE, "Where nodes fetch the AWS CLI Team public key; they accept the zip only if its "
-            "signature is by the key with AWS's published fingerprint. `none`: checksums only.",
+            None, "Where nodes fetch the AWS CLI Team public key to also check AWS's signature of the zip (by the key "
+            "with AWS's published fingerprint), for example a copy in your bucket. Unset or `none`: checksums only.",
             props=("awscli.pgp_key_source",)),
     Setting("tags", "tags", _tag_map, {},
             "Cost-allocation tags on every resource, and on the instances and volumes AWS Batch launches: a JSON object in "
@@ -897,12 +924,17 @@ def _cross_checks(config: MmBatchConfig) -> list[str]:
     if aws_cli_keys and not config.installs_aws_cli:
         problems.append(f"{aws_cli_keys[0]}: only used when nodes install the AWS CLI; remove it, or remove awsCli=false")
     queue_arches = {architecture(t) for q in config.queues for t in q.instance_types}
-    if config.installs_aws_cli and not v["awsCliPgpKeySource"]:
+    # The default checksums are the pinned release's (aws_cli.py); another zip needs its own, for each architecture the
+    # queues use, or AWS's signature check instead.
+    pinned_file = AWS_CLI_PINNED_SOURCE.rsplit("/", 1)[1]
+    if config.installs_aws_cli and "awsCliSource" in given and not v["awsCliSource"].endswith("/" + pinned_file) \
+            and not v["awsCliPgpKeySource"]:
         names = {"x86_64": "awsCliSha256X86", "arm64": "awsCliSha256Arm64"}
-        unverified = [names[a] for a in sorted(queue_arches) if not v[names[a]]]
-        if unverified:
-            problems.append(f"{unverified[0]}: the queues use {', '.join(sorted(queue_arches))}, and nodes refuse an AWS CLI "
-                            "they cannot verify; give a checksum for each architecture, or an awsCliPgpKeySource other than none")
+        missing = [names[a] for a in sorted(queue_arches) if names[a] not in given]
+        if missing:
+            problems.append(f"{missing[0]}: awsCliSource is not AWS CLI {AWS_CLI_VERSION}'s zip ({pinned_file}), whose "
+                            f"checksums are the defaults; give your zip's checksum for each architecture the queues use "
+                            f"({', '.join(sorted(queue_arches))}), or awsCliPgpKeySource to check AWS's signature instead")
     if v["cloudWatchAgentNodeSource"].endswith(".deb"):
         problems.append("cloudWatchAgentNodeSource: nodes run Amazon Linux 2023, which installs .rpm packages, not .deb")
     if v["cloudWatchAgentNodeSha256"] and "{arch}" in v["cloudWatchAgentNodeSource"] and len(queue_arches) > 1:

@@ -13,11 +13,14 @@ and the confused-deputy conditions follow the FIS user guide's experiment-role p
 
 from __future__ import annotations
 
+from typing import Mapping, Optional
+
 import aws_cdk as cdk
 from aws_cdk import aws_fis as fis
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .management_server import DEPLOYMENT_TAG_KEY
 from .nag import acknowledge_compliance
 
 __all__ = ["SpotInterruptionDrill"]
@@ -27,9 +30,16 @@ TARGET_TYPE = "aws:ec2:spot-instance"
 
 
 class SpotInterruptionDrill(Construct):
-    """An FIS experiment template interrupting ``instance_count`` running Spot instance(s) tagged ``tag_key=tag_value``.
+    """An FIS experiment template interrupting ``instance_count`` running Spot instance(s) tagged ``tag_key=tag_value``
+    and this deployment's ``stack_tags``.
 
-    The role may send interruptions only to instances carrying that tag (``aws:ResourceTag`` condition);
+    A queue tag alone is not enough: every deployment's default queue tags its nodes ``mmbatch:queue=default``, so the
+    target and the role also require the deployment's own tag (``mmbatch-stack=<stack name>`` by default). The FIS
+    targets page (https://docs.aws.amazon.com/fis/latest/userguide/targets.html) calls ``resourceTags`` "the tags
+    applied to specific resources" without saying whether several tags are all required; the role settles it either
+    way: one ``aws:ResourceTag/<key>`` condition per tag in one ``StringEquals`` block, which IAM ANDs, so an instance
+    missing either tag cannot be interrupted (the experiment fails instead). The role may send interruptions only to
+    instances carrying all of them;
     describing instances, which FIS needs to resolve the target, cannot be scoped to resources. The
     template has no stop condition: the action is a single notice, over once the instance is reclaimed.
     Nothing runs until someone starts the experiment.
@@ -44,10 +54,13 @@ class SpotInterruptionDrill(Construct):
         tag_value: str,
         minutes_before_interruption: int = 2,
         instance_count: int = 1,
+        stack_tags: Optional[Mapping[str, str]] = None,
     ) -> None:
         """
         :param tag_key: key of the tag the queue's instances carry (e.g. ``mmbatch:queue``).
         :param tag_value: its value for the queue to drill (e.g. the queue's id).
+        :param stack_tags: further tags the instances must carry, which only this deployment's nodes have. Default:
+            ``{"mmbatch-stack": <stack name>}``, the tag :func:`mmbatch_cdk.wiring.serve_agent` puts on them.
         :param minutes_before_interruption: ``durationBeforeInterruption``, 2 to 15 minutes; 2 is a real reclaim's notice. Default: 2.
         :param instance_count: how many running instances to interrupt (``COUNT(n)``). Default: 1.
         """
@@ -62,6 +75,9 @@ class SpotInterruptionDrill(Construct):
                 raise ValueError(f"{owner}: {prop} {value!r} is not accepted; expected an integer from {low} to {high}")
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
+        tags = {**(stack_tags if stack_tags is not None else {DEPLOYMENT_TAG_KEY: stack.stack_name}), tag_key: tag_value}
+        if len(tags) < 2:
+            raise ValueError(f"{owner}: stack_tags is empty; expected a tag only this deployment's instances carry")
 
         self.role = iam.Role(
             self,
@@ -81,7 +97,7 @@ class SpotInterruptionDrill(Construct):
             iam.PolicyStatement(
                 actions=["ec2:SendSpotInstanceInterruptions"],
                 resources=[instances],
-                conditions={"StringEquals": {f"aws:ResourceTag/{tag_key}": tag_value}},
+                conditions={"StringEquals": {f"aws:ResourceTag/{key}": value for key, value in tags.items()}},
             )
         )
         self.role.add_to_policy(iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]))
@@ -95,7 +111,7 @@ class SpotInterruptionDrill(Construct):
             targets={
                 "SpotInstances": fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty(
                     resource_type=TARGET_TYPE,
-                    resource_tags={tag_key: tag_value},
+                    resource_tags=tags,
                     filters=[fis.CfnExperimentTemplate.ExperimentTemplateTargetFilterProperty(path="State.Name", values=["running"])],
                     selection_mode=f"COUNT({instance_count})",
                 )
@@ -120,7 +136,7 @@ class SpotInterruptionDrill(Construct):
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
                 reason="FIS picks the instance at run time; ec2:SendSpotInstanceInterruptions is limited by an "
-                "aws:ResourceTag condition to the instances of the drilled queue.",
+                "aws:ResourceTag conditions to the instances of the drilled queue of this deployment.",
             ),
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",

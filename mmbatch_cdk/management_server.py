@@ -70,6 +70,8 @@ class ManagementServer(Construct):
         private_zone_name: Optional[str] = None,
         deployment_tag_value: Optional[str] = None,
         ebs_scope: str = "tag",
+        ebs_kms_key_arn: Optional[str] = None,
+        ebs_snapshots: bool = False,
         log_shipping: Optional["LogShipping"] = None,
     ) -> None:
         """
@@ -95,6 +97,13 @@ class ManagementServer(Construct):
         :param ebs_scope: ``tag``: MMAB may create per-job EBS volumes only with the deployment tag and attach,
             detach or delete only tagged volumes on tagged nodes; ``account``: any volume and instance of this
             account and region, for an MMAB release that does not tag volumes when it creates them. Default: ``tag``.
+        :param ebs_kms_key_arn: the customer managed KMS key that encrypts this account's EBS volumes by default (EC2
+            "EBS encryption by default"), which MMAB's per-job volumes then use: the server may use it through EC2
+            only (``kms:ViaService``), and create grants only for AWS resources (``kms:GrantIsForAWSResource``). Not
+            needed with the AWS managed ``aws/ebs`` key. Default: none.
+        :param ebs_snapshots: also let MMAB snapshot its per-job volumes and restore volumes from those snapshots,
+            tagged like the volumes (with ``ebs_scope=tag``); whether an MMAB release uses snapshots is not documented
+            by MemVerge. Default: False.
         :param log_shipping: ships ``/var/log/mmab/`` and cloud-init's logs to CloudWatch Logs (its agent part runs
             first at boot). Default: none.
         """
@@ -119,7 +128,7 @@ class ManagementServer(Construct):
         )
         """Network access to MMAB: ``server.connections.allow_default_port_from(peer)`` opens 8080."""
         self._admit_admin(admin_cidr, key_name)
-        self.role = self._server_role(ebs_scope, mmab_source, mmab_version)
+        self.role = self._server_role(ebs_scope, mmab_source, mmab_version, ebs_kms_key_arn, ebs_snapshots)
         """The instance role: Session Manager, the EC2/EBS and Batch calls MMAB makes, and granted log reads."""
         mmab_install = render(
             "management_server.sh",
@@ -173,8 +182,12 @@ class ManagementServer(Construct):
         if key_name:
             self.connections.allow_from(peer, ec2.Port.tcp(22), "SSH from adminCidr")
 
-    def _server_role(self, ebs_scope: str, mmab_source: Optional[str], mmab_version: str) -> iam.Role:
-        """Session Manager, MMAB's EC2/Batch calls, and read access to an ``s3://`` installer."""
+    def _server_role(
+        self, ebs_scope: str, mmab_source: Optional[str], mmab_version: str, ebs_kms_key_arn: Optional[str],
+        ebs_snapshots: bool,
+    ) -> iam.Role:
+        """Session Manager, MMAB's EC2/Batch calls (and the EBS extras asked for), read access to an ``s3://``
+        installer."""
         role = iam.Role(
             self,
             "Role",
@@ -183,6 +196,7 @@ class ManagementServer(Construct):
         )
         grant_session_manager(role)
         _grant_mmab_permissions(role, self.deployment_tag, ebs_scope)
+        _grant_ebs_extras(role, self.deployment_tag, ebs_scope, ebs_kms_key_arn, ebs_snapshots)
         if mmab_source and mmab_source.startswith("s3://"):
             _grant_installer_read(role, mmab_source.replace("{version}", mmab_version))
         return role
@@ -385,3 +399,56 @@ def _grant_installer_read(role: iam.Role, s3_uri: str) -> None:
             resources=[cdk.Stack.of(role).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)],
         )
     )
+
+
+def _grant_ebs_extras(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope: str, kms_key_arn: Optional[str],
+                      snapshots: bool) -> None:
+    """What per-job volumes need only if used: a customer managed default EBS key, and snapshots.
+
+    KMS actions: Amazon EBS user guide, "Requirements for Amazon EBS encryption", permissions for users
+    (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html), with its advice to allow
+    kms:CreateGrant only with kms:GrantIsForAWSResource; kms:ViaService limits every use to EC2 in this region,
+    as the AWS managed aws/ebs key's own policy does.
+    """
+    stack = cdk.Stack.of(role)
+    if kms_key_arn:
+        via_ec2 = {"kms:ViaService": f"ec2.{stack.region}.{stack.url_suffix}"}
+        role.add_to_policy(iam.PolicyStatement(
+            sid="DefaultEbsKeyGrantsForEc2", actions=["kms:CreateGrant"], resources=[kms_key_arn],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": via_ec2}))
+        role.add_to_policy(iam.PolicyStatement(
+            sid="DefaultEbsKeyThroughEc2",
+            actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom",
+                 "kms:ReEncryptTo"],
+            resources=[kms_key_arn], conditions={"StringEquals": via_ec2}))
+    if not snapshots:
+        return
+    volumes = stack.format_arn(service="ec2", resource="volume", resource_name="*")
+    snapshot_arns = stack.format_arn(service="ec2", resource="snapshot", resource_name="*", account="")
+    role.add_to_policy(iam.PolicyStatement(
+        sid="DescribeSnapshots", actions=["ec2:DescribeSnapshots"], resources=["*"]))
+    if ebs_scope == "account":
+        role.add_to_policy(iam.PolicyStatement(
+            sid="PerJobSnapshots", actions=["ec2:CreateSnapshot", "ec2:DeleteSnapshot", "ec2:CreateVolume", "ec2:CreateTags"],
+            resources=[volumes, snapshot_arns]))
+        return
+    key, value = deployment_tag
+    tagged = {"StringEquals": {f"aws:ResourceTag/{key}": value}}
+    for statement in (
+        iam.PolicyStatement(sid="SnapshotOwnVolumes", actions=["ec2:CreateSnapshot"], resources=[volumes],
+                            conditions=tagged),
+        iam.PolicyStatement(sid="CreateTaggedSnapshots", actions=["ec2:CreateSnapshot"], resources=[snapshot_arns],
+                            conditions={"StringEquals": {f"aws:RequestTag/{key}": value}}),
+        iam.PolicyStatement(sid="TagSnapshotsAtCreationOnly", actions=["ec2:CreateTags"], resources=[snapshot_arns],
+                            conditions={"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}}),
+        iam.PolicyStatement(sid="RestoreAndDeleteOwnSnapshots", actions=["ec2:CreateVolume", "ec2:DeleteSnapshot"],
+                            resources=[snapshot_arns], conditions=tagged),
+    ):
+        role.add_to_policy(statement)
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert policy is not None
+    cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
+        id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]",
+        reason="Snapshots of MMAB's per-job volumes get their ids at run time (ebsSnapshots): created only with this "
+        "deployment's tag, from its tagged volumes, tagged only at creation, restored or deleted only when tagged.",
+    ))

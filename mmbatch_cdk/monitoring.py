@@ -169,6 +169,7 @@ class Monitoring(Construct):
         job_queues: Sequence[batch.IJobQueue],
         management_server_instance_id: Optional[str] = None,
         node_boot_log_group: Optional[logs.ILogGroup] = None,
+        server_log_group: Optional[logs.ILogGroup] = None,
         efs_file_system: Optional[efs.IFileSystem] = None,
         efs_throughput_mode: efs.ThroughputMode = efs.ThroughputMode.ELASTIC,
         efs_performance_mode: efs.PerformanceMode = efs.PerformanceMode.GENERAL_PURPOSE,
@@ -190,6 +191,9 @@ class Monitoring(Construct):
         :param management_server_instance_id: the MMAB server, for status-check alarms and recovery. Default: none.
         :param node_boot_log_group: where nodes ship their boot log (LogShipping.node_boot_log_group). Default: no
             boot-failure alarm.
+        :param server_log_group: where the management server ships ``/var/log/mmab`` (LogShipping.server_log_group);
+            a ``mmbatch: FATAL`` line there (MMAB's API refused a setting or demands a login) raises
+            ``ServerBootFailures``. Default: no such alarm.
         :param efs_file_system: EFS checkpoint storage to watch. Default: none.
         :param efs_throughput_mode: its throughput mode, which decides the alarms that apply. Default: ELASTIC.
         :param efs_performance_mode: its performance mode. Default: GENERAL_PURPOSE.
@@ -258,10 +262,19 @@ class Monitoring(Construct):
                                      enforce_ssl=True)
         """Each failed job, RUNNABLE cancellation and Spot interruption warning the alarms count, as the EventBridge
         event; subscribe to it to see them one by one. Nothing is subscribed by default."""
-        # EventBridge publishes with a role of this stack (a rule elsewhere cannot pass it), so neither the topic
-        # nor the key needs a policy for the events.amazonaws.com principal. Execution roles work for every target
-        # since March 2025 (aws.amazon.com/about-aws/whats-new/2025/03/amazon-eventbridge-iam-execution-role-all-targets,
-        # which aws/aws-cdk#34259 cites for SnsTopic(role=...)).
+        # EventBridge publishes with a role of this stack (a rule elsewhere cannot pass it). Execution roles work for
+        # every target since March 2025 (aws.amazon.com/about-aws/whats-new/2025/03/amazon-eventbridge-iam-execution-role-all-targets,
+        # which aws/aws-cdk#34259 cites for SnsTopic(role=...)), but some AWS pages still say SNS targets use the
+        # topic's resource policy instead; so the topic also admits events.amazonaws.com, for this stack's rules only
+        # (aws:SourceArn, added below once the rules exist), and the key lets EventBridge encrypt for it (AWS knowledge
+        # center "sns-not-getting-eventbridge-notification": the topic policy must allow events.amazonaws.com
+        # sns:Publish, and an encrypted topic's customer managed key must grant EventBridge its use).
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventBridgePublishToEncryptedTopics",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+        ))
         publisher = iam.Role(self, "EventPublisher", assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
                              description="EventBridge publishes job and Spot events to the MMBatch event topic")
         self._event_target = targets.SnsTopic(self.event_topic, role=publisher)
@@ -303,6 +316,13 @@ class Monitoring(Construct):
         """Spot interruption warnings of the whole account and region (Sum per hour)."""
         alarm("SpotInterruptions", self.spot_interruptions, spot_interruptions_per_hour,
               "Many Spot interruption warnings in this region (all instances, not only this deployment's)")
+        self.event_topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventBridgeRulesOfThisStack",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[self.event_topic.topic_arn],
+            conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in self._event_rules]}},
+        ))
         publisher_policy = publisher.node.find_child("DefaultPolicy").node.default_child
         assert publisher_policy is not None  # the target's grant made it
         cdk.Validations.of(publisher_policy).acknowledge(cdk.Acknowledgment(
@@ -336,6 +356,20 @@ class Monitoring(Construct):
             self.boot_failures = metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5))
             alarm("NodeBootFailures", self.boot_failures, boot_failures_threshold,
                   f"A compute node failed its boot ('{FATAL_MARKER}' in the node boot log group)")
+
+        self.server_boot_failures: Optional[cloudwatch.Metric] = None
+        """Management-server boots that could not configure MMAB (Sum per 5 minutes), when a server log group is given."""
+        if server_log_group is not None:
+            server_filter = logs.MetricFilter(
+                self, "ServerBootFailureFilter", log_group=server_log_group,
+                filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
+                metric_namespace=metric_namespace or f"MMBatch/{stack.stack_name}", metric_name="ServerBootFailures",
+                metric_value="1",
+            )
+            self.server_boot_failures = server_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5))
+            alarm("ServerBootFailures", self.server_boot_failures, 1,
+                  f"The management server could not configure MMAB ('{FATAL_MARKER}' in the server log group): MMAB runs "
+                  "at its defaults; see /var/lib/mmbatch/boot-failed on the server")
 
         if management_server_instance_id is not None:
             def status(metric_name: str) -> cloudwatch.Metric:

@@ -12,7 +12,10 @@ from .aws_cli import AwsCliInstall
 if TYPE_CHECKING:
     from .log_shipping import LogShipping
 
-__all__ = ["ECS_CREATE_TIMEOUT_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE", "NodeSettings"]
+__all__ = [
+    "BOOT_CHECK_SECONDS_RANGE", "ECS_CREATE_TIMEOUT_RANGE", "INFRASTRUCTURE_UPDATE_MINUTES_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE",
+    "NodeSettings",
+]
 
 ECS_STOP_TIMEOUT_RANGE = (30, 3600)
 """Accepted ``ecs_stop_timeout``, in seconds: from ECS's own 30 s default to an hour."""
@@ -20,6 +23,11 @@ ECS_START_TIMEOUT_RANGE = (180, 4 * 3600)
 """Accepted ``ecs_start_timeout``, in seconds: a restore must fit."""
 ECS_CREATE_TIMEOUT_RANGE = (180, 4 * 3600)
 """Accepted ``ecs_create_timeout``, in seconds."""
+INFRASTRUCTURE_UPDATE_MINUTES_RANGE = (1, 360)
+"""Accepted ``infrastructure_update_minutes``: AWS Batch's ``UpdatePolicy.jobExecutionTimeoutMinutes`` range (the API
+reference has said 1 to 360; its newest text allows up to 7200, so 360 is the bound both accept)."""
+BOOT_CHECK_SECONDS_RANGE = (60, 3600)
+"""Accepted ``boot_check_seconds``: a minute (a mount at boot takes seconds) to an hour."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +45,20 @@ class NodeSettings:
         before it gives up, logs one FATAL line and shuts down. Default: 900.
     :param aws_cli: the verified AWS CLI every node installs at ``/usr/local/aws-cli`` (Nextflow's ``aws.batch.cliPath``,
         Cromwell's mount) with Cromwell's fetch-and-run script; None for neither. Default: ``AwsCliInstall()`` (AWS's
-        zip, checked against AWS's signing key).
+        zip of the pinned release, checked against its pinned sha256).
     :param log_shipping: ships every node's boot, agent and cloud-init logs to CloudWatch Logs (its agent part runs
         first at boot). Default: none.
     :param job_log_retention: how long a queue's job log group (when the queue creates it) keeps events. Default:
         one month.
     :param fatal_shutdown_minutes: minutes from a fatal boot error to the node's shutdown (AWS Batch then replaces
         it); None keeps the node up, with ECS still gated off, for debugging. Default: 1.
+    :param boot_check_seconds: on every boot after the first, how long a node waits for its checkpoint storage to be
+        mounted (retrying an fstab mount) before it fails like a first boot: one FATAL line, then the shutdown
+        (``user_data/boot_check_lib.sh``). Default: 600.
+    :param infrastructure_update_minutes: how long an infrastructure update of a compute environment (a new launch
+        template version, a new ECS-optimized AMI: ``UpdateToLatestImageVersion`` is on) lets running jobs finish on
+        the old nodes before AWS Batch replaces them anyway (``UpdatePolicy.JobExecutionTimeoutMinutes``; jobs are not
+        terminated early). A checkpointed job stopped then restores on a new node. Default: 30.
     """
 
     root_volume_gib: int = 30
@@ -53,6 +68,8 @@ class NodeSettings:
     spot: bool = True
     agent_wait_seconds: int = 900
     fatal_shutdown_minutes: Optional[int] = 1
+    boot_check_seconds: int = 600
+    infrastructure_update_minutes: int = 30
     aws_cli: Optional[AwsCliInstall] = field(default_factory=AwsCliInstall)
     log_shipping: Optional["LogShipping"] = None
     job_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH

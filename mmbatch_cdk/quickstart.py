@@ -20,6 +20,7 @@ from .compute import BatchCompute
 from .multi_queue import QUEUE_TAG
 from .drill import SpotInterruptionDrill
 from .engines import engine_configs
+from .management_server import DEPLOYMENT_TAG_KEY
 from .smoke_test import SmokeTestJobDefinition
 
 __all__ = ["DRILL_TAG_KEY", "QueueQuickstart"]
@@ -37,8 +38,8 @@ class QueueQuickstart(Construct):
     ``NextflowConfigParameter<name>``, ``MiniwdlConfigParameter<name>``, ``CromwellConfigParameter<name>``,
     ``CromwellOptionsConfigParameter<name>`` (with a ``job_role``)
     and, with the drill, ``SpotDrillTemplateId<name>`` and ``SpotDrillStartCommand<name>``. The drill
-    selects running Spot instances tagged ``mmbatch:queue=<name or "default">``, a tag the compute
-    environment must put on its instances (``ComputeResources.Tags``).
+    selects running Spot instances tagged ``mmbatch:queue=<name or "default">`` and ``mmbatch-stack=<the deployment>``,
+    tags the compute environment must put on its instances (``ComputeResources.Tags``).
     """
 
     def __init__(
@@ -113,7 +114,10 @@ class QueueQuickstart(Construct):
         self.drill: Optional[SpotInterruptionDrill] = None
         """The drill, when enabled."""
         if drill:
-            self.drill = SpotInterruptionDrill(self, "SpotDrill", tag_key=DRILL_TAG_KEY, tag_value=queue_label)
+            # The deployment's own tag on the nodes (serve_agent puts it there), so no other stack's queue is drilled.
+            stack_tags = {k: v for k, v in compute.instance_tags.items() if k == DEPLOYMENT_TAG_KEY} or None
+            self.drill = SpotInterruptionDrill(self, "SpotDrill", tag_key=DRILL_TAG_KEY, tag_value=queue_label,
+                                               stack_tags=stack_tags)
             self._output("SpotDrillTemplateId", name, self.drill.experiment_template_id,
                          f"FIS template interrupting one running Spot node of queue {queue_label}")
             self._output("SpotDrillStartCommand", name, self.drill.start_command(), "Start the drill (docs/verify.md)")

@@ -131,6 +131,7 @@ class MmBatchStack(cdk.Stack):
                 job_queues=[compute.job_queue for compute in self.queues.values()],
                 management_server_instance_id=self.management_server.instance_id,
                 node_boot_log_group=self.log_shipping.node_boot_log_group,
+                server_log_group=self.log_shipping.server_log_group,
                 **self.storage.monitored,
                 **config.props("monitoring"),
             )

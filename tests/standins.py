@@ -44,8 +44,13 @@ STANDINS: dict[str, str] = {
     "amazon-cloudwatch-agent-ctl": '[ -z "${STANDIN_CWA_FAILS:-}" ]\n',
     # rpm: reports $STANDIN_RPM_VERSION (default 2.1.0) as the version of any package queried.
     "rpm": 'printf \'%s\' "${STANDIN_RPM_VERSION-2.1.0}"\n',
-    # mountpoint: "not mounted" unless $STANDIN_MOUNTED names the path.
-    "mountpoint": '[ "${STANDIN_MOUNTED:-}" = "${@: -1}" ]\n',
+    # mountpoint: "not mounted" unless $STANDIN_MOUNTED names the path, or the stand-in clock has moved on by
+    # $STANDIN_MOUNTED_AFTER seconds.
+    "mountpoint": (
+        'if [ -n "${STANDIN_MOUNTED_AFTER:-}" ]; then\n'
+        '  [ $(($(cat "$STANDIN_CLOCK") - 1800000000)) -ge "$STANDIN_MOUNTED_AFTER" ]; exit; fi\n'
+        '[ "${STANDIN_MOUNTED:-}" = "${@: -1}" ]\n'
+    ),
     # curl: fails $STANDIN_CURL_FAILS times, then serves the URL's file name from $STANDIN_CURL_DIR when
     # there is one, else writes $STANDIN_CURL_BODY, to the -o file. With -w (the status), the Nth such call
     # prints the Nth word of $STANDIN_HTTP_CODES (the last word repeats; default 200), or 000 when failing.
@@ -85,6 +90,14 @@ STANDINS: dict[str, str] = {
         '        if mode:\n'
         '            os.chmod(path, mode & 0o7777)\n'
         'PY\n'
+    ),
+    # iptables: -I fails while $STANDIN_NO_DOCKER_USER is set (no such chain); -C finds a rule once one was inserted
+    # (remembered beside $STANDIN_LOG).
+    "iptables": (
+        'case "$1" in\n'
+        '  -C) [ -e "$STANDIN_LOG.iptables" ] ;;\n'
+        '  -I) [ -z "${STANDIN_NO_DOCKER_USER:-}" ] && touch "$STANDIN_LOG.iptables" ;;\n'
+        'esac\n'
     ),
     # juicefs: "status" fails $STANDIN_JUICEFS_UNFORMATTED times; records META_PASSWORD's presence;
     # "--version" prints $STANDIN_JUICEFS_VERSION.

@@ -59,32 +59,48 @@ else
   mmb_log "MMAB $MMAB_VERSION installed"
 fi
 
-# mmab_put_once: PUT $body to $api; sets $code to the HTTP status (000: no answer). Done on 2xx, and on 401/403
-# (retrying cannot log in); fails otherwise (MMAB still starting, a server error), so mmb_retry tries again.
+# mmab_fatal REASON: MMAB is installed but could not be configured, so it would run at its defaults unseen. One
+# "mmbatch: FATAL" line (the ServerBootFailures alarm counts it in the server log group; also on the console), the
+# failed-boot marker $state/boot-failed, and the script stops. The server stays up, for debugging.
+mmab_fatal() {
+  local line="mmbatch: FATAL $MMB_STEP: $*"
+  printf '%s\n' "$line" >>"$state/boot-failed"
+  mmb_log "$line"
+  { printf '%s\n' "$line" >"$MMB_ROOT/dev/console"; } 2>/dev/null || true
+  exit 1
+}
+
+# mmab_put_once: PUT $body to $api; sets $code to the HTTP status (000: no answer). Done on 2xx, and on any other
+# 4xx but 408 and 429 (a login it demands, a setting it refuses: retrying changes nothing); fails otherwise (MMAB
+# still starting, a server error, a timeout), so mmb_retry tries again.
 mmab_put_once() {
   code="$(curl -sSk -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 30 -X PUT \
     -H 'Content-Type: application/json' --data "$body" "$api")" || true
   code="${code:-000}"
   case "$code" in
-    2?? | 401 | 403) return 0 ;;
+    408 | 429) ;;
+    2?? | 4??) return 0 ;;
   esac
   mmb_log "PUT $api answered HTTP $code"
   return 1
 }
 
-# mmab_put PATH BODY WHAT DONE: set WHAT through MMAB's API once (a marker records success), checking the status.
+# mmab_put PATH BODY WHAT DONE: set WHAT through MMAB's API once (a marker records success); anything but success
+# is fatal (mmab_fatal).
 mmab_put() {
   local marker="$state/${1##*/}.done" done_line=$4
   what=$3 body=$2 api="https://127.0.0.1:$MMAB_PORT$1"
   [ ! -f "$marker" ] || return 0
   if ! mmb_retry 20 30 mmab_put_once; then
-    mmb_log "WARNING: could not set $what (last HTTP status $code); set it in the dashboard"
-  elif [[ "$code" = 2?? ]]; then
-    date -u >"$marker"
-    mmb_log "$done_line (HTTP $code)"
-  else
-    mmb_log "WARNING: PUT $api answered HTTP $code: API requires login: set $what in the dashboard"
+    mmab_fatal "MMAB's API did not take $what after 20 tries (last HTTP status $code); MMAB runs at its defaults"
   fi
+  case "$code" in
+    2??) ;;
+    401 | 403) mmab_fatal "PUT $api answered HTTP $code: MMAB's API requires a login, so this is NOT set: $what" ;;
+    *) mmab_fatal "PUT $api answered HTTP $code: MMAB refused $what" ;;
+  esac
+  date -u >"$marker"
+  mmb_log "$done_line (HTTP $code)"
 }
 
 mmab_put /api/v1/ckptConfig "{\"ckptMode\":\"iterative\",\"ckptInterval\":\"$CKPT_INTERVAL\",\"diagnosisMode\":false}" \

@@ -13,7 +13,8 @@
 # then wait for the unit that runs it until the unit's start timeout. The ECS gate (node_lib.sh) keeps ECS
 # off the node until the install has succeeded instead.
 #
-# Run by the unit as `mmbatch-node-bootstrap install-agent`: a copy of this rendered script, settings included.
+# Run by the unit as `mmbatch-node-bootstrap install-agent`: a copy of this rendered script, settings included; the
+# same copy runs as `mmbatch-node-bootstrap boot-check` on every boot, before ECS (boot_check_lib.sh, api_guard_lib.sh).
 set -Eeuo pipefail
 MMB_STEP=node-bootstrap
 MMB_LOG=/var/log/mmbatch/boot.log
@@ -21,9 +22,13 @@ MMB_LOG=/var/log/mmbatch/boot.log
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=node_lib.sh
 . "$(dirname "$0")/node_lib.sh"
+# shellcheck source=boot_check_lib.sh
+. "$(dirname "$0")/boot_check_lib.sh"
+# shellcheck source=api_guard_lib.sh
+. "$(dirname "$0")/api_guard_lib.sh"
 # The storage part, which runs first, installs the ECS gate before anything else.
 [ -x "$MMB_ROOT/usr/local/sbin/mmbatch-gate" ] || mmb_fail "the ECS gate is missing: the storage part must run first"
-: "${MMAB_VERSION:?}" "${AGENT_MODE:?}" "${FATAL_SHUTDOWN_MINUTES:?}"
+: "${MMAB_VERSION:?}" "${AGENT_MODE:?}" "${FATAL_SHUTDOWN_MINUTES:?}" "${BOOT_CHECK_SECONDS:?}"
 
 marker="$MMB_STATE/pagent-$MMAB_VERSION.installed"
 ready="$MMB_STATE/agent-ready"
@@ -78,10 +83,17 @@ case "$AGENT_MODE" in
   absent) ;;
   *) mmb_fail "AGENT_MODE is '$AGENT_MODE'; expected required or absent" ;;
 esac
-if [ "${1:-}" = install-agent ]; then
-  install_agent
-  exit 0
-fi
+case "${1:-}" in
+  install-agent)
+    install_agent
+    exit 0
+    ;;
+  boot-check)
+    mmb_boot_check
+    [ "$AGENT_MODE" = absent ] || mmb_api_guard
+    exit 0
+    ;;
+esac
 : "${ECS_STOP_TIMEOUT:?}" "${ECS_START_TIMEOUT:?}" "${ECS_CREATE_TIMEOUT:?}"
 
 ecs_config="$MMB_ROOT/etc/ecs/ecs.config"
@@ -110,6 +122,10 @@ set_ecs_option ECS_CONTAINER_CREATE_TIMEOUT "$ECS_CREATE_TIMEOUT"
 set_ecs_option ECS_IMAGE_PULL_BEHAVIOR prefer-cached
 mmb_log "ECS agent configured in $ecs_config"
 
+mkdir -p "$MMB_ROOT/usr/local/sbin" "$MMB_ROOT/etc/systemd/system"
+install -m 0700 "$0" "$MMB_ROOT/usr/local/sbin/mmbatch-node-bootstrap"
+mmb_boot_unit
+
 if [ "$AGENT_MODE" = absent ]; then
   mkdir -p "$MMB_STATE"
   printf 'absent: checkpointing is OFF\n' >"$ready"
@@ -125,8 +141,6 @@ fi
 # Type=oneshot with RemainAfterExit=yes, like cloud-final.service itself: the unit stays active after the
 # installer returns, so systemd does not stop it and end whatever the installer left running in its cgroup.
 unit=mmbatch-agent-install.service
-mkdir -p "$MMB_ROOT/usr/local/sbin" "$MMB_ROOT/etc/systemd/system"
-install -m 0700 "$0" "$MMB_ROOT/usr/local/sbin/mmbatch-node-bootstrap"
 cat >"$MMB_ROOT/etc/systemd/system/$unit.mmbatch" <<UNIT
 [Unit]
 Description=MMBatch agent install from the management server (mmbatch-cdk)

@@ -9,7 +9,7 @@ import pytest
 from mmbatch_cdk.user_data import render
 
 from ..standins import run_script
-from .values import BOOT_LOG, EFS, FATAL, NODE, NODE_ABSENT, SERVER, SHUTDOWN, run_gate
+from .values import BOOT_LOG, EFS, FATAL, NODE, NODE_ABSENT, SERVER, SHUTDOWN, run_gate, storage_root
 
 DROPIN = "/etc/systemd/system/ecs.service.d/mmbatch.conf"
 
@@ -113,3 +113,72 @@ def test_the_management_server_never_shuts_itself_down(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert not any(c.startswith("shutdown") for c in run.calls)
     assert "FATAL" not in run.stderr
+
+
+BOOT_CHECK_UNIT = "/etc/systemd/system/mmbatch-boot-check.service"
+MOUNTED = {"STANDIN_MOUNTED": "/mmc-checkpoint"}
+
+
+def _first_boot(tmp: Path, settings: dict = NODE_ABSENT, **env: str) -> Path:
+    """A root after a first boot: the storage part (EFS) and the agent part have run."""
+    storage = run_script(render("efs_mount.sh", EFS), tmp / "storage", {**MOUNTED, **env})
+    boot = run_script(render("node_bootstrap.sh", settings), tmp / "boot", MOUNTED, root=storage.root)
+    assert boot.returncode == 0, boot.stderr
+    return storage.root
+
+
+def _run_boot_check(tmp: Path, root: Path, env: dict[str, str]):
+    """What mmbatch-boot-check.service runs on every boot: the node's copy of node_bootstrap.sh, with ``boot-check``."""
+    return run_script("", tmp, env, root=root, path=root / "usr/local/sbin/mmbatch-node-bootstrap", args=("boot-check",))
+
+
+@pytest.mark.parametrize("settings", [NODE, NODE_ABSENT])
+def test_the_agent_part_installs_a_per_boot_check_before_ecs(tmp_path: Path, settings: dict) -> None:
+    root = storage_root(tmp_path)
+    run = run_script(render("node_bootstrap.sh", settings), tmp_path / "boot", root=root)
+    assert run.returncode == 0, run.stderr
+    unit = run.file(BOOT_CHECK_UNIT).splitlines()
+    assert {"Before=ecs.service", "WantedBy=multi-user.target", "After=docker.service remote-fs.target",
+            "ExecStart=/usr/local/sbin/mmbatch-node-bootstrap boot-check"} <= set(unit)
+    assert "TimeoutStartSec=840" in unit, "the unit's own bound is longer than the check's deadline"
+    assert run.calls.index("systemctl enable mmbatch-boot-check.service") < run.calls.index(
+        "systemctl start --no-block mmbatch-boot-check.service")
+    assert (run.root / "usr/local/sbin/mmbatch-node-bootstrap").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_later_boot_with_the_mount_passes_the_check(tmp_path: Path) -> None:
+    root = _first_boot(tmp_path)
+    again = _run_boot_check(tmp_path / "again", root, MOUNTED)
+    assert again.returncode == 0, again.stderr
+    assert again.waited == 0 and not any(c.startswith(("shutdown", "mount ")) for c in again.calls)
+    assert "/mmc-checkpoint is mounted" in again.file(BOOT_LOG)
+
+
+def test_a_later_boot_without_the_mount_fails_once_and_shuts_down_within_the_deadline(tmp_path: Path) -> None:
+    root = _first_boot(tmp_path)
+    (root / "var/log/mmbatch/boot.log").unlink()
+    again = _run_boot_check(tmp_path / "again", root, {"STANDIN_MOUNT_FAILS": "99"})
+    assert again.returncode == 1
+    line = f"{FATAL}boot-check: /mmc-checkpoint not mounted after 600s{SHUTDOWN}"
+    assert again.calls[-1] == f"shutdown -h +1 {line}"
+    assert sum(FATAL in log_line for log_line in again.file(BOOT_LOG).splitlines()) == 1, "one FATAL line"
+    assert again.file("/dev/console") == line + "\n"
+    assert 590 <= again.waited <= 600, again.waited
+    assert again.calls.count("mount /mmc-checkpoint") >= 50, "the fstab mount is tried again between checks"
+    assert run_gate(tmp_path / "gate", root, mounted=False).returncode == 1
+
+
+def test_a_mount_that_comes_back_within_the_deadline_passes(tmp_path: Path) -> None:
+    root = _first_boot(tmp_path)
+    # mountpoint says "not mounted" until the stand-in clock passes 30 s: a slow network at boot.
+    again = _run_boot_check(tmp_path / "slow", root, {"STANDIN_MOUNTED_AFTER": "30"})
+    assert again.returncode == 0, again.stderr
+    assert 30 <= again.waited <= 40 and not any(c.startswith("shutdown") for c in again.calls)
+
+
+def test_a_node_whose_first_boot_failed_is_shut_down_at_once_on_a_reboot(tmp_path: Path) -> None:
+    root = _first_boot(tmp_path)
+    (root / "var/lib/mmbatch/boot-failed").write_text(f"{FATAL}efs-mount: could not mount{SHUTDOWN}\n")
+    again = _run_boot_check(tmp_path / "again", root, MOUNTED)
+    assert again.returncode == 1 and again.waited == 0
+    assert again.calls[-1].startswith(f"shutdown -h +1 {FATAL}boot-check: an earlier boot failed")

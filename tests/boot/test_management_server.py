@@ -68,33 +68,61 @@ def test_server_install_is_not_repeated_on_reboot(tmp_path: Path) -> None:
     assert second.calls == []
 
 
-def _ckpt(tmp_path: Path, codes: str) -> tuple[list[str], str, bool]:
+def _ckpt(tmp_path: Path, codes: str, returncode: int = 0) -> tuple[list[str], str, bool]:
     settings = {**SERVER, "MMAB_SOURCE": "https://downloads.example.com/mmab.sh"}
     run = run_script(render("management_server.sh", settings), tmp_path,
                      {"STANDIN_CURL_BODY": MMAB_INSTALLER, "STANDIN_HTTP_CODES": codes})
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == returncode, run.stderr
     puts = [c for c in run.calls if " -X PUT " in c]
     return puts, run.file(LOG), (run.root / "var/lib/mmbatch/ckptConfig.done").exists()
 
 
+def _failed(tmp_path: Path) -> str:
+    return (tmp_path / "root/var/lib/mmbatch/boot-failed").read_text()
+
+
 def test_ckpt_config_retries_while_mmab_starts_then_records_success(tmp_path: Path) -> None:
-    puts, log, done = _ckpt(tmp_path, "000 503 204")
-    assert len(puts) == 3 and done
-    assert "answered HTTP 000" in log and "answered HTTP 503" in log
+    puts, log, done = _ckpt(tmp_path, "000 503 429 204")
+    assert len(puts) == 4 and done
+    assert "answered HTTP 000" in log and "answered HTTP 503" in log and "answered HTTP 429" in log
     assert "checkpointing on: iterative, every 15m (HTTP 204)" in log
+    assert "FATAL" not in log and not (tmp_path / "root/var/lib/mmbatch/boot-failed").exists()
 
 
 @pytest.mark.parametrize("code", ["401", "403"])
-def test_ckpt_config_behind_a_login_is_reported_not_retried(tmp_path: Path, code: str) -> None:
-    puts, log, done = _ckpt(tmp_path, code)
+def test_ckpt_config_behind_a_login_is_a_fatal_boot_not_a_warning(tmp_path: Path, code: str) -> None:
+    puts, log, done = _ckpt(tmp_path, code, returncode=1)
+    assert len(puts) == 1 and not done, "not retried: a login does not appear by itself"
+    line = (f"mmbatch: FATAL management-server: PUT https://127.0.0.1:8080/api/v1/ckptConfig answered HTTP {code}: "
+            "MMAB's API requires a login, so this is NOT set: checkpointing")
+    assert sum("mmbatch: FATAL" in log_line for log_line in log.splitlines()) == 1
+    assert log.splitlines()[-1].endswith(line)
+    assert _failed(tmp_path) == line + "\n"
+    assert (tmp_path / "root/dev/console").read_text() == line + "\n"
+
+
+@pytest.mark.parametrize("code", ["400", "422"])
+def test_a_refused_setting_is_fatal_at_once(tmp_path: Path, code: str) -> None:
+    puts, log, done = _ckpt(tmp_path, code, returncode=1)
     assert len(puts) == 1 and not done
-    assert f"answered HTTP {code}: API requires login: set checkpointing in the dashboard" in log
+    assert _failed(tmp_path).endswith(f"answered HTTP {code}: MMAB refused checkpointing\n")
 
 
-def test_ckpt_config_gives_up_after_bounded_retries_with_the_last_status(tmp_path: Path) -> None:
-    puts, log, done = _ckpt(tmp_path, "500")
+def test_ckpt_config_gives_up_after_bounded_retries_and_fails_visibly(tmp_path: Path) -> None:
+    puts, log, done = _ckpt(tmp_path, "500", returncode=1)
     assert len(puts) == 20 and not done
-    assert "WARNING: could not set checkpointing (last HTTP status 500); set it in the dashboard" in log
+    assert _failed(tmp_path) == ("mmbatch: FATAL management-server: MMAB's API did not take checkpointing after 20 tries "
+                                 "(last HTTP status 500); MMAB runs at its defaults\n")
+
+
+def test_a_fatal_api_answer_stops_before_the_next_setting(tmp_path: Path) -> None:
+    settings = {**SERVER, "MMAB_SOURCE": "https://downloads.example.com/mmab.sh", "MMAB_CUSTOM_TAGS": "mmbatch-stack:s"}
+    run = run_script(render("management_server.sh", settings), tmp_path,
+                     {"STANDIN_CURL_BODY": MMAB_INSTALLER, "STANDIN_HTTP_CODES": "204 403"})
+    assert run.returncode == 1
+    assert [c.rsplit("/", 1)[1] for c in run.calls if " -X PUT " in c] == ["ckptConfig", "configKV"]
+    assert "MMAB's API requires a login, so this is NOT set: the job tags (job.customTags=mmbatch-stack:s)" in run.file(LOG)
+    assert not any(c.startswith("shutdown") for c in run.calls), "the server never shuts itself down"
 
 
 def test_the_deployment_tag_is_set_as_mmabs_job_tags_once(tmp_path: Path) -> None:

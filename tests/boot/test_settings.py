@@ -22,7 +22,7 @@ def test_tests_render_every_required_setting(name: str, settings: dict) -> None:
 
 def test_required_settings_are_read_from_the_script_and_its_helpers() -> None:
     assert required_settings("node_bootstrap.sh") == {
-        "MMAB_VERSION", "AGENT_MODE", "FATAL_SHUTDOWN_MINUTES", "MMAB_ADDRESS", "MMAB_PORT", "AGENT_WAIT_SECONDS",
+        "MMAB_VERSION", "AGENT_MODE", "FATAL_SHUTDOWN_MINUTES", "BOOT_CHECK_SECONDS", "MMAB_ADDRESS", "MMAB_PORT", "AGENT_WAIT_SECONDS",
         "ECS_STOP_TIMEOUT", "ECS_START_TIMEOUT", "ECS_CREATE_TIMEOUT",
     }
     assert "JUICEFS_SOURCE" in required_settings("juicefs_format.sh")

@@ -19,6 +19,7 @@ NODE = {
     "MMAB_ADDRESS": "mmab.mmbatch.internal",
     "MMAB_PORT": 8080,
     "MMAB_VERSION": "1.4.0-release",
+    "BOOT_CHECK_SECONDS": 600,
     "ECS_STOP_TIMEOUT": "110s",
     "ECS_START_TIMEOUT": "16m",
     "ECS_CREATE_TIMEOUT": "15m",

@@ -72,7 +72,7 @@ def build(outdir: Path, *, throughput_mode: efs.ThroughputMode = efs.ThroughputM
     apply_runnable_time_limits(compute.job_queue, runnable_time_limit_actions())
     watched = Monitoring(
         stack, "Monitoring", job_queues=[compute.job_queue], management_server_instance_id=server.instance_id,
-        node_boot_log_group=shipping.node_boot_log_group, efs_file_system=storage.file_system,
+        node_boot_log_group=shipping.node_boot_log_group, server_log_group=shipping.server_log_group, efs_file_system=storage.file_system,
         efs_throughput_mode=throughput_mode, **{"alarm_email": "ops@example.com", **monitoring},
     )
     MonthlyBudget(stack, "Budget", prefix="mmbatch", amount_usd=500, email="ops@example.com")

@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
 from mmbatch_cdk import BatchCompute, CheckpointStorageEfs, ManagementServer, MmBatchConfig, NodeSettings
-from mmbatch_cdk.aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
+from mmbatch_cdk.aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AWS_CLI_KEY_WARNING, AwsCliInstall
 
 S3_ZIP = "s3://my-artifacts/awscli-exe-linux-{arch}.zip"
 
@@ -21,7 +21,8 @@ def warnings_of(aws_cli: AwsCliInstall) -> list[str]:
 
 
 def test_an_s3_zip_with_the_key_still_from_the_keyserver_is_warned_about() -> None:
-    (warning,) = [w for w in warnings_of(AwsCliInstall(source=S3_ZIP)) if "awsCliPgpKeySource" in w]
+    keyserver = AwsCliInstall(source=S3_ZIP, pgp_key_source=AWS_CLI_DEFAULT_KEY_SOURCE)
+    (warning,) = [w for w in warnings_of(keyserver) if "awsCliPgpKeySource" in w]
     assert "subnets without internet cannot reach" in warning and f"[ack: {AWS_CLI_KEY_WARNING}]" in warning
     assert "pass -c acknowledge=awsCliKeyFromInternet" in warning
     # the id is one the app's acknowledge setting takes
@@ -32,3 +33,4 @@ def test_no_warning_when_the_key_comes_from_s3_too_or_the_zip_from_the_internet(
     assert not [w for w in warnings_of(AwsCliInstall(source=S3_ZIP, pgp_key_source="s3://my-artifacts/aws-cli.asc"))
                 if "awsCliPgpKeySource" in w]
     assert not [w for w in warnings_of(AwsCliInstall()) if "awsCliPgpKeySource" in w]
+    assert not [w for w in warnings_of(AwsCliInstall(source=S3_ZIP)) if "awsCliPgpKeySource" in w], "no key, no keyserver"

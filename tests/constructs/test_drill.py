@@ -30,7 +30,7 @@ def test_experiment_interrupts_one_running_tagged_spot_instance_after_two_minute
     assert props["Targets"] == {
         "SpotInstances": {
             "ResourceType": "aws:ec2:spot-instance",
-            "ResourceTags": {"mmbatch:queue": "jq1"},
+            "ResourceTags": {"mmbatch-stack": "Drill", "mmbatch:queue": "jq1"},
             "Filters": [{"Path": "State.Name", "Values": ["running"]}],
             "SelectionMode": "COUNT(1)",
         }
@@ -57,7 +57,8 @@ def test_role_may_interrupt_only_instances_with_the_queue_tag(template: assertio
     assert len(statements) == 2
     interrupt, describe = statements
     assert interrupt["Action"] == "ec2:SendSpotInstanceInterruptions" and interrupt["Effect"] == "Allow"
-    assert interrupt["Condition"] == {"StringEquals": {"aws:ResourceTag/mmbatch:queue": "jq1"}}
+    assert interrupt["Condition"] == {"StringEquals": {"aws:ResourceTag/mmbatch-stack": "Drill",
+                                                       "aws:ResourceTag/mmbatch:queue": "jq1"}}
     assert interrupt["Resource"]["Fn::Join"][1][-1] == ":instance/*"
     assert describe == {"Action": "ec2:DescribeInstances", "Effect": "Allow", "Resource": "*"}
 
@@ -90,3 +91,14 @@ def test_bad_props(props: dict[str, Any], message: str) -> None:
     kwargs: dict[str, Any] = {"tag_key": "mmbatch:queue", "tag_value": "jq1", **props}
     with pytest.raises(ValueError, match=f"SpotInterruptionDrill Bad: {message}"):
         SpotInterruptionDrill(stack, "Bad", **kwargs)
+
+
+def test_the_stack_tag_can_be_the_deployments_own_and_cannot_be_dropped() -> None:
+    stack = cdk.Stack(cdk.App(), "Drill")
+    SpotInterruptionDrill(stack, "Drill", tag_key="mmbatch:queue", tag_value="default", stack_tags={"mmbatch-stack": "prod"})
+    template = assertions.Template.from_stack(stack)
+    props = only(template, "AWS::FIS::ExperimentTemplate")["Properties"]
+    assert props["Targets"]["SpotInstances"]["ResourceTags"] == {"mmbatch-stack": "prod", "mmbatch:queue": "default"}
+    with pytest.raises(ValueError, match="stack_tags is empty"):
+        SpotInterruptionDrill(cdk.Stack(cdk.App(), "Other"), "Drill", tag_key="mmbatch:queue", tag_value="default",
+                              stack_tags={})

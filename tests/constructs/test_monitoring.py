@@ -59,7 +59,7 @@ def ref(built: Built, construct: Any) -> dict[str, str]:
 def test_every_alarm_notifies_the_topic(bursting: Built) -> None:
     topic = ref(bursting, bursting.monitoring.topic)
     memorydb = {f"MemoryDb{m}" for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")}
-    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures",
+    assert set(bursting.monitoring.alarms) == {"FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures", "ServerBootFailures",
                                                "FailedJobsDelivery", "RunnableCancellationsDelivery", "SpotInterruptionsDelivery",
                                                "ServerSystemCheck", "ServerInstanceCheck", "EfsIoLimit", "EfsBurstCredits", *memorydb}
     for name in bursting.monitoring.alarms:
@@ -103,7 +103,7 @@ def test_failed_jobs_rule_matches_failed_jobs_of_this_deployments_queues_only(bu
         assert [(t["Arn"], t["RoleArn"]) for t in rule["Properties"]["Targets"]] == [(topic, role)]
 
 
-def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_not_a_resource_policy(bursting: Built) -> None:
+def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_and_may_without_one(bursting: Built) -> None:
     topics = bursting.resources("AWS::SNS::Topic")
     topic = topics[bursting.stack.get_logical_id(bursting.monitoring.event_topic.node.default_child)]
     key = topic["Properties"]["KmsMasterKeyId"]
@@ -117,15 +117,23 @@ def test_eventbridge_publishes_to_the_encrypted_event_topic_with_a_role_not_a_re
         ('"sns:Publish"', json.dumps(ref(bursting, bursting.monitoring.event_topic))),
         ('["kms:Decrypt", "kms:GenerateDataKey*"]', json.dumps(key)),
     }
-    # No resource policy names the EventBridge principal: the event topic's policy only refuses non-TLS publishing,
-    # and the key's policy names the account and CloudWatch alarms only.
+    # Either way EventBridge publishes: the topic also admits the EventBridge principal, for this stack's rules only.
     topic_policy = next(p["Properties"] for p in bursting.resources("AWS::SNS::TopicPolicy").values()
                         if p["Properties"]["Topics"] == [ref(bursting, bursting.monitoring.event_topic)])
-    assert [(s["Effect"], s["Condition"]) for s in topic_policy["PolicyDocument"]["Statement"]] == [
+    statements = topic_policy["PolicyDocument"]["Statement"]
+    assert [(s["Effect"], s["Condition"]) for s in statements if s["Effect"] == "Deny"] == [
         ("Deny", {"Bool": {"aws:SecureTransport": "false"}})]
+    (admit,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert admit["Principal"] == {"Service": "events.amazonaws.com"} and admit["Action"] == "sns:Publish"
+    assert admit["Resource"] == ref(bursting, bursting.monitoring.event_topic)
+    rules = sorted(bursting.resources("AWS::Events::Rule"))
+    assert sorted(a["Fn::GetAtt"][0] for a in admit["Condition"]["ArnEquals"]["aws:SourceArn"]) == rules
+    assert all(a["Fn::GetAtt"][1] == "Arn" for a in admit["Condition"]["ArnEquals"]["aws:SourceArn"])
     key_id = key["Fn::GetAtt"][0]
-    principals = [s["Principal"] for s in bursting.resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]]
-    assert "events.amazonaws.com" not in json.dumps(principals) and "cloudwatch.amazonaws.com" in json.dumps(principals)
+    key_statements = bursting.resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (events_key,) = [s for s in key_statements if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert events_key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"] and events_key["Resource"] == "*"
+    assert "cloudwatch.amazonaws.com" in json.dumps([s["Principal"] for s in key_statements])
 
 
 @pytest.mark.parametrize("name, rule", [
@@ -150,6 +158,17 @@ def test_boot_failures_are_counted_by_a_metric_filter_on_the_boot_log_group(burs
     assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Period"], props["Threshold"]) == (
         "MMBatch/Observed", "NodeBootFailures", "Sum", 300, 1)
     assert FATAL_MARKER == "mmbatch: FATAL"
+
+
+def test_a_server_that_cannot_configure_mmab_raises_an_alarm(bursting: Built) -> None:
+    bursting.assertions.has_resource_properties("AWS::Logs::MetricFilter", {
+        "FilterPattern": '"mmbatch: FATAL"',
+        "LogGroupName": ref(bursting, bursting.shipping.server_log_group),
+        "MetricTransformations": [{"MetricName": "ServerBootFailures", "MetricNamespace": "MMBatch/Observed", "MetricValue": "1"}],
+    })
+    props = alarm(bursting, "ServerBootFailures")
+    assert (props["MetricName"], props["Statistic"], props["Period"], props["Threshold"]) == ("ServerBootFailures", "Sum", 300, 1)
+    assert props["AlarmActions"] == [ref(bursting, bursting.monitoring.topic)]
 
 
 def test_server_system_check_recovers_the_instance_and_instance_check_notifies(bursting: Built) -> None:

@@ -232,10 +232,13 @@ def test_tags_from_the_command_line_and_from_cdk_json_agree() -> None:
     assert cli.props("cost") == json_form.props("cost") == {"tags": {"team": "genomics", "project": "rnaseq"}}
 
 
+OTHER_CLI = "https://awscli.amazonaws.com/awscli-exe-linux-{arch}-2.40.0.zip"
+
+
 @pytest.mark.parametrize(("context", "key", "fragment"), [
-    ({"instanceTypes": "m7g.large", "awsCliSha256X86": X86, "awsCliPgpKeySource": "none"}, "awsCliSha256Arm64",
-     "a checksum for each architecture"),
-    ({"awsCliPgpKeySource": "none"}, "awsCliSha256X86", "a checksum for each architecture"),
+    ({"instanceTypes": "m7g.large", "awsCliSha256X86": X86, "awsCliSource": OTHER_CLI}, "awsCliSha256Arm64",
+     "checksum for each architecture the queues use (arm64)"),
+    ({"awsCliSource": OTHER_CLI, "awsCliPgpKeySource": "none"}, "awsCliSha256X86", "whose checksums are the defaults"),
     ({"awsCli": False, "awsCliSha256X86": X86}, "awsCliSha256X86", "only used when nodes install the AWS CLI"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.deb"}, "cloudWatchAgentNodeSource", ".rpm"),
     ({"multiQueue": True, "jq3InstanceTypes": "r7g.large", "cloudWatchAgentNodeSource": "s3://my-artifacts/agent-{arch}.rpm",
@@ -244,3 +247,11 @@ def test_tags_from_the_command_line_and_from_cdk_json_agree() -> None:
 ])
 def test_one_value_cannot_serve_two_places_and_a_drill_needs_spot(context: dict[str, Any], key: str, fragment: str) -> None:
     assert_named(problems(context), key, fragment)
+
+
+@pytest.mark.parametrize("value", ["59", "3601", "ten", "true"])
+def test_boot_check_seconds_is_bounded(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MmBatchConfig.from_mapping({"bootCheckSeconds": value})
+    (problem,) = caught.value.problems
+    assert problem.startswith("bootCheckSeconds: ") and "60" in problem and "3600" in problem

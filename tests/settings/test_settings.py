@@ -204,12 +204,15 @@ def test_a_setting_reaches_the_construct_prop_it_declares() -> None:
     assert config.props("network")["private_only"] is True
 
 
-def test_nodes_install_the_aws_cli_by_default_checked_against_aws_signing_key() -> None:
-    from mmbatch_cdk.aws_cli import AWS_CLI_DEFAULT_KEY_SOURCE, AwsCliInstall
+def test_nodes_install_the_pinned_aws_cli_by_default_checked_against_its_checksums() -> None:
+    from mmbatch_cdk.aws_cli import AWS_CLI_PINNED_SHA256, AWS_CLI_PINNED_SOURCE, AwsCliInstall
 
     default = MmBatchConfig.from_mapping({})
     assert default.installs_aws_cli is True
-    assert AwsCliInstall(**default.props("awscli")).pgp_key_source == AWS_CLI_DEFAULT_KEY_SOURCE
+    install = AwsCliInstall(**default.props("awscli"))
+    assert install == AwsCliInstall()
+    assert (install.source, install.pgp_key_source) == (AWS_CLI_PINNED_SOURCE, None)
+    assert (install.sha256_x86_64, install.sha256_aarch64) == (AWS_CLI_PINNED_SHA256["x86_64"], AWS_CLI_PINNED_SHA256["aarch64"])
     checksums_only = MmBatchConfig.from_mapping({"awsCliPgpKeySource": "none", "awsCliSha256X86": "d" * 64})
     assert checksums_only.props("awscli")["pgp_key_source"] is None
     assert MmBatchConfig.from_mapping({"awsCli": "false"}).installs_aws_cli is False

@@ -44,6 +44,22 @@ def test_the_drill_is_off_by_default_and_one_template_per_queue_when_on(synth) -
     assert sorted(ce["Properties"]["ComputeResources"]["Tags"]["mmbatch:queue"] for ce in environments) == ["Jq1", "Jq2", "Jq3"]
 
 
+def test_the_drill_targets_and_may_interrupt_only_this_stacks_nodes(synth) -> None:
+    # Every deployment's queue tag values repeat (default, Jq1...); the stack tag, which the nodes carry, does not.
+    s = synth("efs-multiqueue")
+    stack_tags = {ce["Properties"]["ComputeResources"]["Tags"]["mmbatch-stack"]
+                  for ce in s.resources("AWS::Batch::ComputeEnvironment").values()}
+    assert len(stack_tags) == 1
+    (stack_tag,) = stack_tags
+    for template in s.resources("AWS::FIS::ExperimentTemplate").values():
+        (target,) = template["Properties"]["Targets"].values()
+        assert target["ResourceTags"]["mmbatch-stack"] == stack_tag
+    interrupts = [st for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
+                  if st["Action"] == "ec2:SendSpotInstanceInterruptions"]
+    assert len(interrupts) == 3
+    assert all(st["Condition"]["StringEquals"]["aws:ResourceTag/mmbatch-stack"] == stack_tag for st in interrupts)
+
+
 def test_nextflow_names_the_cli_only_when_nodes_install_one(synth) -> None:
     def nextflow(s: Synth) -> str:
         return json.dumps(next(p["Properties"]["Value"] for p in s.resources("AWS::SSM::Parameter").values()
