@@ -31,6 +31,8 @@ READERS = {
     "budget": "MonthlyBudget",
     "limits": "runnable_time_limit_actions",
     "cost": "apply_cost_tags",
+    "workspace": "Workspace",
+    "head": "HeadJobQueue",
 }
 """What each prop target of a ``Setting`` (see ``mmbatch_cdk.config.Setting``) is in the library."""
 STACK_READER = "MmBatchStack"

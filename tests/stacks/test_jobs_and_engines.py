@@ -48,7 +48,7 @@ def test_the_drill_targets_and_may_interrupt_only_this_stacks_nodes(synth) -> No
     # Every deployment's queue tag values repeat (default, Jq1...); the stack tag, which the nodes carry, does not.
     s = synth("efs-multiqueue")
     stack_tags = {ce["Properties"]["ComputeResources"]["Tags"]["mmbatch-stack"]
-                  for ce in s.resources("AWS::Batch::ComputeEnvironment").values()}
+                  for ce in s.node_resources("AWS::Batch::ComputeEnvironment").values()}
     assert len(stack_tags) == 1
     (stack_tag,) = stack_tags
     for template in s.resources("AWS::FIS::ExperimentTemplate").values():
