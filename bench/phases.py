@@ -3,8 +3,8 @@
 Usage: ``.venv/bin/python bench/phases.py [--variant NAME] [--top N] [--json FILE]`` (variants of
 ``bench/variants.py``; default: ``every feature``, and ``floor`` for the empty app with cdk-nag).
 
-The synth runs in a child process, in-process (no CLI), built as ``mmbatch_cdk.application.main`` builds it
-(the floor as ``bench/nag_floor_app.py``), with the context the CLI passes. Two recorders:
+The synth runs in a child process, in-process (no CLI), built as ``app.py`` builds it, its garbage-collector
+settings included (the floor as ``bench/nag_floor_app.py``), with the context the CLI passes. Three recorders:
 
 - every request Python writes to jsii's Node kernel is one round trip (``_NodeProcess.send``): creates,
   invokes, property gets and sets, and the answers to Node's callbacks into Python. Counted per phase and
@@ -14,6 +14,7 @@ The synth runs in a child process, in-process (no CLI), built as ``mmbatch_cdk.a
   aws-cdk-lib module, cdk-nag, the CloudFormation validation engine (WebAssembly), jsii's kernel, garbage
   collection. ``waiting for Python`` is the kernel blocked reading its pipe. Seconds are provisional on a
   busy machine; the shares are steadier.
+- Python's garbage collector: the collections in each phase and their seconds (``gc.callbacks``).
 """
 
 from __future__ import annotations
