@@ -339,18 +339,15 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             {"actions": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
              "resource_arns": [bucket.arn_for_objects("*") for bucket in buckets]},
             {"actions": ["s3:ListBucket"], "resource_arns": [bucket.bucket_arn for bucket in buckets]},
+            # The statement secret.grant_read makes. With a key, grant_read would also name the grantee in the key's
+            # policy, making the key wait for every role (a longer deploy); the key policy trusts the account, so
+            # the IAM statements below suffice.
+            {"actions": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+             "resource_arns": [self.secret.secret_arn]},
         ]
-        if self.encryption_key is None:
-            # As secret.grant_read (without a key): read of this one secret.
-            statements.append({"actions": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                               "resource_arns": [self.secret.secret_arn]})
-        else:
-            # secret.grant_read would name the grantee in the key's policy, making the key wait for every role
-            # (a longer deploy); the key policy trusts the account, so IAM statements suffice.
+        if self.encryption_key is not None:
             key_arn = self.encryption_key.key_arn
             region, url_suffix = stack.region, stack.url_suffix
-            statements.append({"actions": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                               "resource_arns": [self.secret.secret_arn]})
             statements.append({"actions": ["kms:Decrypt"], "resource_arns": [key_arn],
                                "conditions": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{url_suffix}"}}})
             # SSE-KMS: reading a block needs kms:Decrypt, writing one kms:GenerateDataKey (S3 User Guide, "Using
