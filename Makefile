@@ -38,10 +38,12 @@ typecheck: setup
 test: typecheck
 	$(VENV)/bin/python -m pytest -n $(or $(JOBS),2) $(PYTEST_ARGS)
 
-## bench: CLI synth time and peak memory of each variant against an empty CDK app, then where the time goes
+## bench: CLI synth time, CPU and peak memory of the default and every-feature variants against the floor (an empty
+## app with cdk-nag) in interleaved pairs, then where each one's time goes (jsii round trips, Node CPU by component)
 bench: setup
 	$(VENV)/bin/python bench/synth.py --runs $(or $(RUNS),5)
-	$(VENV)/bin/python bench/phases.py --runs 3
+	$(VENV)/bin/python bench/phases.py --variant default
+	$(VENV)/bin/python bench/phases.py --variant "every feature"
 
 ## diagram: redraw the architecture diagrams (README: overview; docs/architecture.md: detailed) from the default template
 diagram: setup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any, Mapping, Optional, Union
@@ -213,11 +214,12 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             allow_all_outbound=False,
         )
         self._connections = ec2.Connections(security_groups=[self._security_group], default_port=ec2.Port.tcp(6379))
+        subnets = select_subnets(vpc, vpc_subnets)  # one selection: reading it is 7 jsii round trips
         subnet_group = memorydb.CfnSubnetGroup(
             self,
             "SubnetGroup",
             subnet_group_name=f"{prefix}-juicefs",
-            subnet_ids=select_subnets(vpc, vpc_subnets).subnet_ids,
+            subnet_ids=subnets.subnet_ids,
             description="JuiceFS metadata clusters",
         )
         self.user_name = f"{prefix}-juicefs"
@@ -262,7 +264,7 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             for resource in (user, acl, subnet_group, self._security_group.node.default_child):
                 assert isinstance(resource, cdk.CfnResource)
                 resource.apply_removal_policy(removal_policy)
-            _retain_created_network(vpc, select_subnets(vpc, vpc_subnets).subnets, removal_policy)
+            _retain_created_network(vpc, subnets.subnets, removal_policy)
         self._volumes = {
             "checkpoint": (self.clusters["checkpoint"].cluster_name, self.checkpoint_bucket, self.mount_point),
             "scratch": (self.clusters["scratch"].cluster_name, self.scratch_bucket, SCRATCH_MOUNT_POINT),
@@ -314,36 +316,43 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
 
     def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Object read/write on the two buckets, read of the one secret, describe of the two clusters."""
-        grants = []
+        statements, acknowledgements = self._node_access
+        grants = [iam.Grant.add_to_principal(grantee=grantee, **statement) for statement in statements]
+        policy = _default_policy(grantee)
+        if policy is not None:
+            cdk.Validations.of(policy).acknowledge(*acknowledgements)
+        combined = grants[0]
+        for grant in grants[1:]:
+            combined = combined.combine(grant)
+        return combined
+
+    @functools.cached_property
+    def _node_access(self) -> tuple[list[dict[str, Any]], list[cdk.Acknowledgment]]:
+        """:meth:`grant_node`'s statements (``Grant.add_to_principal`` keywords) and the acknowledgements of their
+        wildcards: the same for every grantee, so read from the constructs once (each read is a jsii round trip).
+        The S3 statements name both buckets at once, as the ``@aws-cdk/aws-iam:minimizePolicies`` flag of
+        cdk.json would merge them anyway."""
         stack = cdk.Stack.of(self)
-        for bucket in (self.checkpoint_bucket, self.scratch_bucket):
-            grants.append(iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                resource_arns=[bucket.arn_for_objects("*")],
-            ))
-            grants.append(iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]))
-        if self.encryption_key is None:
-            grants.append(self.secret.grant_read(grantee))
-        else:
-            # secret.grant_read would name the grantee in the key's policy, making the key wait for every role
-            # (a longer deploy); the key policy trusts the account, so IAM statements suffice.
-            grants.append(iam.Grant.add_to_principal(
-                grantee=grantee, actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                resource_arns=[self.secret.secret_arn],
-            ))
-            grants.append(iam.Grant.add_to_principal(
-                grantee=grantee, actions=["kms:Decrypt"], resource_arns=[self.encryption_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}},
-            ))
+        buckets = (self.checkpoint_bucket, self.scratch_bucket)
+        statements: list[dict[str, Any]] = [
+            {"actions": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+             "resource_arns": [bucket.arn_for_objects("*") for bucket in buckets]},
+            {"actions": ["s3:ListBucket"], "resource_arns": [bucket.bucket_arn for bucket in buckets]},
+            # The statement secret.grant_read makes. With a key, grant_read would also name the grantee in the key's
+            # policy, making the key wait for every role (a longer deploy); the key policy trusts the account, so
+            # the IAM statements below suffice.
+            {"actions": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+             "resource_arns": [self.secret.secret_arn]},
+        ]
+        if self.encryption_key is not None:
+            key_arn = self.encryption_key.key_arn
+            region, url_suffix = stack.region, stack.url_suffix
+            statements.append({"actions": ["kms:Decrypt"], "resource_arns": [key_arn],
+                               "conditions": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{url_suffix}"}}})
             # SSE-KMS: reading a block needs kms:Decrypt, writing one kms:GenerateDataKey (S3 User Guide, "Using
             # server-side encryption with AWS KMS keys"); only through S3.
-            grants.append(iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resource_arns=[self.encryption_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
-            ))
+            statements.append({"actions": ["kms:Decrypt", "kms:GenerateDataKey"], "resource_arns": [key_arn],
+                               "conditions": {"StringEquals": {"kms:ViaService": f"s3.{region}.{url_suffix}"}}})
         source = _S3_URI.match(self.juicefs_source)
         client_keys: list[str] = []
         if source:
@@ -352,42 +361,34 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             key = key.replace("{version}", self._settings["JUICEFS_VERSION"].__str__()).replace("{arch}", "*")
             keys = [key] + ([] if self._client_checksums else [key.rsplit("/", 1)[0] + "/checksums.txt" if "/" in key else "checksums.txt"])
             client_keys = [f"{bucket_name}/{key}"] if "*" in key else []
-            grants.append(iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:GetObject"],
-                resource_arns=[stack.format_arn(service="s3", region="", account="", resource=bucket_name, resource_name=k)
-                               for k in keys],
-            ))
-        grants.append(iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["memorydb:DescribeClusters"],
-            resource_arns=[
+            statements.append({
+                "actions": ["s3:GetObject"],
+                "resource_arns": [stack.format_arn(service="s3", region="", account="", resource=bucket_name, resource_name=k)
+                                  for k in keys],
+            })
+        statements.append({
+            "actions": ["memorydb:DescribeClusters"],
+            "resource_arns": [
                 stack.format_arn(service="memorydb", resource="cluster", resource_name=cluster.cluster_name)
                 for cluster in self.clusters.values()
             ],
-        ))
-        policy = _default_policy(grantee)
-        if policy is not None:
-            for bucket_id, bucket in (("CheckpointBucket", self.checkpoint_bucket), ("ScratchBucket", self.scratch_bucket)):
-                cdk.Validations.of(policy).acknowledge(
-                    cdk.Acknowledgment(
-                        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(bucket)}.Arn>/*]",
-                        reason=f"JuiceFS stores the {bucket_id.replace('Bucket', '').lower()} volume as block objects "
-                        "under keys it generates; access is limited to objects of this one bucket.",
-                    )
-                )
-            for key in client_keys:
-                cdk.Validations.of(policy).acknowledge(
-                    cdk.Acknowledgment(
-                        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{key}]",
-                        reason="The JuiceFS client tarball of the pinned version, one object per CPU architecture "
-                        "({arch} is amd64 or arm64 at boot): read-only, in the bucket juicefsSource names.",
-                    )
-                )
-        combined = grants[0]
-        for grant in grants[1:]:
-            combined = combined.combine(grant)
-        return combined
+        })
+        acknowledgements = [
+            cdk.Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(bucket)}.Arn>/*]",
+                reason=f"JuiceFS stores the {bucket_id.replace('Bucket', '').lower()} volume as block objects "
+                "under keys it generates; access is limited to objects of this one bucket.",
+            )
+            for bucket_id, bucket in (("CheckpointBucket", self.checkpoint_bucket), ("ScratchBucket", self.scratch_bucket))
+        ] + [
+            cdk.Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{key}]",
+                reason="The JuiceFS client tarball of the pinned version, one object per CPU architecture "
+                "({arch} is amd64 or arm64 at boot): read-only, in the bucket juicefsSource names.",
+            )
+            for key in client_keys
+        ]
+        return statements, acknowledgements
 
     @property
     def node_write_mibps(self) -> Optional[float]:
