@@ -15,8 +15,10 @@ EVERY_FEATURE: list[str] = [
     "privateOnly=true",
     "alarmEmail=ops@example.org",
     "monthlyBudgetUsd=500",
+    "inputBuckets=genomics-references/hg38,genomics-runs",
 ]
-"""Context of the largest variant: every opt-in feature on. A new feature is one more ``key=value`` here."""
+"""Context of the largest variant: every opt-in feature on (the workspace and the head-job queue are on by default).
+A new feature is one more ``key=value`` here."""
 
 DEFAULT: list[str] = []
 """The default deployment (EFS, one queue, new VPC): no context beyond cdk.json's."""
