@@ -67,7 +67,8 @@ def test_one_box_per_top_level_construct_and_the_links_between_them(drawn: str) 
 
 def test_the_overview_folds_each_construct_into_one_box(overview: str) -> None:
     boxes = [line.split("[", 1)[0].strip() for line in overview.splitlines() if "[" in line and "-->" not in line]
-    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Quickstart", "Monitoring"]
+    assert boxes == ["Network", "CheckpointStorage", "LogShipping", "ManagementServer", "Compute", "Workspace", "Quickstart",
+                     "HeadQueue", "Monitoring"]
     assert "  Compute -->|tcp 2049| CheckpointStorage" in overview.splitlines()
     assert "  Compute -->|tcp 8080| ManagementServer" in overview.splitlines()
     assert not any(line.split("-->")[0].strip() == line.rsplit(" ", 1)[-1] for line in overview.splitlines() if "-->" in line)

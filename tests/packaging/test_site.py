@@ -63,7 +63,7 @@ def test_a_settings_row_says_what_it_accepts_its_default_and_what_reads_it(site:
     row = re.search(r"<tr>\s*<td><code>maxvCpus</code></td>(.*?)</tr>", page, re.S)
     assert row, "no maxvCpus row"
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
-    assert cells[:3] == ["a whole number >= 1", "256", "one queue"]
+    assert cells[:3] == ["a whole number >= 1 and <= 2147483647", "256", "one queue"]
     assert cells[-1] == "QueueSpec"
     assert 'href="../api/#mmbatch_cdk.QueueSpec"' in row.group(1)
 
