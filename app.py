@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The mmbatch-cdk app: `cdk deploy -c backend=efs|juicefs -c key=value ...` (settings: README)."""
+"""The mmbatch-cdk app: `cdk deploy -c backend=efs|juicefs -c key=value ...` (settings: docs/reference/settings.md)."""
 
 import sys
 

@@ -105,11 +105,6 @@ def test_the_team_example_is_included_from_its_file(site: Path) -> None:
     assert "class GenomicsBatchStack(cdk.Stack):" in page
 
 
-def test_incoming_texts_are_not_published(site: Path) -> None:
-    assert (REPO / "docs" / "_incoming").is_dir()
-    assert not (site / "_incoming").exists()
-
-
 def nav_pages() -> list[str]:
     """The pages of mkdocs.yml's nav, in order."""
     return re.findall(r"^\s*- (?:[^:\n]+: )?([a-z0-9/_-]+\.md)$", (REPO / "mkdocs.yml").read_text(), re.M)
