@@ -34,8 +34,8 @@ NEXTFLOW_HEAD_IMAGE = "public.ecr.aws/seqera-labs/nextflow:25.10.2"
 """Nextflow's own image on Amazon ECR Public: nextflow-io/nextflow docker/Makefile pushes every release as
 ``public.ecr.aws/seqera-labs/nextflow:<version>`` (and ``nextflow/nextflow:<version>`` on Docker Hub); its entry
 point runs the command with bash (docker/entry.sh: ``exec bash -c`` of the single-quoted arguments). 25.10 is a
-stable line (YY.04/YY.10); that the 25.10.2 tag is published was not checked against the registry here (README
-"what only a real deploy can show"): override with ``nextflowHeadImage``."""
+stable line (YY.04/YY.10); that the 25.10.2 tag is published was not checked against the registry here
+(docs/real-deploy-claims.md): override with ``nextflowHeadImage``."""
 
 NEXTFLOW_HELLO = "nextflow-io/hello"
 """Nextflow's hello-world pipeline (github.com/nextflow-io/hello), the head job's default ``pipeline`` parameter."""

@@ -26,6 +26,8 @@ READERS = {
     "queue": "QueueSpec",
     "awscli": "mmbatch_cdk.aws_cli.AwsCliInstall",
     "quickstart": "mmbatch_cdk.quickstart.QueueQuickstart",
+    "workspace": "Workspace",
+    "head": "HeadJobQueue",
     "logs": "LogShipping",
     "monitoring": "Monitoring",
     "budget": "MonthlyBudget",

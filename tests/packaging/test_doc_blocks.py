@@ -18,7 +18,7 @@ import pytest
 
 from ..conftest import REPO
 
-DOCS = [REPO / "README.md", *sorted(p for p in (REPO / "docs").rglob("*.md") if "_incoming" not in p.parts)]
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 RUN_ELSEWHERE = {"examples/team_vpc/app.py": "tests/packaging/test_package.py (from the built wheel), test_example.py"}
 """Files that the docs show by inclusion, and the tests that run them."""
 _FENCE = re.compile(r"^(\s*)```(.*)$")

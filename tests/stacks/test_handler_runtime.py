@@ -8,5 +8,5 @@ def test_the_default_security_group_handler_is_the_only_function_and_runs_the_ru
     functions = synth("efs").resources("AWS::Lambda::Function")
     assert list(functions) == ["CustomVpcRestrictDefaultSGCustomResourceProviderHandlerDC833E5E"]
     (handler,) = functions.values()
-    # aws-cdk-lib's CustomResourceProvider fixes it (no prop chooses another); docs/_incoming/i22.md says which.
+    # aws-cdk-lib's CustomResourceProvider fixes it (no prop chooses another); docs/security.md ("The one Lambda function") says which.
     assert handler["Properties"]["Runtime"] == "nodejs24.x"
