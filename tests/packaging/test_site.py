@@ -63,7 +63,7 @@ def test_a_settings_row_says_what_it_accepts_its_default_and_what_reads_it(site:
     row = re.search(r"<tr>\s*<td><code>maxvCpus</code></td>(.*?)</tr>", page, re.S)
     assert row, "no maxvCpus row"
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
-    assert cells[:3] == ["a whole number >= 1 and <= 2147483647", "256", "one queue"]  # AWS Batch: a 32-bit Integer
+    assert cells[:3] == ["a whole number >= 1 and <= 2147483647", "256", "one queue"]
     assert cells[-1] == "QueueSpec"
     assert 'href="../api/#mmbatch_cdk.QueueSpec"' in row.group(1)
 
@@ -103,11 +103,6 @@ def test_the_architecture_diagram_is_rendered_as_mermaid(site: Path) -> None:
 def test_the_team_example_is_included_from_its_file(site: Path) -> None:
     page = html.unescape(re.sub(r"<[^>]+>", "", text_of(site, "constructs")))
     assert "class GenomicsBatchStack(cdk.Stack):" in page
-
-
-def test_incoming_texts_are_not_published(site: Path) -> None:
-    assert (REPO / "docs" / "_incoming").is_dir()
-    assert not (site / "_incoming").exists()
 
 
 def nav_pages() -> list[str]:
