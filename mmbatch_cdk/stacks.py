@@ -54,7 +54,7 @@ class MmBatchStack(cdk.Stack):
             """The VPC and subnets."""
         with _settings_of(config, config.backend):
             self.storage = STORAGE[config.backend](
-                self, "CheckpointStorage", vpc=self.network.vpc, vpc_subnets=self.network.compute_subnets,
+                self, "CheckpointStorage", vpc=self.network.vpc, vpc_subnets=self.network.storage_subnets,
                 **config.props(config.backend), **profile(config.backend),
             )
             """The checkpoint storage."""

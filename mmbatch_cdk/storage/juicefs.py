@@ -213,11 +213,17 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             allow_all_outbound=False,
         )
         self._connections = ec2.Connections(security_groups=[self._security_group], default_port=ec2.Port.tcp(6379))
+        selected = select_subnets(vpc, vpc_subnets)
+        zones = set(selected.availability_zones)
+        # Zones known at synth (named, not tokens) must be two: each cluster keeps a replica in another zone.
+        if len(zones) < 2 and not any(cdk.Token.is_unresolved(zone) for zone in zones):
+            raise ValueError(f"CheckpointStorageJuiceFs: vpc_subnets span {len(zones)} availability zone(s); MemoryDB "
+                             "keeps each cluster's replica in a second zone, so give subnets in at least two")
         subnet_group = memorydb.CfnSubnetGroup(
             self,
             "SubnetGroup",
             subnet_group_name=f"{prefix}-juicefs",
-            subnet_ids=select_subnets(vpc, vpc_subnets).subnet_ids,
+            subnet_ids=selected.subnet_ids,
             description="JuiceFS metadata clusters",
         )
         self.user_name = f"{prefix}-juicefs"
