@@ -79,6 +79,9 @@ def _cross_checks(config: _Config) -> list[str]:
             problems.append("efsProvisionedMibps: required with efsThroughputMode=provisioned; give the throughput in MiB/s")
         elif "efsProvisionedMibps" in given and v["efsThroughputMode"] != "provisioned":
             problems.append("efsProvisionedMibps: only used with efsThroughputMode=provisioned; set that too, or remove it")
+    if v["ebsCleanupOnDelete"] and v["ebsScoping"] != "tag":
+        problems.append("ebsCleanupOnDelete: deletes only volumes tagged with this deployment, and with "
+                        "ebsScoping=account MMAB is not asked to tag them; set ebsScoping=tag, or leave ebsCleanupOnDelete out")
     if "mmabSha256" in given and "mmabSource" not in given:
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
     problems += _queue_checks(config)

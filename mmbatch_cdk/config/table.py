@@ -84,7 +84,7 @@ class Setting:
         ``network``, ``efs``, ``juicefs``, ``server``, ``nodes`` (:class:`NodeSettings`), ``queue``
         (:class:`QueueSpec`), ``awscli`` (:class:`AwsCliInstall`), ``quickstart``, ``logs`` (:class:`LogShipping`),
         ``monitoring``, ``budget``, ``limits`` (RUNNABLE time limits), ``cost`` (cost tags), ``workspace``
-        (:class:`Workspace`) and ``head`` (:class:`HeadJobQueue`). :param to_prop: converts the value for those props; None: passed as is.
+        (:class:`Workspace`), ``head`` (:class:`HeadJobQueue`) and ``cleanup`` (:class:`VolumeCleanup`). :param to_prop: converts the value for those props; None: passed as is.
     """
 
     key: str
@@ -178,6 +178,10 @@ _GLOBAL: tuple[Setting, ...] = (
             "Let MMAB snapshot its per-job volumes and restore from those snapshots (tagged like the volumes with "
             "`ebsScoping=tag`). MemVerge does not document snapshot use; turn on if your MMAB release needs it.",
             props=("server.ebs_snapshots",)),
+    Setting("ebsCleanupOnDelete", "ebs_cleanup_on_delete", _boolean, False,
+            "On stack deletion, after the compute environments and the server are gone, delete the `available` EBS "
+            "volumes tagged with this deployment (MMAB's per-job volumes, `ebsScoping=tag`); a volume still attached "
+            "fails the deletion, naming it. Default: such volumes are kept (docs/operations.md lists them)."),
     Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
             "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
             props=("juicefs.redis_node_type",)),
@@ -319,7 +323,8 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("logRetentionDays", "log_retention_days", _choice_int(*_RETENTION_DAYS), 30,
             "Days the node, server, job and flow log groups keep events (a CloudWatch Logs period). The groups outlive the "
             "stack. With `compliance=hipaa`: 365 unless given, and at least 365.",
-            props=("logs.retention", "nodes.job_log_retention", "network.log_retention"), to_prop=retention_days),
+            props=("logs.retention", "nodes.job_log_retention", "network.log_retention", "cleanup.log_retention"),
+            to_prop=retention_days),
     Setting("runnableTimeoutMinutes", "runnable_timeout_minutes", _integer(TIME_LIMIT_RANGE_S[0] // 60, TIME_LIMIT_RANGE_S[1] // 60), 240,
             "Jobs waiting in RUNNABLE for capacity are cancelled after this long, with the reason recorded.",
             props=("limits.capacity_max_time",), to_prop=cdk.Duration.minutes),
