@@ -208,3 +208,16 @@ def test_it_is_refused_where_volumes_are_not_tagged() -> None:
     with pytest.raises(ConfigError) as caught:
         MmBatchConfig.from_mapping({"ebsCleanupOnDelete": "true", "ebsScoping": "account"})
     assert any(p.startswith("ebsCleanupOnDelete: ") and "ebsScoping=tag" in p for p in caught.value.problems)
+
+
+def test_the_compliance_profile_encrypts_the_cleanup_logs_with_its_key() -> None:
+    import aws_cdk as cdk
+
+    from mmbatch_cdk.compliance import ComplianceProfile
+    from mmbatch_cdk.volume_cleanup import VolumeCleanup
+
+    stack = cdk.Stack(cdk.App(), "Profile")
+    profile = ComplianceProfile(stack, "Compliance")
+    VolumeCleanup(stack, "Cleanup", tag=(KEY, VALUE), **profile.props("cleanup"))
+    (logs,) = cdk.assertions.Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    assert logs["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [stack.get_logical_id(profile.key.node.default_child), "Arn"]}
