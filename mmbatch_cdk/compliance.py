@@ -133,7 +133,7 @@ class ComplianceProfile(Construct):
 
     def props(self, target: str) -> dict[str, Any]:
         """The keyword arguments this profile sets on ``target`` (``network``, ``efs``, ``juicefs``, ``server``,
-        ``deployment``, ``logs``, ``workspace``); merged with the settings' own (:meth:`MmBatchConfig.props`). Log retention is
+        ``deployment``, ``logs``, ``workspace``, ``cleanup``); merged with the settings' own (:meth:`MmBatchConfig.props`). Log retention is
         the ``logRetentionDays`` setting's, a year by default with the profile."""
         if target == "network":
             return {"log_encryption_key": self.key, "flow_log_traffic": ec2.FlowLogTrafficType.ALL, "map_public_ip_on_launch": False}
@@ -151,4 +151,6 @@ class ComplianceProfile(Construct):
             return {"log_encryption_key": self.key}
         if target == "logs":
             return {"encryption_key": self.key}
+        if target == "cleanup":
+            return {"log_encryption_key": self.key}
         return {}

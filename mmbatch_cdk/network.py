@@ -1,4 +1,5 @@
-"""Network: an existing VPC imported by id (no lookups), or a new two-AZ VPC that costs nothing idle."""
+"""Network: an existing VPC imported by id (no lookups), or a new VPC (two AZs, or the ones named) that costs nothing
+idle; compute may be restricted to fewer AZs than storage spans."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from constructs import Construct
 
 from .nag import acknowledge_compliance
 
-__all__ = ["Network"]
+__all__ = ["DEFAULT_AZS", "Network"]
+
+DEFAULT_AZS = 2
+"""How many availability zones a new VPC spans unless its zones are named."""
 
 
 class Network(Construct):
@@ -20,9 +24,15 @@ class Network(Construct):
 
     With ``vpc_id`` the VPC and subnets are imported from their ids alone, so synthesis needs no AWS
     credentials; their availability zones stay unknown until deploy time, when CloudFormation derives
-    them from the subnets. Without ``vpc_id`` a VPC is created over two availability zones with an S3
-    gateway endpoint and flow logs of rejected traffic: public subnets only (no NAT gateway, nothing
-    billed while idle) or, with ``private_only``, private subnets behind one NAT gateway.
+    them from the subnets. Without ``vpc_id`` a VPC is created over two availability zones (or the
+    ``availability_zones`` named) with an S3 gateway endpoint and flow logs of rejected traffic: public subnets
+    only (no NAT gateway, nothing billed while idle) or, with ``private_only``, private subnets behind one NAT
+    gateway.
+
+    Storage (EFS mount targets, MemoryDB's subnet group) spans every AZ of the network
+    (:attr:`storage_subnets`); compute nodes may be kept to fewer (:attr:`compute_subnets`), because MMBatch
+    restores a job with per-job EBS volumes only in its volume's AZ and otherwise migrates the volume
+    (https://docs.memverge.com/MMBatch/1.4/Release%20Notes). Every compute AZ is a storage AZ.
     """
 
     def __init__(
@@ -39,6 +49,9 @@ class Network(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_encryption_key: Optional[kms.IKey] = None,
         map_public_ip_on_launch: Optional[bool] = None,
+        availability_zones: Sequence[str] = (),
+        compute_az_count: Optional[int] = None,
+        compute_subnet_ids: Sequence[str] = (),
     ) -> None:
         """
         :param vpc_id: existing VPC to use. Default: a new VPC.
@@ -52,6 +65,13 @@ class Network(Construct):
             Logs). Default: none (CloudWatch Logs' own encryption).
         :param map_public_ip_on_launch: whether a new VPC's public subnets give instances a public IP; False needs
             ``private_only`` (only the NAT gateway, with its own Elastic IP, is there then). Default: None (True).
+        :param availability_zones: a new VPC's AZ names, such as ``us-east-1a``; they must be in the stack's region,
+            which an environment-agnostic stack cannot check before deploy. Default: none (the first two of the region's
+            AZs, ``Fn::GetAZs``).
+        :param compute_az_count: a new VPC's compute nodes use only the subnets of its first this many AZs; storage
+            keeps all of them. Default: None (every AZ).
+        :param compute_subnet_ids: with ``vpc_id``, the subnets of compute nodes, among ``subnet_ids`` (which storage
+            keeps using). Default: none (all of ``subnet_ids``).
         """
         super().__init__(scope, id)
         if vpc_id is None and (subnet_ids or management_subnet_id):
@@ -61,6 +81,18 @@ class Network(Construct):
         if map_public_ip_on_launch is False and vpc_id is None and not private_only:
             raise ValueError("Network: map_public_ip_on_launch=False needs private_only (nodes in public subnets "
                              "reach AWS APIs only through their public IP)")
+        if vpc_id is not None and (availability_zones or compute_az_count is not None):
+            raise ValueError("Network: availability_zones and compute_az_count are for a new VPC; with vpc_id the "
+                             "subnets set the zones, and compute_subnet_ids restricts compute")
+        if vpc_id is None and compute_subnet_ids:
+            raise ValueError("Network: compute_subnet_ids needs vpc_id")
+        if set(compute_subnet_ids) - set(subnet_ids):
+            raise ValueError("Network: compute_subnet_ids must be among subnet_ids, where storage has its mount targets")
+        if len(set(availability_zones)) != len(availability_zones):
+            raise ValueError("Network: availability_zones names a zone twice")
+        azs = len(availability_zones) or DEFAULT_AZS
+        if compute_az_count is not None and not 1 <= compute_az_count <= azs:
+            raise ValueError(f"Network: compute_az_count must be 1-{azs}, the VPC's number of availability zones")
         self.private_only = private_only
         """True when instances get no public IP address."""
         self._flow_logs = (flow_log_traffic, log_retention, log_encryption_key, map_public_ip_on_launch)
@@ -70,12 +102,19 @@ class Network(Construct):
             compute = [s for s in self.vpc.private_subnets if s.subnet_id in subnet_ids]
             mgmt_id = management_subnet_id or subnet_ids[0]
             management = [s for s in self.vpc.private_subnets if s.subnet_id == mgmt_id]
-            self.compute_subnets = ec2.SubnetSelection(subnets=compute)
+            self.storage_subnets = ec2.SubnetSelection(subnets=compute)
+            """Subnets of the checkpoint storage (EFS mount targets, MemoryDB): every AZ of the network."""
+            self.compute_subnets = self.storage_subnets if not compute_subnet_ids else ec2.SubnetSelection(
+                subnets=[s for s in compute if s.subnet_id in compute_subnet_ids])
+            """Subnets of compute nodes and head jobs: those of the storage subnets' AZs that compute may use."""
             self.management_subnets = ec2.SubnetSelection(subnets=management)
         else:
-            self.vpc = self._create(private_only, *self._flow_logs)
+            self.vpc = self._create(private_only, tuple(availability_zones), *self._flow_logs)
             kind = ec2.SubnetType.PRIVATE_WITH_EGRESS if private_only else ec2.SubnetType.PUBLIC
-            self.compute_subnets = ec2.SubnetSelection(subnet_type=kind)
+            self.storage_subnets = ec2.SubnetSelection(subnet_type=kind)
+            # A new VPC has one subnet of each kind per AZ, in the order of its AZs.
+            self.compute_subnets = self.storage_subnets if compute_az_count is None else ec2.SubnetSelection(
+                subnets=self.vpc.select_subnets(subnet_type=kind).subnets[:compute_az_count])
             self.management_subnets = ec2.SubnetSelection(subnet_type=kind, one_per_az=True)
 
         self.shared_security_group: Optional[ec2.ISecurityGroup] = (
@@ -109,7 +148,7 @@ class Network(Construct):
             )
         return vpc
 
-    def _create(self, private_only: bool, traffic: ec2.FlowLogTrafficType, retention: logs.RetentionDays,
+    def _create(self, private_only: bool, zones: tuple[str, ...], traffic: ec2.FlowLogTrafficType, retention: logs.RetentionDays,
                 key: Optional[kms.IKey], map_public_ip: Optional[bool]) -> ec2.Vpc:
         subnets = [ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=20,
                                            map_public_ip_on_launch=map_public_ip)]
@@ -121,7 +160,10 @@ class Network(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr("10.64.0.0/16"),
-            max_azs=2,
+            # Named zones pass through as literals in an environment-agnostic stack: aws-cdk-lib checks them against
+            # the stack's zones only when those are known (aws-cdk-lib 2.275.0 aws-ec2/lib/vpc.js,
+            # resolveStackAvailabilityZones drops unresolved tokens), so a zone outside the region fails at deploy.
+            **({"availability_zones": list(zones)} if zones else {"max_azs": DEFAULT_AZS}),
             nat_gateways=1 if private_only else 0,
             subnet_configuration=subnets,
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},

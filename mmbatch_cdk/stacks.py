@@ -21,6 +21,7 @@ from .monitoring import Monitoring, apply_runnable_time_limits, runnable_time_li
 from .network import Network
 from .node_settings import NodeSettings
 from .quickstart import QueueQuickstart
+from .volume_cleanup import VolumeCleanup
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 from .workspace import Workspace
 
@@ -54,7 +55,7 @@ class MmBatchStack(cdk.Stack):
             """The VPC and subnets."""
         with _settings_of(config, config.backend):
             self.storage = STORAGE[config.backend](
-                self, "CheckpointStorage", vpc=self.network.vpc, vpc_subnets=self.network.compute_subnets,
+                self, "CheckpointStorage", vpc=self.network.vpc, vpc_subnets=self.network.storage_subnets,
                 **config.props(config.backend), **profile(config.backend),
             )
             """The checkpoint storage."""
@@ -121,6 +122,15 @@ class MmBatchStack(cdk.Stack):
                 )
                 for compute in self.queues.values():
                     wiring.submit_from_head(self.head_queue, compute)
+        self.volume_cleanup = None
+        """With ``ebsCleanupOnDelete``: the custom resource that deletes leftover per-job EBS volumes; else None."""
+        if config.ebs_cleanup_on_delete:
+            with _settings_of(config, "cleanup"):
+                # Deleted after the server and every compute environment, whose nodes hold the attached volumes.
+                self.volume_cleanup = VolumeCleanup(
+                    self, "EbsVolumeCleanup", tag=self.management_server.deployment_tag,
+                    after=[self.management_server, *self.queues.values()],
+                    **config.props("cleanup"), **profile("cleanup"))
         with _settings_of(config, "limits", "monitoring", "budget", "cost"):
             limits = runnable_time_limit_actions(**config.props("limits"))
             for compute in self.queues.values():

@@ -35,6 +35,7 @@ READERS = {
     "cost": "apply_cost_tags",
     "workspace": "Workspace",
     "head": "HeadJobQueue",
+    "cleanup": "mmbatch_cdk.volume_cleanup.VolumeCleanup",
 }
 """What each prop target of a ``Setting`` (see ``mmbatch_cdk.config.Setting``) is in the library."""
 STACK_READER = "MmBatchStack"

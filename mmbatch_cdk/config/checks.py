@@ -16,6 +16,8 @@ from .errors import ConfigWarning
 from .table import (
     _BY_KEY,
     _BY_LOWER_KEY,
+    _DEFAULT_NEW_VPC_AZS,
+    _MAX_NEW_VPC_AZS,
     _PROFILE_MIN_LOG_DAYS,
     SETTINGS,
     Setting,
@@ -61,7 +63,7 @@ def _cross_checks(config: _Config) -> list[str]:
     v, given = config.values, config.given
     problems = []
     if "vpcId" not in given:
-        for key in ("subnetIds", "managementSubnetId", "securityGroupId"):
+        for key in ("subnetIds", "managementSubnetId", "securityGroupId", "computeSubnetIds"):
             if key in given:
                 problems.append(f"{key}: only used with an existing VPC; set vpcId too, or remove {key} to create a new VPC")
     elif "subnetIds" not in given:
@@ -71,11 +73,15 @@ def _cross_checks(config: _Config) -> list[str]:
             "subnetIds: the juicefs backend needs at least 2 subnets in different availability zones "
             "(MemoryDB keeps a replica in a second zone)"
         )
+    problems += _zone_checks(config)
     if v["backend"] == "efs":
         if v["efsThroughputMode"] == "provisioned" and "efsProvisionedMibps" not in given:
             problems.append("efsProvisionedMibps: required with efsThroughputMode=provisioned; give the throughput in MiB/s")
         elif "efsProvisionedMibps" in given and v["efsThroughputMode"] != "provisioned":
             problems.append("efsProvisionedMibps: only used with efsThroughputMode=provisioned; set that too, or remove it")
+    if v["ebsCleanupOnDelete"] and v["ebsScoping"] != "tag":
+        problems.append("ebsCleanupOnDelete: deletes only volumes tagged with this deployment, and with "
+                        "ebsScoping=account MMAB is not asked to tag them; set ebsScoping=tag, or leave ebsCleanupOnDelete out")
     if "mmabSha256" in given and "mmabSource" not in given:
         problems.append("mmabSha256: only used with mmabSource; set mmabSource to the installer's location")
     problems += _queue_checks(config)
@@ -144,6 +150,41 @@ def _cross_checks(config: _Config) -> list[str]:
         elif "*" not in checksums and in_use - set(checksums):
             lacking = ", ".join(sorted(in_use - set(checksums)))
             problems.append(f"juicefsSha256: no checksum for {lacking}, which the server or a queue uses; add it")
+    return problems
+
+
+def _zone_checks(config: _Config) -> list[str]:
+    """Availability zones: a new VPC's named zones, and compute kept to fewer zones than storage spans."""
+    v, given = config.values, config.given
+    problems = []
+    zones = v["availabilityZones"]
+    if config.uses_existing_vpc:
+        for key in ("availabilityZones", "computeAzCount"):
+            if key in given:
+                problems.append(f"{key}: only used with a new VPC; with vpcId your subnets set the zones (computeSubnetIds "
+                                f"restricts compute to some of them), or remove vpcId to create a VPC")
+        outside = [s for s in v["computeSubnetIds"] if s not in v["subnetIds"]]
+        if outside and "subnetIds" in given:
+            where = "EFS has its mount targets" if v["backend"] == "efs" else "storage is reachable"
+            problems.append(f"computeSubnetIds: {', '.join(outside)} not among subnetIds, where {where}; "
+                            "give a subset of subnetIds")
+        return problems
+    if len(set(zones)) != len(zones):
+        problems.append("availabilityZones: a zone is named twice; give each zone once")
+    regions = {zone[:-1] for zone in zones}
+    if len(regions) > 1:
+        problems.append(f"availabilityZones: zones of {len(regions)} regions ({', '.join(sorted(regions))}); give zones of "
+                        "the stack's region only")
+    if len(zones) > _MAX_NEW_VPC_AZS:
+        problems.append(f"availabilityZones: a new VPC spans at most {_MAX_NEW_VPC_AZS} zones (its 10.64.0.0/16 address "
+                        f"space); give {_MAX_NEW_VPC_AZS} or fewer")
+    if v["backend"] == "juicefs" and len(set(zones)) == 1:
+        problems.append("availabilityZones: the juicefs backend needs at least 2 zones (MemoryDB keeps a replica in a "
+                        "second zone); give 2, and computeAzCount=1 to keep compute nodes in one")
+    vpc_zones = len(set(zones)) or _DEFAULT_NEW_VPC_AZS
+    if v["computeAzCount"] is not None and v["computeAzCount"] > vpc_zones:
+        problems.append(f"computeAzCount: {v['computeAzCount']} is more than the new VPC's {vpc_zones} zones "
+                        "(availabilityZones); give at most that many")
     return problems
 
 

@@ -21,6 +21,8 @@ class _Invalid(ValueError):
 
 
 _SUBNET_RE = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+_AZ_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
+"""An availability zone name such as us-east-1a or us-gov-west-1b (not a zone id such as use1-az1)."""
 _VPC_RE = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
 _SG_RE = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 _PREFIX_RE = re.compile(r"^(?=.{1,20}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -26,6 +26,7 @@ from ..log_shipping import UBUNTU_AGENT_URL, retention_days
 from ..management_server import MMAB_SOURCE_WARNING
 from ..monitoring import MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
 from ..multi_queue import DEFAULT_QUEUES, QueueSpec
+from ..network import DEFAULT_AZS
 from ..node_settings import BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
 from ..storage.juicefs import JUICEFS_RELEASE_URL
 from .parsers import (
@@ -38,6 +39,7 @@ from .parsers import (
     _SG_RE,
     _SHA256_RE,
     _SIZED_TYPE_RE,
+    _AZ_RE,
     _SUBNET_RE,
     _VERSION_RE,
     _VPC_RE,
@@ -82,7 +84,7 @@ class Setting:
         ``network``, ``efs``, ``juicefs``, ``server``, ``nodes`` (:class:`NodeSettings`), ``queue``
         (:class:`QueueSpec`), ``awscli`` (:class:`AwsCliInstall`), ``quickstart``, ``logs`` (:class:`LogShipping`),
         ``monitoring``, ``budget``, ``limits`` (RUNNABLE time limits), ``cost`` (cost tags), ``workspace``
-        (:class:`Workspace`) and ``head`` (:class:`HeadJobQueue`). :param to_prop: converts the value for those props; None: passed as is.
+        (:class:`Workspace`), ``head`` (:class:`HeadJobQueue`) and ``cleanup`` (:class:`VolumeCleanup`). :param to_prop: converts the value for those props; None: passed as is.
     """
 
     key: str
@@ -96,6 +98,11 @@ class Setting:
     props: tuple[str, ...] = ()
     to_prop: Optional[Callable[[Any], Any]] = None
 
+
+_DEFAULT_NEW_VPC_AZS = DEFAULT_AZS
+"""How many zones a new VPC spans when availabilityZones is not given."""
+_MAX_NEW_VPC_AZS = 3
+"""The most zones a new VPC spans: 10.64.0.0/16 holds a /20 public and a /18 private subnet in each of three."""
 
 _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 """The retention periods CloudWatch Logs accepts, in days."""
@@ -124,6 +131,19 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("managementSubnetId", "management_subnet_id", _pattern(_SUBNET_RE, "a subnet id such as subnet-0123456789abcdef0"),
             None, "Subnet of the management server. Default: the first of `subnetIds`.", "SubnetId (JuiceFS)",
             props=("network.management_subnet_id",)),
+    Setting("availabilityZones", "availability_zones",
+            _list_of(_pattern(_AZ_RE, "zone names"), "availability zone names of this stack's region such as us-east-1a"),
+            (), "A new VPC's availability zones (comma list of names, 1-3; juicefs: at least 2, for MemoryDB's replica). "
+            "Default: the region's first two. Names, not zone ids; a zone of another region fails at deploy.",
+            props=("network.availability_zones",)),
+    Setting("computeAzCount", "compute_az_count", _integer(1, _MAX_NEW_VPC_AZS), None,
+            "Keep a new VPC's compute nodes in its first this many availability zones (storage keeps them all). "
+            "MMBatch restores a job with per-job EBS volumes only in its volume's zone. Default: every zone.",
+            props=("network.compute_az_count",)),
+    Setting("computeSubnetIds", "compute_subnet_ids",
+            _list_of(_pattern(_SUBNET_RE, "subnet ids"), "subnet ids among subnetIds"), (),
+            "With `vpcId`: the subnets of compute nodes, among `subnetIds` (where storage keeps its mount targets). "
+            "Default: all of `subnetIds`.", props=("network.compute_subnet_ids",)),
     Setting("securityGroupId", "security_group_id", _pattern(_SG_RE, "a security group id such as sg-0123456789abcdef0"),
             None, "An existing security group added to the management server and compute nodes (never modified).",
             "SecurityGroupId", props=("network.security_group_id",)),
@@ -158,6 +178,10 @@ _GLOBAL: tuple[Setting, ...] = (
             "Let MMAB snapshot its per-job volumes and restore from those snapshots (tagged like the volumes with "
             "`ebsScoping=tag`). MemVerge does not document snapshot use; turn on if your MMAB release needs it.",
             props=("server.ebs_snapshots",)),
+    Setting("ebsCleanupOnDelete", "ebs_cleanup_on_delete", _boolean, False,
+            "On stack deletion, after the compute environments and the server are gone, delete the `available` EBS "
+            "volumes tagged with this deployment (MMAB's per-job volumes, `ebsScoping=tag`); a volume still attached "
+            "fails the deletion, naming it. Default: such volumes are kept (docs/operations.md lists them)."),
     Setting("redisNodeType", "redis_node_type", _memorydb_node_type, "db.t4g.small",
             "MemoryDB node type for the JuiceFS metadata clusters.", "RedisNodeType", backend="juicefs",
             props=("juicefs.redis_node_type",)),
@@ -299,7 +323,8 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("logRetentionDays", "log_retention_days", _choice_int(*_RETENTION_DAYS), 30,
             "Days the node, server, job and flow log groups keep events (a CloudWatch Logs period). The groups outlive the "
             "stack. With `compliance=hipaa`: 365 unless given, and at least 365.",
-            props=("logs.retention", "nodes.job_log_retention", "network.log_retention"), to_prop=retention_days),
+            props=("logs.retention", "nodes.job_log_retention", "network.log_retention", "cleanup.log_retention"),
+            to_prop=retention_days),
     Setting("runnableTimeoutMinutes", "runnable_timeout_minutes", _integer(TIME_LIMIT_RANGE_S[0] // 60, TIME_LIMIT_RANGE_S[1] // 60), 240,
             "Jobs waiting in RUNNABLE for capacity are cancelled after this long, with the reason recorded.",
             props=("limits.capacity_max_time",), to_prop=cdk.Duration.minutes),

@@ -215,6 +215,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         )
         self._connections = ec2.Connections(security_groups=[self._security_group], default_port=ec2.Port.tcp(6379))
         subnets = select_subnets(vpc, vpc_subnets)  # one selection: reading it is 7 jsii round trips
+        zones = set(subnets.availability_zones)
+        # Zones known at synth (named, not tokens) must be two: each cluster keeps a replica in another zone.
+        if len(zones) < 2 and not any(cdk.Token.is_unresolved(zone) for zone in zones):
+            raise ValueError(f"CheckpointStorageJuiceFs: vpc_subnets span {len(zones)} availability zone(s); MemoryDB "
+                             "keeps each cluster's replica in a second zone, so give subnets in at least two")
         subnet_group = memorydb.CfnSubnetGroup(
             self,
             "SubnetGroup",

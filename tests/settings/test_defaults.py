@@ -16,6 +16,7 @@ from mmbatch_cdk.cost import MonthlyBudget, apply_cost_tags
 from mmbatch_cdk.log_shipping import LogShipping
 from mmbatch_cdk.monitoring import Monitoring, runnable_time_limit_actions
 from mmbatch_cdk.quickstart import QueueQuickstart
+from mmbatch_cdk.volume_cleanup import VolumeCleanup
 from mmbatch_cdk.compute import DEFAULT_INSTANCE_TYPES
 from mmbatch_cdk.config import SETTINGS, Setting
 from mmbatch_cdk.multi_queue import DEFAULT_QUEUES
@@ -31,6 +32,7 @@ TARGETS: dict[str, Any] = {
     "budget": MonthlyBudget,
     "workspace": Workspace,
     "head": HeadJobQueue,
+    "cleanup": VolumeCleanup,
 }
 FUNCTIONS: dict[str, Any] = {"limits": runnable_time_limit_actions, "cost": apply_cost_tags}
 
