@@ -18,7 +18,7 @@ from .agent import AgentInstaller
 from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
-from .nag import acknowledge_compliance
+from .nag import acknowledge_compliance, compliance_acknowledgments
 from .node_settings import (
     BOOT_CHECK_SECONDS_RANGE,
     ECS_CREATE_TIMEOUT_RANGE,
@@ -300,13 +300,10 @@ class BatchCompute(Construct):
 
     def _acknowledge_findings(self, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
         """cdk-nag findings of the nodes that their props leave, each with its reason."""
-        _acknowledge_default_profile(self.role, log_group, key)
-        cdk.Validations.of(self.role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
-                reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
-            ),
-        )
+        _acknowledge_default_profile(self.role, log_group, key, cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
+            reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
+        ))
 
     def tag_instances(self, tags: Mapping[str, str]) -> None:
         """Tag every instance AWS Batch launches for this queue (``ComputeResources.Tags``, merged with earlier tags).
@@ -336,15 +333,15 @@ class BatchCompute(Construct):
             actions=["s3:GetObject"],
             resources=[stack.format_arn(service="s3", region="", account="", resource=b, resource_name=k) for b, k in bucket_object],
         ))
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert policy is not None
-        for obj in objects:
-            if "*" in obj:
-                cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{obj}]",
-                    reason="The AWS CLI zip (and its signature) for either CPU architecture ({arch} is x86_64 or aarch64 "
-                    "at boot): read-only objects the awsCliSource setting names.",
-                ))
+        wildcards = [cdk.Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{obj}]",
+            reason="The AWS CLI zip (and its signature) for either CPU architecture ({arch} is x86_64 or aarch64 "
+            "at boot): read-only objects the awsCliSource setting names.",
+        ) for obj in objects if "*" in obj]
+        if wildcards:
+            policy = self.role.node.find_child("DefaultPolicy").node.default_child
+            assert policy is not None
+            cdk.Validations.of(policy).acknowledge(*wildcards)
 
     @property
     def connections(self) -> ec2.Connections:
@@ -381,13 +378,15 @@ class BatchCompute(Construct):
         )
 
 
-def _acknowledge_default_profile(role: iam.Role, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
-    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (docs/security.md)."""
-    acknowledge_compliance(
-        role, "IAMNoInlinePolicy",
+def _acknowledge_default_profile(role: iam.Role, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey],
+                                 *role_acknowledgments: cdk.Acknowledgment) -> None:
+    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (docs/security.md), acknowledged
+    on the role together with ``role_acknowledgments`` (one call per resource)."""
+    cdk.Validations.of(role).acknowledge(*compliance_acknowledgments(
+        "IAMNoInlinePolicy",
         "aws-cdk-lib's per-role default policy: attached to this node role only, created and deleted with it, and "
         "holding only the grants the nodes need (storage, secret, logs), each scoped to its resource.",
-    )
+    ), *role_acknowledgments)
     _acknowledge_log_group(log_group, key)
 
 

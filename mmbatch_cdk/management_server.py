@@ -170,8 +170,7 @@ class ManagementServer(Construct):
                 "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
                 "job's progress. See docs/deploy.md 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
             )
-        self._acknowledge_findings()
-        self._acknowledge_compliance_findings(detailed_monitoring, public_ip)
+        self._acknowledge_findings(detailed_monitoring, public_ip)
 
     def _admit_admin(self, admin_cidr: Optional[str], key_name: Optional[str]) -> None:
         """8080 from ``admin_cidr``, and 22 when a key pair is given too."""
@@ -265,28 +264,6 @@ class ManagementServer(Construct):
         instance_resource.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
         return instance
 
-    def _acknowledge_compliance_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
-        """HIPAA Security / NIST 800-53 R5 findings that the props leave (docs/security.md)."""
-        from .nag import acknowledge_compliance
-
-        acknowledge_compliance(
-            self.role, "IAMNoInlinePolicy",
-            "aws-cdk-lib's per-role default policy: attached to the server role only, created and deleted with it; it "
-            "holds MMAB's EC2/Batch statements and the storage and log grants, each scoped as far as IAM allows.",
-        )
-        if not detailed_monitoring:
-            cdk.Validations.of(self.instance).acknowledge(cdk.Acknowledgment(
-                id="HIPAA.Security::HIPAA.Security-EC2InstanceDetailedMonitoringEnabled",
-                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is "
-                "enough. compliance=hipaa turns detailed monitoring on.",
-            ))
-        if public_ip is False:
-            acknowledge_compliance(
-                self.instance, "EC2InstancesInVPC",
-                "The instance is in a VPC subnet: refusing a public IP moves its SubnetId into NetworkInterfaces[0], "
-                "while the rule reads only the top-level SubnetId.",
-            )
-
     def add_boot_script(self, script: str) -> None:
         """Run ``script`` (bash, shebang included) at first boot, after the MMAB install; a script added twice runs once.
 
@@ -323,7 +300,16 @@ class ManagementServer(Construct):
         """The EC2 instance id (for Session Manager)."""
         return self.instance.instance_id
 
-    def _acknowledge_findings(self) -> None:
+    def _acknowledge_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
+        """cdk-nag findings that the props leave, the HIPAA Security / NIST 800-53 R5 ones included
+        (docs/security.md): one ``acknowledge`` call per resource."""
+        from .nag import compliance_acknowledgments
+
+        cdk.Validations.of(self.role).acknowledge(*compliance_acknowledgments(
+            "IAMNoInlinePolicy",
+            "aws-cdk-lib's per-role default policy: attached to the server role only, created and deleted with it; it "
+            "holds MMAB's EC2/Batch statements and the storage and log grants, each scoped as far as IAM allows.",
+        ))
         cdk.Validations.of(self.instance).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-EC28",
@@ -335,6 +321,16 @@ class ManagementServer(Construct):
                 reason="CloudFormation replaces this instance when its MMAB version changes; termination protection "
                 "would block that update and stack deletion. Checkpoints live on shared storage, not here.",
             ),
+            *(() if detailed_monitoring else (cdk.Acknowledgment(
+                id="HIPAA.Security::HIPAA.Security-EC2InstanceDetailedMonitoringEnabled",
+                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is "
+                "enough. compliance=hipaa turns detailed monitoring on.",
+            ),)),
+            *(compliance_acknowledgments(
+                "EC2InstancesInVPC",
+                "The instance is in a VPC subnet: refusing a public IP moves its SubnetId into NetworkInterfaces[0], "
+                "while the rule reads only the top-level SubnetId.",
+            ) if public_ip is False else ()),
         )
         policy = self.role.node.find_child("DefaultPolicy").node.default_child
         assert policy is not None
