@@ -247,15 +247,16 @@ class BatchCompute(Construct):
         """The managed environment on the launch template's latest version; Spot or On-Demand, the ECS AL2023 image
         (its NVIDIA variant for GPU types)."""
         image_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA if self.gpu else batch.EcsMachineImageType.ECS_AL2023
-        # aws-batch checks each type's size (a bare family such as ``c7i`` or a keyword such as ``optimal`` fails
-        # there), while AWS Batch itself takes both. Sized types go through aws-batch; the full list is set below.
-        sized = [t for t in types if "." in t] or ["m6i.large" if self.architecture == "x86_64" else "m7g.large"]
+        # aws-batch needs at least one type, as an ec2.InstanceType, and checks each one's size (a bare family such as
+        # ``c7i`` or a keyword such as ``optimal`` fails there), while AWS Batch itself takes both. aws-batch gets the
+        # first sized type alone (each ec2.InstanceType is a jsii round trip); the full list is set below.
+        sized = next((t for t in types if "." in t), "m6i.large" if self.architecture == "x86_64" else "m7g.large")
         environment = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "ComputeEnvironment",
             vpc=vpc,
             vpc_subnets=vpc_subnets,
-            instance_types=[ec2.InstanceType(t) for t in sized],
+            instance_types=[ec2.InstanceType(sized)],
             use_optimal_instance_classes=False,
             images=[batch.EcsMachineImage(image_type=image_type)],
             spot=use_spot,
@@ -285,7 +286,7 @@ class BatchCompute(Construct):
         cfn_environment.add_property_override(
             "ComputeResources.LaunchTemplate.Version", self.launch_template.latest_version_number
         )
-        if sized != list(types):
+        if [sized] != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
         return environment
 
