@@ -131,7 +131,7 @@ class BatchCompute(Construct):
         """Log group for job logs (name it in job definitions' awslogs options)."""
         self.launch_template = self._launch_template(self._user_data(node, storage, agent), node, storage)
         """The nodes' launch template."""
-        self.compute_environment = self._compute_environment(
+        self.compute_environment, self._cfn_environment = self._compute_environment(
             vpc, vpc_subnets, types, node.spot if spot is None else spot, min_vcpus, max_vcpus, security_groups,
             update_minutes=node.infrastructure_update_minutes,
         )
@@ -243,9 +243,9 @@ class BatchCompute(Construct):
         security_groups: Sequence[ec2.ISecurityGroup],
         *,
         update_minutes: int,
-    ) -> batch.ManagedEc2EcsComputeEnvironment:
+    ) -> tuple[batch.ManagedEc2EcsComputeEnvironment, batch.CfnComputeEnvironment]:
         """The managed environment on the launch template's latest version; Spot or On-Demand, the ECS AL2023 image
-        (its NVIDIA variant for GPU types)."""
+        (its NVIDIA variant for GPU types). With its L1, which the instance tags and dependencies go on."""
         image_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA if self.gpu else batch.EcsMachineImageType.ECS_AL2023
         # aws-batch needs at least one type, as an ec2.InstanceType, and checks each one's size (a bare family such as
         # ``c7i`` or a keyword such as ``optimal`` fails there), while AWS Batch itself takes both. aws-batch gets the
@@ -288,16 +288,15 @@ class BatchCompute(Construct):
         )
         if [sized] != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
-        return environment
+        return environment, cfn_environment
 
     def _start_nodes_after(self, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection], agent: AgentInstaller) -> None:
         """Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
         looked up too early is cached as missing. On the environment alone, so its instance profile need not wait."""
-        cfn_environment = self.compute_environment.node.default_child
-        assert cfn_environment is not None
-        cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
+        environment_node = self._cfn_environment.node
+        environment_node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
         if agent.available is not None:
-            cfn_environment.node.add_dependency(agent.available)
+            environment_node.add_dependency(agent.available)
 
     def _acknowledge_findings(self, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
         """cdk-nag findings of the nodes that their props leave, each with its reason."""
@@ -314,9 +313,7 @@ class BatchCompute(Construct):
         if not tags:
             return
         self._instance_tags.update(tags)
-        environment = self.compute_environment.node.default_child
-        assert isinstance(environment, batch.CfnComputeEnvironment)
-        environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
+        self._cfn_environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
 
     @property
     def instance_tags(self) -> dict[str, str]:
