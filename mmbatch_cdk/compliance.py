@@ -82,7 +82,8 @@ class ComplianceProfile(Construct):
             stack = cdk.Stack.of(self)
             uuid = cdk.Fn.select(2, cdk.Fn.split("/", stack.stack_id))
             stack_name = stack.stack_name
-            name = stack_name if not cdk.Token.is_unresolved(stack_name) else "mmbatch"
+            # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call.
+            name = "mmbatch" if "${Token[" in stack_name and cdk.Token.is_unresolved(stack_name) else stack_name
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self.key, removal_policy=retain,
                                        backup_vault_name=cdk.Fn.join("-", [name[:37], cdk.Fn.select(4, cdk.Fn.split("-", uuid))]))
             self._backup_plan = backup.BackupPlan(self, "BackupPlan", backup_vault=vault,

@@ -355,7 +355,8 @@ class BatchCompute(Construct):
         self, types: Sequence[str], min_vcpus: int, max_vcpus: int, node: NodeSettings, storage: CheckpointStorage
     ) -> None:
         rules.raise_problems(self, "instance_types", rules.instance_type_problems(types))
-        if not (cdk.Token.is_unresolved(min_vcpus) or cdk.Token.is_unresolved(max_vcpus)):
+        # A Python int is never a token (CDK's number tokens are floats), so only other values take a jsii call.
+        if all(isinstance(v, int) or not cdk.Token.is_unresolved(v) for v in (min_vcpus, max_vcpus)):
             rules.raise_problems(self, "min_vcpus", [rules.vcpu_problem(min_vcpus, max_vcpus, "min_vcpus", "max_vcpus")])
         for prop, value, (low, high) in (
             ("ecs_stop_timeout", node.ecs_stop_timeout, ECS_STOP_TIMEOUT_RANGE),

@@ -109,7 +109,8 @@ class Workspace(Construct):
         :param access_logs_bucket: where a created bucket's server access logs go. Default: none.
         """
         problems = []
-        if bucket_name is not None and not cdk.Token.is_unresolved(bucket_name):
+        # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call.
+        if bucket_name is not None and not ("${Token[" in bucket_name and cdk.Token.is_unresolved(bucket_name)):
             problems.append(bucket_name_problem(bucket_name))
         locations: list[InputLocation] = []
         for text in input_locations:
