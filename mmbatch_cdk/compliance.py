@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .nag import acknowledge_compliance
+from .nag import compliance_acknowledgments
 
 __all__ = ["COMPLIANCE_PROFILES", "ComplianceProfile"]
 
@@ -81,11 +81,13 @@ class ComplianceProfile(Construct):
             # `cdk destroy` kept the old vault. 37 + 1 + 12 characters fit the 50 a vault name allows.
             stack = cdk.Stack.of(self)
             uuid = cdk.Fn.select(2, cdk.Fn.split("/", stack.stack_id))
-            name = stack.stack_name if not cdk.Token.is_unresolved(stack.stack_name) else "mmbatch"
+            stack_name = stack.stack_name
+            # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call.
+            name = "mmbatch" if "${Token[" in stack_name and cdk.Token.is_unresolved(stack_name) else stack_name
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self.key, removal_policy=retain,
                                        backup_vault_name=cdk.Fn.join("-", [name[:37], cdk.Fn.select(4, cdk.Fn.split("-", uuid))]))
             self._backup_plan = backup.BackupPlan(self, "BackupPlan", backup_vault=vault,
-                                                  backup_plan_name=cdk.Stack.of(self).stack_name, backup_plan_rules=[
+                                                  backup_plan_name=stack_name, backup_plan_rules=[
                 # AWS Backup's daily rule (BackupPlanRule.daily: 05:00 UTC) with this profile's retention.
                 backup.BackupPlanRule(rule_name="Daily", schedule_expression=events.Schedule.cron(minute="0", hour="5"),
                                       delete_after=self._backup_retention),
@@ -109,16 +111,15 @@ class ComplianceProfile(Construct):
                 lifecycle_rules=[s3.LifecycleRule(
                     id="ExpireNoncurrent", noncurrent_version_expiration=cdk.Duration.days(self.noncurrent_version_days))],
             )
-            acknowledge_compliance(
-                self._access_logs, "S3DefaultEncryptionKMS",
+            cdk.Validations.of(self._access_logs).acknowledge(*compliance_acknowledgments(
+                "S3DefaultEncryptionKMS",
                 "S3 server access log delivery supports only SSE-S3 default encryption on the destination bucket; the "
                 "logs hold request metadata (keys, callers), not checkpoint data, which the KMS key encrypts.",
-            )
-            acknowledge_compliance(
-                self._access_logs, "S3BucketReplicationEnabled",
+            ), *compliance_acknowledgments(
+                "S3BucketReplicationEnabled",
                 "Access logs of this deployment's buckets, versioned and retained in this region; a replica in another "
                 "region is an account-level choice (S3 replication of the log bucket), not this stack's.",
-            )
+            ))
         return self._access_logs
 
     @property

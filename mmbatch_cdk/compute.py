@@ -18,7 +18,7 @@ from .agent import AgentInstaller
 from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
-from .nag import acknowledge_compliance
+from .nag import acknowledge_compliance, compliance_acknowledgments
 from .node_settings import (
     BOOT_CHECK_SECONDS_RANGE,
     ECS_CREATE_TIMEOUT_RANGE,
@@ -131,7 +131,7 @@ class BatchCompute(Construct):
         """Log group for job logs (name it in job definitions' awslogs options)."""
         self.launch_template = self._launch_template(self._user_data(node, storage, agent), node, storage)
         """The nodes' launch template."""
-        self.compute_environment = self._compute_environment(
+        self.compute_environment, self._cfn_environment = self._compute_environment(
             vpc, vpc_subnets, types, node.spot if spot is None else spot, min_vcpus, max_vcpus, security_groups,
             update_minutes=node.infrastructure_update_minutes,
         )
@@ -243,19 +243,20 @@ class BatchCompute(Construct):
         security_groups: Sequence[ec2.ISecurityGroup],
         *,
         update_minutes: int,
-    ) -> batch.ManagedEc2EcsComputeEnvironment:
+    ) -> tuple[batch.ManagedEc2EcsComputeEnvironment, batch.CfnComputeEnvironment]:
         """The managed environment on the launch template's latest version; Spot or On-Demand, the ECS AL2023 image
-        (its NVIDIA variant for GPU types)."""
+        (its NVIDIA variant for GPU types). With its L1, which the instance tags and dependencies go on."""
         image_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA if self.gpu else batch.EcsMachineImageType.ECS_AL2023
-        # aws-batch checks each type's size (a bare family such as ``c7i`` or a keyword such as ``optimal`` fails
-        # there), while AWS Batch itself takes both. Sized types go through aws-batch; the full list is set below.
-        sized = [t for t in types if "." in t] or ["m6i.large" if self.architecture == "x86_64" else "m7g.large"]
+        # aws-batch needs at least one type, as an ec2.InstanceType, and checks each one's size (a bare family such as
+        # ``c7i`` or a keyword such as ``optimal`` fails there), while AWS Batch itself takes both. aws-batch gets the
+        # first sized type alone (each ec2.InstanceType is a jsii round trip); the full list is set below.
+        sized = next((t for t in types if "." in t), "m6i.large" if self.architecture == "x86_64" else "m7g.large")
         environment = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "ComputeEnvironment",
             vpc=vpc,
             vpc_subnets=vpc_subnets,
-            instance_types=[ec2.InstanceType(t) for t in sized],
+            instance_types=[ec2.InstanceType(sized)],
             use_optimal_instance_classes=False,
             images=[batch.EcsMachineImage(image_type=image_type)],
             spot=use_spot,
@@ -285,28 +286,24 @@ class BatchCompute(Construct):
         cfn_environment.add_property_override(
             "ComputeResources.LaunchTemplate.Version", self.launch_template.latest_version_number
         )
-        if sized != list(types):
+        if [sized] != list(types):
             cfn_environment.add_property_override("ComputeResources.InstanceTypes", list(types))
-        return environment
+        return environment, cfn_environment
 
     def _start_nodes_after(self, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection], agent: AgentInstaller) -> None:
         """Nodes must not boot before the route out of private subnets (NAT) and the server's name exist: a name
         looked up too early is cached as missing. On the environment alone, so its instance profile need not wait."""
-        cfn_environment = self.compute_environment.node.default_child
-        assert cfn_environment is not None
-        cfn_environment.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
+        environment_node = self._cfn_environment.node
+        environment_node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
         if agent.available is not None:
-            cfn_environment.node.add_dependency(agent.available)
+            environment_node.add_dependency(agent.available)
 
     def _acknowledge_findings(self, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
         """cdk-nag findings of the nodes that their props leave, each with its reason."""
-        _acknowledge_default_profile(self.role, log_group, key)
-        cdk.Validations.of(self.role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
-                reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
-            ),
-        )
+        _acknowledge_default_profile(self.role, log_group, key, cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]",
+            reason="AWS's maintained policy for the ECS agent that AWS Batch runs on every node; it tracks new agent APIs.",
+        ))
 
     def tag_instances(self, tags: Mapping[str, str]) -> None:
         """Tag every instance AWS Batch launches for this queue (``ComputeResources.Tags``, merged with earlier tags).
@@ -316,9 +313,7 @@ class BatchCompute(Construct):
         if not tags:
             return
         self._instance_tags.update(tags)
-        environment = self.compute_environment.node.default_child
-        assert isinstance(environment, batch.CfnComputeEnvironment)
-        environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
+        self._cfn_environment.add_property_override("ComputeResources.Tags", dict(self._instance_tags))
 
     @property
     def instance_tags(self) -> dict[str, str]:
@@ -336,15 +331,15 @@ class BatchCompute(Construct):
             actions=["s3:GetObject"],
             resources=[stack.format_arn(service="s3", region="", account="", resource=b, resource_name=k) for b, k in bucket_object],
         ))
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert policy is not None
-        for obj in objects:
-            if "*" in obj:
-                cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{obj}]",
-                    reason="The AWS CLI zip (and its signature) for either CPU architecture ({arch} is x86_64 or aarch64 "
-                    "at boot): read-only objects the awsCliSource setting names.",
-                ))
+        wildcards = [cdk.Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{obj}]",
+            reason="The AWS CLI zip (and its signature) for either CPU architecture ({arch} is x86_64 or aarch64 "
+            "at boot): read-only objects the awsCliSource setting names.",
+        ) for obj in objects if "*" in obj]
+        if wildcards:
+            policy = self.role.node.find_child("DefaultPolicy").node.default_child
+            assert policy is not None
+            cdk.Validations.of(policy).acknowledge(*wildcards)
 
     @property
     def connections(self) -> ec2.Connections:
@@ -360,7 +355,8 @@ class BatchCompute(Construct):
         self, types: Sequence[str], min_vcpus: int, max_vcpus: int, node: NodeSettings, storage: CheckpointStorage
     ) -> None:
         rules.raise_problems(self, "instance_types", rules.instance_type_problems(types))
-        if not (cdk.Token.is_unresolved(min_vcpus) or cdk.Token.is_unresolved(max_vcpus)):
+        # A Python int is never a token (CDK's number tokens are floats), so only other values take a jsii call.
+        if all(isinstance(v, int) or not cdk.Token.is_unresolved(v) for v in (min_vcpus, max_vcpus)):
             rules.raise_problems(self, "min_vcpus", [rules.vcpu_problem(min_vcpus, max_vcpus, "min_vcpus", "max_vcpus")])
         for prop, value, (low, high) in (
             ("ecs_stop_timeout", node.ecs_stop_timeout, ECS_STOP_TIMEOUT_RANGE),
@@ -381,13 +377,15 @@ class BatchCompute(Construct):
         )
 
 
-def _acknowledge_default_profile(role: iam.Role, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey]) -> None:
-    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (docs/security.md)."""
-    acknowledge_compliance(
-        role, "IAMNoInlinePolicy",
+def _acknowledge_default_profile(role: iam.Role, log_group: Optional[logs.ILogGroup], key: Optional[kms.IKey],
+                                 *role_acknowledgments: cdk.Acknowledgment) -> None:
+    """HIPAA Security / NIST 800-53 R5 findings of the nodes that their props leave (docs/security.md), acknowledged
+    on the role together with ``role_acknowledgments`` (one call per resource)."""
+    cdk.Validations.of(role).acknowledge(*compliance_acknowledgments(
+        "IAMNoInlinePolicy",
         "aws-cdk-lib's per-role default policy: attached to this node role only, created and deleted with it, and "
         "holding only the grants the nodes need (storage, secret, logs), each scoped to its resource.",
-    )
+    ), *role_acknowledgments)
     _acknowledge_log_group(log_group, key)
 
 

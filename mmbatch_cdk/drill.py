@@ -65,7 +65,9 @@ class SpotInterruptionDrill(Construct):
         :param instance_count: how many running instances to interrupt (``COUNT(n)``). Default: 1.
         """
         owner = f"SpotInterruptionDrill {id}"
-        if not isinstance(tag_key, str) or not tag_key or cdk.Token.is_unresolved(tag_key) or tag_key.startswith("aws:"):
+        # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call.
+        if (not isinstance(tag_key, str) or not tag_key or ("${Token[" in tag_key and cdk.Token.is_unresolved(tag_key))
+                or tag_key.startswith("aws:")):
             raise ValueError(f"{owner}: tag_key {tag_key!r} is not accepted; expected a literal tag key not starting with 'aws:'")
         if not isinstance(tag_value, str) or not tag_value:
             raise ValueError(f"{owner}: tag_value {tag_value!r} is not accepted; expected a non-empty string")

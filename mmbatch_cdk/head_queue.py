@@ -25,7 +25,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .nag import acknowledge_compliance
+from .nag import acknowledge_compliance, compliance_acknowledgments
 from .workspace import Workspace, ecs_tasks_principal
 
 __all__ = ["HeadJobQueue", "NEXTFLOW_HEAD_IMAGE", "NEXTFLOW_HELLO"]
@@ -104,25 +104,25 @@ class HeadJobQueue(Construct):
         workspace.grant_read_write(self.role)
         workspace.grant_read_inputs(self.role)
 
-        def batch_arn(resource: str) -> str:
-            return stack.format_arn(service="batch", resource=resource, resource_name="*",
-                                    arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+        job_definitions = stack.format_arn(service="batch", resource="job-definition", resource_name="*",
+                                           arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+        jobs = stack.format_arn(service="batch", resource="job", resource_name="*", arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
 
         self._submit = iam.PolicyStatement(
             sid="SubmitToThisStacksQueues", actions=["batch:SubmitJob"],
             # SubmitJob is authorized on the new job, the queue and the job definition (Service Authorization Reference,
             # AWS Batch); the engines register their own definitions, so those are any of this account and region.
-            resources=[self.job_queue.job_queue_arn, batch_arn("job-definition"), batch_arn("job")],
+            resources=[self.job_queue.job_queue_arn, job_definitions, jobs],
         )
         self.role.add_to_policy(self._submit)
         self.role.add_to_policy(iam.PolicyStatement(
             sid="RegisterTaskJobDefinitions", actions=["batch:RegisterJobDefinition", "batch:DeregisterJobDefinition",
                                                         "batch:TagResource"],
-            resources=[batch_arn("job-definition")]))
+            resources=[job_definitions]))
         self.role.add_to_policy(iam.PolicyStatement(
             # TagResource: miniwdl-aws tags each task job with its parent job at SubmitJob (batch_job.py).
             sid="StopAndTagOwnJobs", actions=["batch:TerminateJob", "batch:CancelJob", "batch:TagResource"],
-            resources=[batch_arn("job")]))
+            resources=[jobs]))
         self.role.add_to_policy(iam.PolicyStatement(
             # These Describe/List actions support no resource-level permissions (Service Authorization Reference).
             sid="DescribeBatch", actions=["batch:DescribeJobs", "batch:ListJobs", "batch:DescribeJobQueues",
@@ -150,7 +150,8 @@ class HeadJobQueue(Construct):
             resources=[default_logs]))
         policy = self.role.node.find_child("DefaultPolicy")
         region_account = "<AWS::Region>:<AWS::AccountId>"
-        for resource, reason in (
+        cdk.Validations.of(policy).acknowledge(*(cdk.Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason) for resource, reason in (
             ("*", "Batch DescribeJobs, ListJobs, DescribeJobQueues, DescribeJobDefinitions and DescribeComputeEnvironments "
                   "and EC2 DescribeInstances, DescribeInstanceAttribute, DescribeInstanceStatus and DescribeInstanceTypes "
                   "support no resource-level permissions (Service Authorization Reference); all read-only."),
@@ -166,9 +167,7 @@ class HeadJobQueue(Construct):
             (f"arn:<AWS::Partition>:logs:{region_account}:log-group:/aws/batch/job:*",
              "AWS Batch's default log group, where miniwdl-aws-submit's workflow job logs (its role is also the "
              "execution role); streams are named per job at run time."),
-        ):
-            cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason))
+        )))
         acknowledge_compliance(
             self.role, "IAMNoInlinePolicy",
             "aws-cdk-lib's per-role default policy: attached to this head role only, created and deleted with it.",
@@ -186,18 +185,16 @@ class HeadJobQueue(Construct):
                 logging=ecs.LogDrivers.aws_logs(stream_prefix="nextflow-head", log_group=log_group) if log_group else None,
             )
             execution_role = container.node.try_find_child("ExecutionRole")
-            if execution_role is not None and log_group is None:
-                cdk.Validations.of(execution_role).acknowledge(cdk.Acknowledgment(
+            if execution_role is not None:
+                cdk.Validations.of(execution_role).acknowledge(*compliance_acknowledgments(
+                    "IAMNoInlinePolicy",
+                    "aws-cdk-lib's execution-role default policy: this head job definition's role only; it reads the "
+                    "Nextflow configuration parameter and writes the head job's log streams.",
+                ), *(() if log_group is not None else (cdk.Acknowledgment(
                     id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
                        ":log-group:/aws/batch/job:*]",
                     reason="aws-cdk-lib's execution role writes the head job's streams in AWS Batch's default log group, "
-                    "named per job at run time."))
-            if execution_role is not None:
-                acknowledge_compliance(
-                    execution_role, "IAMNoInlinePolicy",
-                    "aws-cdk-lib's execution-role default policy: this head job definition's role only; it reads the "
-                    "Nextflow configuration parameter and writes the head job's log streams.",
-                )
+                    "named per job at run time."),)))
             self.nextflow_job_definition = batch.EcsJobDefinition(
                 self, "NextflowHead", container=container, parameters={"pipeline": NEXTFLOW_HELLO}, propagate_tags=True)
 

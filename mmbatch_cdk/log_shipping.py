@@ -175,11 +175,13 @@ class LogShipping(Construct):
         """The management server's ``/var/log/mmab`` and cloud-init logs."""
 
         self._parameter_names: dict[str, str] = {}
+        stack = cdk.Stack.of(self)
+        stack_name = stack.stack_name
 
         def parameter(name: str, config: dict[str, Any], kind: str) -> ssm.StringParameter:
             # A name known at synth time keeps the boot script free of deploy-time values, so it can be compressed.
-            self._parameter_names[name] = f"/{cdk.Stack.of(self).stack_name}/cloudwatch-agent/{name}"
-            return ssm.StringParameter(self, name, string_value=cdk.Stack.of(self).to_json_string(config),
+            self._parameter_names[name] = f"/{stack_name}/cloudwatch-agent/{name}"
+            return ssm.StringParameter(self, name, string_value=stack.to_json_string(config),
                                        parameter_name=self._parameter_names[name],
                                        description=f"CloudWatch agent configuration of the MMBatch {kind} (logs only)")
 

@@ -14,7 +14,7 @@ from constructs import Construct
 
 from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
-from .session_manager import grant_session_manager
+from .session_manager import SESSION_MANAGER_ACKNOWLEDGMENTS, grant_session_manager
 from .subnets import select_subnets
 from .user_data import add_script, render
 
@@ -110,7 +110,9 @@ class ManagementServer(Construct):
         super().__init__(scope, id)
         if ebs_scope not in ("tag", "account"):
             raise ValueError(f"{self.node.path}: ebs_scope: {ebs_scope!r} is not accepted; expected tag or account")
-        self.deployment_tag = (DEPLOYMENT_TAG_KEY, deployment_tag_value or cdk.Stack.of(self).stack_name)
+        stack = cdk.Stack.of(self)
+        stack_name = stack.stack_name
+        self.deployment_tag = (DEPLOYMENT_TAG_KEY, deployment_tag_value or stack_name)
         """``(key, value)`` of the tag on this deployment's compute nodes and the per-job volumes MMAB creates."""
         self.mmab_version = mmab_version
         """The MMAB release this server installs."""
@@ -128,7 +130,7 @@ class ManagementServer(Construct):
         )
         """Network access to MMAB: ``server.connections.allow_default_port_from(peer)`` opens 8080."""
         self._admit_admin(admin_cidr, key_name)
-        self.role = self._server_role(ebs_scope, mmab_source, mmab_version, ebs_kms_key_arn, ebs_snapshots)
+        self.role = self._server_role(stack, ebs_scope, mmab_source, mmab_version, ebs_kms_key_arn, ebs_snapshots)
         """The instance role: Session Manager, the EC2/EBS and Batch calls MMAB makes, and granted log reads."""
         mmab_install = render(
             "management_server.sh",
@@ -148,10 +150,11 @@ class ManagementServer(Construct):
         add_script(self._user_data, mmab_install)
         self._boot_scripts: list[str] = [mmab_install]
         self.instance = self._instance(
-            vpc, vpc_subnets, instance_type, root_volume_gib, detailed_monitoring, key_name, public_ip, security_groups
+            vpc, vpc_subnets, instance_type, root_volume_gib, detailed_monitoring, key_name, public_ip, security_groups,
+            stack_name,
         )
         """The EC2 instance."""
-        zone_name = private_zone_name or f"{cdk.Stack.of(self).stack_name.lower()}.mmbatch.internal"
+        zone_name = private_zone_name or f"{stack_name.lower()}.mmbatch.internal"
         self.private_zone = route53.PrivateHostedZone(self, "PrivateZone", zone_name=zone_name, vpc=vpc)
         """The private hosted zone holding the server's name."""
         # Nodes find the server by this name, so a replaced server (new address) changes no node launch template.
@@ -170,8 +173,7 @@ class ManagementServer(Construct):
                 "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
                 "job's progress. See docs/deploy.md 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
             )
-        self._acknowledge_findings()
-        self._acknowledge_compliance_findings(detailed_monitoring, public_ip)
+        self._acknowledge_findings(detailed_monitoring, public_ip)
 
     def _admit_admin(self, admin_cidr: Optional[str], key_name: Optional[str]) -> None:
         """8080 from ``admin_cidr``, and 22 when a key pair is given too."""
@@ -183,22 +185,35 @@ class ManagementServer(Construct):
             self.connections.allow_from(peer, ec2.Port.tcp(22), "SSH from adminCidr")
 
     def _server_role(
-        self, ebs_scope: str, mmab_source: Optional[str], mmab_version: str, ebs_kms_key_arn: Optional[str],
+        self, stack: cdk.Stack, ebs_scope: str, mmab_source: Optional[str], mmab_version: str, ebs_kms_key_arn: Optional[str],
         ebs_snapshots: bool,
     ) -> iam.Role:
         """Session Manager, MMAB's EC2/Batch calls (and the EBS extras asked for), read access to an ``s3://``
-        installer."""
+        installer; the wildcards they need acknowledged on the role's default policy, in one call."""
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="MMAB management server",
         )
-        grant_session_manager(role)
-        _grant_mmab_permissions(role, self.deployment_tag, ebs_scope)
-        _grant_ebs_extras(role, self.deployment_tag, ebs_scope, ebs_kms_key_arn, ebs_snapshots)
+        instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
+        grant_session_manager(role, instance_arn=instances, acknowledge=False)
+        _grant_mmab_permissions(role, stack, instances, self.deployment_tag, ebs_scope)
+        snapshots = _grant_ebs_extras(role, stack, self.deployment_tag, ebs_scope, ebs_kms_key_arn, ebs_snapshots)
         if mmab_source and mmab_source.startswith("s3://"):
-            _grant_installer_read(role, mmab_source.replace("{version}", mmab_version))
+            _grant_installer_read(role, stack, mmab_source.replace("{version}", mmab_version))
+        policy = role.node.find_child("DefaultPolicy").node.default_child
+        assert policy is not None
+        cdk.Validations.of(policy).acknowledge(
+            *SESSION_MANAGER_ACKNOWLEDGMENTS,
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]",
+                reason="MMAB's per-job EBS volumes get their ids at run time. With ebs_scope=tag (the default) it may "
+                "create them only with this deployment's tag, tag only at creation, and attach, detach or delete only "
+                "volumes carrying the tag (aws:RequestTag / aws:ResourceTag / ec2:CreateAction conditions).",
+            ),
+            *snapshots,
+        )
         return role
 
     def _instance(
@@ -211,6 +226,7 @@ class ManagementServer(Construct):
         key_name: Optional[str],
         public_ip: Optional[bool],
         security_groups: Sequence[ec2.ISecurityGroup],
+        stack_name: str,
     ) -> ec2.Instance:
         """The Ubuntu instance: IMDSv2, encrypted gp3 root volume, image resolved at launch, replaced on new user data."""
         arch = "arm64" if architecture(instance_type) == "arm64" else "amd64"
@@ -260,32 +276,10 @@ class ManagementServer(Construct):
         )
         for group in security_groups:
             instance.add_security_group(group)
-        cdk.Tags.of(instance).add("Name", f"Management-Server-{cdk.Stack.of(self).stack_name}")
+        cdk.Tags.of(instance).add("Name", f"Management-Server-{stack_name}")
         # In private subnets the installer download needs the NAT route (F9 of the pre-deploy review).
         instance_resource.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
         return instance
-
-    def _acknowledge_compliance_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
-        """HIPAA Security / NIST 800-53 R5 findings that the props leave (docs/security.md)."""
-        from .nag import acknowledge_compliance
-
-        acknowledge_compliance(
-            self.role, "IAMNoInlinePolicy",
-            "aws-cdk-lib's per-role default policy: attached to the server role only, created and deleted with it; it "
-            "holds MMAB's EC2/Batch statements and the storage and log grants, each scoped as far as IAM allows.",
-        )
-        if not detailed_monitoring:
-            cdk.Validations.of(self.instance).acknowledge(cdk.Acknowledgment(
-                id="HIPAA.Security::HIPAA.Security-EC2InstanceDetailedMonitoringEnabled",
-                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is "
-                "enough. compliance=hipaa turns detailed monitoring on.",
-            ))
-        if public_ip is False:
-            acknowledge_compliance(
-                self.instance, "EC2InstancesInVPC",
-                "The instance is in a VPC subnet: refusing a public IP moves its SubnetId into NetworkInterfaces[0], "
-                "while the rule reads only the top-level SubnetId.",
-            )
 
     def add_boot_script(self, script: str) -> None:
         """Run ``script`` (bash, shebang included) at first boot, after the MMAB install; a script added twice runs once.
@@ -323,7 +317,16 @@ class ManagementServer(Construct):
         """The EC2 instance id (for Session Manager)."""
         return self.instance.instance_id
 
-    def _acknowledge_findings(self) -> None:
+    def _acknowledge_findings(self, detailed_monitoring: bool, public_ip: Optional[bool]) -> None:
+        """cdk-nag findings that the props leave, the HIPAA Security / NIST 800-53 R5 ones included
+        (docs/security.md): one ``acknowledge`` call per resource."""
+        from .nag import compliance_acknowledgments
+
+        cdk.Validations.of(self.role).acknowledge(*compliance_acknowledgments(
+            "IAMNoInlinePolicy",
+            "aws-cdk-lib's per-role default policy: attached to the server role only, created and deleted with it; it "
+            "holds MMAB's EC2/Batch statements and the storage and log grants, each scoped as far as IAM allows.",
+        ))
         cdk.Validations.of(self.instance).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-EC28",
@@ -335,26 +338,26 @@ class ManagementServer(Construct):
                 reason="CloudFormation replaces this instance when its MMAB version changes; termination protection "
                 "would block that update and stack deletion. Checkpoints live on shared storage, not here.",
             ),
-        )
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert policy is not None
-        cdk.Validations.of(policy).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]",
-                reason="MMAB's per-job EBS volumes get their ids at run time. With ebs_scope=tag (the default) it may "
-                "create them only with this deployment's tag, tag only at creation, and attach, detach or delete only "
-                "volumes carrying the tag (aws:RequestTag / aws:ResourceTag / ec2:CreateAction conditions).",
-            ),
+            *(() if detailed_monitoring else (cdk.Acknowledgment(
+                id="HIPAA.Security::HIPAA.Security-EC2InstanceDetailedMonitoringEnabled",
+                reason="One control-plane instance with no alarm on 1-minute metrics; basic 5-minute monitoring is "
+                "enough. compliance=hipaa turns detailed monitoring on.",
+            ),)),
+            *(compliance_acknowledgments(
+                "EC2InstancesInVPC",
+                "The instance is in a VPC subnet: refusing a public IP moves its SubnetId into NetworkInterfaces[0], "
+                "while the rule reads only the top-level SubnetId.",
+            ) if public_ip is False else ()),
         )
 
 
-def _grant_mmab_permissions(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope: str) -> None:
+def _grant_mmab_permissions(role: iam.Role, stack: cdk.Stack, instances: str, deployment_tag: tuple[str, str],
+                            ebs_scope: str) -> None:
     """The EC2 and Batch calls MMAB makes: describes, and per-job EBS volumes on this deployment's nodes.
 
     Condition keys per action and resource type: Service Authorization Reference for Amazon EC2. Each resource
     of a request is authorized on its own, so attach and detach need both the volume and the node tagged.
     """
-    stack = cdk.Stack.of(role)
     role.add_to_policy(iam.PolicyStatement(
         sid="DescribeComputeAndJobs",
         actions=["ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes",
@@ -363,7 +366,6 @@ def _grant_mmab_permissions(role: iam.Role, deployment_tag: tuple[str, str], ebs
         resources=["*"],
     ))
     volumes = stack.format_arn(service="ec2", resource="volume", resource_name="*")
-    instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
     if ebs_scope == "account":
         role.add_to_policy(iam.PolicyStatement(
             sid="PerJobVolumes",
@@ -386,7 +388,7 @@ def _grant_mmab_permissions(role: iam.Role, deployment_tag: tuple[str, str], ebs
     ):
         role.add_to_policy(statement)
 
-def _grant_installer_read(role: iam.Role, s3_uri: str) -> None:
+def _grant_installer_read(role: iam.Role, stack: cdk.Stack, s3_uri: str) -> None:
     """``s3:GetObject`` on the installer object."""
     match = _S3_URI.match(s3_uri)
     if not match:
@@ -396,21 +398,20 @@ def _grant_installer_read(role: iam.Role, s3_uri: str) -> None:
         iam.PolicyStatement(
             sid="ReadMmabInstaller",
             actions=["s3:GetObject"],
-            resources=[cdk.Stack.of(role).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)],
+            resources=[stack.format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)],
         )
     )
 
 
-def _grant_ebs_extras(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope: str, kms_key_arn: Optional[str],
-                      snapshots: bool) -> None:
+def _grant_ebs_extras(role: iam.Role, stack: cdk.Stack, deployment_tag: tuple[str, str], ebs_scope: str,
+                      kms_key_arn: Optional[str], snapshots: bool) -> list[cdk.Acknowledgment]:
     """What per-job volumes need only if used: a customer managed default EBS key, and snapshots.
 
     KMS actions: Amazon EBS user guide, "Requirements for Amazon EBS encryption", permissions for users
     (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html), with its advice to allow
     kms:CreateGrant only with kms:GrantIsForAWSResource; kms:ViaService limits every use to EC2 in this region,
-    as the AWS managed aws/ebs key's own policy does.
+    as the AWS managed aws/ebs key's own policy does. Returns the acknowledgements the default policy needs for them.
     """
-    stack = cdk.Stack.of(role)
     if kms_key_arn:
         via_ec2 = {"kms:ViaService": f"ec2.{stack.region}.{stack.url_suffix}"}
         role.add_to_policy(iam.PolicyStatement(
@@ -422,7 +423,7 @@ def _grant_ebs_extras(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope
                  "kms:ReEncryptTo"],
             resources=[kms_key_arn], conditions={"StringEquals": via_ec2}))
     if not snapshots:
-        return
+        return []
     volumes = stack.format_arn(service="ec2", resource="volume", resource_name="*")
     snapshot_arns = stack.format_arn(service="ec2", resource="snapshot", resource_name="*", account="")
     role.add_to_policy(iam.PolicyStatement(
@@ -431,7 +432,7 @@ def _grant_ebs_extras(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope
         role.add_to_policy(iam.PolicyStatement(
             sid="PerJobSnapshots", actions=["ec2:CreateSnapshot", "ec2:DeleteSnapshot", "ec2:CreateVolume", "ec2:CreateTags"],
             resources=[volumes, snapshot_arns]))
-        return
+        return []
     key, value = deployment_tag
     tagged = {"StringEquals": {f"aws:ResourceTag/{key}": value}}
     for statement in (
@@ -445,10 +446,8 @@ def _grant_ebs_extras(role: iam.Role, deployment_tag: tuple[str, str], ebs_scope
                             resources=[snapshot_arns], conditions=tagged),
     ):
         role.add_to_policy(statement)
-    policy = role.node.find_child("DefaultPolicy").node.default_child
-    assert policy is not None
-    cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
+    return [cdk.Acknowledgment(
         id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]",
         reason="Snapshots of MMAB's per-job volumes get their ids at run time (ebsSnapshots): created only with this "
         "deployment's tag, from its tagged volumes, tagged only at creation, restored or deleted only when tagged.",
-    ))
+    )]

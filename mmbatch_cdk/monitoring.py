@@ -293,11 +293,13 @@ class Monitoring(Construct):
             self.alarms[name] = created
             return created
 
+        # Durations are immutable: one object each (every Duration.minutes call is a jsii round trip).
+        five_minutes = cdk.Duration.minutes(5)
         queue_arns = [queue.job_queue_arn for queue in job_queues]
         self.failed_jobs = self._event_count("FailedJobsRule", "Batch jobs that failed on this deployment's queues",
                                             events.EventPattern(source=["aws.batch"], detail_type=["Batch Job State Change"],
                                                                 detail={"status": ["FAILED"], "jobQueue": queue_arns}),
-                                            cdk.Duration.minutes(5))
+                                            five_minutes)
         """Failed jobs on the queues (Sum per 5 minutes)."""
         alarm("FailedJobs", self.failed_jobs, failed_jobs_threshold, "Batch jobs failed on this deployment's job queues")
         self.runnable_cancellations = self._event_count(
@@ -305,7 +307,7 @@ class Monitoring(Construct):
             events.EventPattern(source=["aws.batch"], detail_type=["Batch Job State Change"],
                                 detail={"status": ["FAILED"], "jobQueue": queue_arns,
                                         "statusReason": [{"prefix": RUNNABLE_CANCEL_REASON_PREFIX}]}),
-            cdk.Duration.minutes(5))
+            five_minutes)
         """Jobs the queues' jobStateTimeLimitActions cancelled (Sum per 5 minutes)."""
         alarm("RunnableCancellations", self.runnable_cancellations, runnable_cancellations_threshold,
               "Jobs stuck in RUNNABLE were cancelled (no capacity, or no environment can run them)")
@@ -341,19 +343,21 @@ class Monitoring(Construct):
         for counted, rule in zip(("FailedJobs", "RunnableCancellations", "SpotInterruptions"), self._event_rules):
             alarm(f"{counted}Delivery",
                   cloudwatch.Metric(namespace="AWS/Events", metric_name="FailedInvocations", statistic="Sum",
-                                    period=cdk.Duration.minutes(5), dimensions_map={"RuleName": rule.rule_name}),
+                                    period=five_minutes, dimensions_map={"RuleName": rule.rule_name}),
                   1, f"EventBridge could not publish {counted} events to the event topic (its subscribers miss them)")
 
+        if node_boot_log_group is not None or server_log_group is not None:
+            namespace = metric_namespace or f"MMBatch/{stack.stack_name}"
         self.boot_failures: Optional[cloudwatch.Metric] = None
         """Nodes whose boot failed closed (Sum per 5 minutes), when a boot log group is given."""
         if node_boot_log_group is not None:
             metric_filter = logs.MetricFilter(
                 self, "BootFailureFilter", log_group=node_boot_log_group,
                 filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
-                metric_namespace=metric_namespace or f"MMBatch/{stack.stack_name}", metric_name="NodeBootFailures",
+                metric_namespace=namespace, metric_name="NodeBootFailures",
                 metric_value="1",
             )
-            self.boot_failures = metric_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5))
+            self.boot_failures = metric_filter.metric(statistic="Sum", period=five_minutes)
             alarm("NodeBootFailures", self.boot_failures, boot_failures_threshold,
                   f"A compute node failed its boot ('{FATAL_MARKER}' in the node boot log group)")
 
@@ -363,18 +367,20 @@ class Monitoring(Construct):
             server_filter = logs.MetricFilter(
                 self, "ServerBootFailureFilter", log_group=server_log_group,
                 filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
-                metric_namespace=metric_namespace or f"MMBatch/{stack.stack_name}", metric_name="ServerBootFailures",
+                metric_namespace=namespace, metric_name="ServerBootFailures",
                 metric_value="1",
             )
-            self.server_boot_failures = server_filter.metric(statistic="Sum", period=cdk.Duration.minutes(5))
+            self.server_boot_failures = server_filter.metric(statistic="Sum", period=five_minutes)
             alarm("ServerBootFailures", self.server_boot_failures, 1,
                   f"The management server could not configure MMAB ('{FATAL_MARKER}' in the server log group): MMAB runs "
                   "at its defaults; see /var/lib/mmbatch/boot-failed on the server")
 
         if management_server_instance_id is not None:
+            one_minute = cdk.Duration.minutes(1)
+
             def status(metric_name: str) -> cloudwatch.Metric:
                 return cloudwatch.Metric(namespace="AWS/EC2", metric_name=metric_name, statistic="Maximum",
-                                         period=cdk.Duration.minutes(1), dimensions_map={"InstanceId": management_server_instance_id})
+                                         period=one_minute, dimensions_map={"InstanceId": management_server_instance_id})
             system = alarm("ServerSystemCheck", status("StatusCheckFailed_System"), 1,
                            "Management server: AWS system status check failed; EC2 recovers the instance",
                            evaluation_periods=2, missing=cloudwatch.TreatMissingData.MISSING)
@@ -386,7 +392,7 @@ class Monitoring(Construct):
         if efs_file_system is not None:
             def efs_metric(metric_name: str, statistic: str) -> cloudwatch.Metric:
                 return cloudwatch.Metric(namespace="AWS/EFS", metric_name=metric_name, statistic=statistic,
-                                         period=cdk.Duration.minutes(5), dimensions_map={"FileSystemId": efs_file_system.file_system_id})
+                                         period=five_minutes, dimensions_map={"FileSystemId": efs_file_system.file_system_id})
             if (efs_performance_mode == efs.PerformanceMode.GENERAL_PURPOSE
                     and efs_throughput_mode != efs.ThroughputMode.ELASTIC):
                 alarm("EfsIoLimit", efs_metric("PercentIOLimit", "Average"), efs_percent_io_limit,
@@ -405,7 +411,7 @@ class Monitoring(Construct):
                                            ("DatabaseMemoryUsagePercentage", memorydb_memory_percent)):
                 query = cloudwatch.MathExpression(
                     expression=f"SELECT MAX({metric_name}) FROM \"AWS/MemoryDB\" WHERE {clusters}",
-                    period=cdk.Duration.minutes(5), label=f"{metric_name}, busiest MemoryDB node",
+                    period=five_minutes, label=f"{metric_name}, busiest MemoryDB node",
                 )
                 alarm(f"MemoryDb{metric_name}", query, threshold,
                       f"MemoryDB {metric_name} high on a node of {', '.join(memorydb_cluster_names)}",

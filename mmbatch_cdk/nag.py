@@ -11,7 +11,10 @@ from typing import Any, Callable, Mapping, Sequence
 import aws_cdk as cdk
 from constructs import IConstruct
 
-__all__ = ["ALL_PACKS", "COMPLIANCE_PACKS", "DEFAULT_PACKS", "acknowledge_compliance", "add_nag", "packs_for", "unacknowledged"]
+__all__ = [
+    "ALL_PACKS", "COMPLIANCE_PACKS", "DEFAULT_PACKS", "acknowledge_compliance", "add_nag", "compliance_acknowledgments",
+    "packs_for", "unacknowledged",
+]
 
 DEFAULT_PACKS: tuple[str, ...] = ("AwsSolutions",)
 """The packs every synth runs."""
@@ -46,15 +49,23 @@ def add_nag(app: cdk.App, *, packs: Sequence[str] = DEFAULT_PACKS) -> None:
     cdk.Validations.of(app).add_plugins(*(classes[name](app) for name in packs))
 
 
+def compliance_acknowledgments(rule: str, reason: str) -> list[cdk.Acknowledgment]:
+    """The acknowledgements of ``rule`` (for example ``IAMNoInlinePolicy``) in both :data:`COMPLIANCE_PACKS`.
+
+    To give with a resource's other acknowledgements in one ``cdk.Validations.of(resource).acknowledge(...)``:
+    each such call costs two jsii round trips, an acknowledgement none.
+    """
+    return [cdk.Acknowledgment(id=f"{pack}::{pack}-{rule}", reason=reason) for pack in COMPLIANCE_PACKS]
+
+
 def acknowledge_compliance(resource: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge ``rule`` (for example ``IAMNoInlinePolicy``) of both :data:`COMPLIANCE_PACKS` on ``resource``.
 
     Only rules the HIPAA Security and NIST 800-53 R5 packs share; a rule of one pack only takes
-    ``cdk.Validations.of(resource).acknowledge`` with that pack's id.
+    ``cdk.Validations.of(resource).acknowledge`` with that pack's id. A resource with more acknowledgements
+    takes them all in one call, with :func:`compliance_acknowledgments`.
     """
-    cdk.Validations.of(resource).acknowledge(
-        *(cdk.Acknowledgment(id=f"{pack}::{pack}-{rule}", reason=reason) for pack in COMPLIANCE_PACKS)
-    )
+    cdk.Validations.of(resource).acknowledge(*compliance_acknowledgments(rule, reason))
 
 
 def unacknowledged(scope: IConstruct, packs: Sequence[str] = ALL_PACKS) -> list[tuple[str, str]]:

@@ -84,7 +84,7 @@ class QueueQuickstart(Construct):
         self.smoke_test = SmokeTestJobDefinition(self, "SmokeTest", compute=compute, spot_attempts=spot_attempts,
                                                  job_role=job_role)
         """The smoke-test job definition."""
-        self._output("SmokeTestSubmitCommand", name, self.smoke_test.submit_command(),
+        self._output(stack, "SmokeTestSubmitCommand", name, self.smoke_test.submit_command(),
                      f"Submit the smoke-test job to queue {queue_label} (docs/verify.md)")
 
         configs = engine_configs(
@@ -108,7 +108,7 @@ class QueueQuickstart(Construct):
                 tier=ssm.ParameterTier.STANDARD,
             )
             self.parameters[engine.lower()] = parameter
-            self._output(f"{engine}ConfigParameter", name, parameter.parameter_name,
+            self._output(stack, f"{engine}ConfigParameter", name, parameter.parameter_name,
                          f"aws ssm get-parameter --name <this> --query Parameter.Value --output text > {file_name}")
 
         self.drill: Optional[SpotInterruptionDrill] = None
@@ -118,10 +118,11 @@ class QueueQuickstart(Construct):
             stack_tags = {k: v for k, v in compute.instance_tags.items() if k == DEPLOYMENT_TAG_KEY} or None
             self.drill = SpotInterruptionDrill(self, "SpotDrill", tag_key=DRILL_TAG_KEY, tag_value=queue_label,
                                                stack_tags=stack_tags)
-            self._output("SpotDrillTemplateId", name, self.drill.experiment_template_id,
+            self._output(stack, "SpotDrillTemplateId", name, self.drill.experiment_template_id,
                          f"FIS template interrupting one running Spot node of queue {queue_label}")
-            self._output("SpotDrillStartCommand", name, self.drill.start_command(), "Start the drill (docs/verify.md)")
+            self._output(stack, "SpotDrillStartCommand", name, self.drill.start_command(), "Start the drill (docs/verify.md)")
 
-    def _output(self, key: str, name: str, value: str, description: str) -> None:
-        output = cdk.CfnOutput(self, f"{key}Output", value=value, description=description)
-        output.override_logical_id(f"{key}{name}")
+    @staticmethod
+    def _output(stack: cdk.Stack, key: str, name: str, value: str, description: str) -> None:
+        # On the stack, whose children's logical ids are their ids: one round trip, not two with override_logical_id.
+        cdk.CfnOutput(stack, f"{key}{name}", value=value, description=description)

@@ -153,13 +153,14 @@ class MmBatchStack(cdk.Stack):
 
     def _outputs(self) -> None:
         server = self.management_server
+        instance_id = server.instance_id
         port_forward = (
-            f"aws ssm start-session --target {server.instance_id} --document-name AWS-StartPortForwardingSession "
+            f"aws ssm start-session --target {instance_id} --document-name AWS-StartPortForwardingSession "
             f"--parameters portNumber={MMAB_PORT},localPortNumber={MMAB_PORT}"
         )
         outputs = {
             "ManagementServerUrl": (server.url, "MMAB dashboard and API inside the VPC"),
-            "ManagementServerInstanceId": (server.instance_id, "Management server instance (Session Manager target)"),
+            "ManagementServerInstanceId": (instance_id, "Management server instance (Session Manager target)"),
             "ManagementPortForwardCommand": (
                 port_forward,
                 f"Run this, then open https://localhost:{MMAB_PORT} (self-signed certificate)",

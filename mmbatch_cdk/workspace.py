@@ -20,7 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .nag import acknowledge_compliance
+from .nag import acknowledge_compliance, compliance_acknowledgments
 
 __all__ = ["InputLocation", "NEXTFLOW_WORK_PREFIX", "CROMWELL_EXECUTION_PREFIX", "Workspace", "bucket_name_problem",
            "parse_input_location"]
@@ -109,7 +109,8 @@ class Workspace(Construct):
         :param access_logs_bucket: where a created bucket's server access logs go. Default: none.
         """
         problems = []
-        if bucket_name is not None and not cdk.Token.is_unresolved(bucket_name):
+        # "${Token[" marks CDK's string-encoded tokens; checking for it first saves a jsii call.
+        if bucket_name is not None and not ("${Token[" in bucket_name and cdk.Token.is_unresolved(bucket_name)):
             problems.append(bucket_name_problem(bucket_name))
         locations: list[InputLocation] = []
         for text in input_locations:
@@ -166,13 +167,13 @@ class Workspace(Construct):
             resource_arns=[self.bucket.arn_for_objects("*")])
         iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket", "s3:GetBucketLocation"],
                                    resource_arns=[self.bucket.bucket_arn])
+        stack = cdk.Stack.of(self)
         bucket = self.bucket.node.default_child
-        objects = (f"<{cdk.Stack.of(self).get_logical_id(bucket)}.Arn>/*" if isinstance(bucket, cdk.CfnResource)
+        objects = (f"<{stack.get_logical_id(bucket)}.Arn>/*" if isinstance(bucket, cdk.CfnResource)
                    else f"arn:<AWS::Partition>:s3:::{self.bucket.bucket_name}/*")
-        _acknowledge_objects(grantee, objects, "The engines write work files under keys they generate; access is limited "
-                             "to objects of the work bucket.")
+        _acknowledge_objects(grantee, (objects, "The engines write work files under keys they generate; access is "
+                                       "limited to objects of the work bucket."))
         if self.encryption_key is not None:
-            stack = cdk.Stack.of(self)
             # SSE-KMS: reading needs kms:Decrypt, writing kms:GenerateDataKey (S3 User Guide, "Using server-side
             # encryption with AWS KMS keys"); only through S3.
             iam.Grant.add_to_principal(
@@ -181,17 +182,21 @@ class Workspace(Construct):
 
     def grant_read_inputs(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` list and read the input locations, each bucket only under its prefix."""
+        if not self.input_locations:
+            return
         stack = cdk.Stack.of(self)
+        objects = []
         for location in self.input_locations:
             bucket_arn = stack.format_arn(service="s3", region="", account="", resource=location.bucket)
             keys = f"{location.prefix}/*" if location.prefix else "*"
             iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[f"{bucket_arn}/{keys}"])
-            _acknowledge_objects(grantee, f"arn:<AWS::Partition>:s3:::{location.bucket}/{keys}",
-                                 f"Read-only: the objects of the input location {location} (inputBuckets).")
+            objects.append((f"arn:<AWS::Partition>:s3:::{location.bucket}/{keys}",
+                            f"Read-only: the objects of the input location {location} (inputBuckets)."))
             # s3:prefix limits ListBucket to the prefix (S3 User Guide, "Condition key examples").
             conditions = {"StringLike": {"s3:prefix": [location.prefix, f"{location.prefix}/*"]}} if location.prefix else None
             iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket", "s3:GetBucketLocation"] if not location.prefix
                                        else ["s3:ListBucket"], resource_arns=[bucket_arn], conditions=conditions)
+        _acknowledge_objects(grantee, *objects)
 
     @property
     def outputs(self) -> dict[str, tuple[str, str]]:
@@ -222,40 +227,40 @@ class Workspace(Construct):
             auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
             lifecycle_rules=rules,
         )
+        acknowledgments = compliance_acknowledgments(
+            "S3BucketReplicationEnabled",
+            "Intermediate workflow files that expire after workExpiryDays; a replica would copy scratch data.",
+        ) + compliance_acknowledgments(
+            "S3BucketVersioningEnabled",
+            "Engines overwrite and delete intermediate files as they run; old versions would keep deleted data beyond "
+            "workExpiryDays. Final outputs belong in a bucket of the user's with its own policy.",
+        )
         if access_logs is None:
-            cdk.Validations.of(bucket).acknowledge(cdk.Acknowledgment(
+            acknowledgments.append(cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-S1",
                 reason="Intermediate workflow files written by this stack's task and head roles only; compliance=hipaa "
                 "adds server access logs (or enable CloudTrail data events).",
             ))
-            acknowledge_compliance(
-                bucket, "S3BucketLoggingEnabled",
+            acknowledgments += compliance_acknowledgments(
+                "S3BucketLoggingEnabled",
                 "Intermediate workflow files; compliance=hipaa adds server access logs (or CloudTrail data events).",
             )
-        acknowledge_compliance(
-            bucket, "S3BucketReplicationEnabled",
-            "Intermediate workflow files that expire after workExpiryDays; a replica would copy scratch data.",
-        )
-        acknowledge_compliance(
-            bucket, "S3BucketVersioningEnabled",
-            "Engines overwrite and delete intermediate files as they run; old versions would keep deleted data beyond "
-            "workExpiryDays. Final outputs belong in a bucket of the user's with its own policy.",
-        )
         if key is None:
-            acknowledge_compliance(
-                bucket, "S3DefaultEncryptionKMS",
+            acknowledgments += compliance_acknowledgments(
+                "S3DefaultEncryptionKMS",
                 "Encrypted at rest with SSE-S3 (AES-256) and TLS-only access; a customer-managed KMS key is what "
                 "compliance=hipaa adds.",
             )
+        cdk.Validations.of(bucket).acknowledge(*acknowledgments)
         return bucket
 
 
-def _acknowledge_objects(grantee: iam.IGrantable, resource: str, reason: str) -> None:
-    """AwsSolutions-IAM5 for one ``bucket/*`` resource, on the grantee role's default policy alone."""
+def _acknowledge_objects(grantee: iam.IGrantable, *objects: tuple[str, str]) -> None:
+    """AwsSolutions-IAM5 for ``(bucket/* resource, reason)`` pairs, on the grantee role's default policy alone."""
     policy = grantee.node.try_find_child("DefaultPolicy") if isinstance(grantee, iam.Role) else None
     if policy is not None:
-        cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
-            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason))
+        cdk.Validations.of(policy).acknowledge(*(cdk.Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason) for resource, reason in objects))
 
 
 def ecs_tasks_principal(stack: cdk.Stack) -> iam.IPrincipal:
