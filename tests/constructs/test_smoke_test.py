@@ -36,11 +36,12 @@ def test_public_image_memory_with_headroom_and_the_counter_command(parts: Parts)
 
 
 def test_the_counter_runs_and_prints_numbered_lines() -> None:
-    result = subprocess.run([sys.executable, "-u", "-c", SMOKE_TEST_SCRIPT, "4", "1", "3"],
+    # No pause between lines (the job's own interval is a prop, checked below): the counter, not the clock, is tested.
+    result = subprocess.run([sys.executable, "-u", "-c", SMOKE_TEST_SCRIPT, "4", "0", "3"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "smoke-test started: 4 MiB resident, one line every 1 s, 3 lines"
+    assert lines[0] == "smoke-test started: 4 MiB resident, one line every 0 s, 3 lines"
     assert [line.split()[1] for line in lines[1:4]] == ["count=1/3", "count=2/3", "count=3/3"]
     assert lines[-1] == "smoke-test finished"
 
