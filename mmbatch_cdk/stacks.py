@@ -25,7 +25,7 @@ from .volume_cleanup import VolumeCleanup
 from .storage import CheckpointStorage, CheckpointStorageEfs, CheckpointStorageJuiceFs
 from .workspace import Workspace
 
-__all__ = ["MmBatchEfsStack", "MmBatchJuiceFsStack", "MmBatchStack", "STORAGE"]
+__all__ = ["MmBatchStack", "STORAGE"]
 
 STORAGE: Mapping[str, Callable[..., CheckpointStorage]] = {"efs": CheckpointStorageEfs, "juicefs": CheckpointStorageJuiceFs}
 """The checkpoint storage construct of each ``backend``; the config's ``efs`` / ``juicefs`` props are its keyword arguments."""

@@ -17,7 +17,8 @@ mmb_boot_check() {
   local deadline mp=/mmc-checkpoint
   # shellcheck disable=SC2034 # read by lib.sh's mmb_log and node_lib.sh's FATAL line
   MMB_STEP=boot-check
-  [ ! -s "$MMB_STATE/boot-failed" ] || mmb_fail "an earlier boot failed"
+  # Present at all, empty or not: a full disk can leave the FATAL line unwritten (gate_lib.sh reads it the same way).
+  [ ! -e "$MMB_STATE/boot-failed" ] || mmb_fail "an earlier boot failed"
   deadline=$(($(date +%s) + BOOT_CHECK_SECONDS))
   until mountpoint -q $mp; do
     (($(date +%s) + 10 <= deadline)) || mmb_fail "$mp not mounted after ${BOOT_CHECK_SECONDS}s"

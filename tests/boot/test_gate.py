@@ -182,3 +182,13 @@ def test_a_node_whose_first_boot_failed_is_shut_down_at_once_on_a_reboot(tmp_pat
     again = _run_boot_check(tmp_path / "again", root, MOUNTED)
     assert again.returncode == 1 and again.waited == 0
     assert again.calls[-1].startswith(f"shutdown -h +1 {FATAL}boot-check: an earlier boot failed")
+
+
+def test_an_empty_boot_failed_file_from_an_earlier_boot_also_shuts_the_node_down(tmp_path: Path) -> None:
+    # The gate keeps ECS closed on an empty file (a full disk can leave the FATAL line unwritten); the per-boot check
+    # must read it the same way, or the node sits idle behind a closed gate with no FATAL line and no shutdown.
+    root = _first_boot(tmp_path)
+    (root / "var/lib/mmbatch/boot-failed").write_text("")
+    again = _run_boot_check(tmp_path / "again", root, MOUNTED)
+    assert again.returncode == 1 and again.waited == 0
+    assert again.calls[-1].startswith(f"shutdown -h +1 {FATAL}boot-check: an earlier boot failed")

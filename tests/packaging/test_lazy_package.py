@@ -37,3 +37,16 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         assert "NoSuchConstruct" in str(err)
     else:
         raise AssertionError("an unknown name resolved")
+
+
+def test_every_module_exports_only_names_it_has() -> None:
+    """``__all__`` of every module names what the module defines: ``from mmbatch_cdk.x import *`` cannot fail."""
+    missing = []
+    for path in sorted((REPO / "mmbatch_cdk").rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name.endswith("__main__"):
+            continue  # runs the command on import
+        module = importlib.import_module(name)
+        missing += [f"{name}.{n}" for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
+    assert missing == []
