@@ -133,12 +133,17 @@ class MmBatchStack(cdk.Stack):
                     **config.props("cleanup"), **profile("cleanup"))
         with _settings_of(config, "limits", "monitoring", "budget", "cost"):
             limits = runnable_time_limit_actions(**config.props("limits"))
-            for compute in self.queues.values():
-                apply_runnable_time_limits(compute.job_queue, limits)
+            # The head queue too: a head job stuck RUNNABLE (no Fargate capacity, a subnet without a route) is cancelled
+            # like any other, and its failures (a failed `nextflow run`) count in the failed-job alarm.
+            job_queues = [compute.job_queue for compute in self.queues.values()]
+            if self.head_queue is not None:
+                job_queues.append(self.head_queue.job_queue)
+            for queue in job_queues:
+                apply_runnable_time_limits(queue, limits)
             self.monitoring = Monitoring(
                 self,
                 "Monitoring",
-                job_queues=[compute.job_queue for compute in self.queues.values()],
+                job_queues=job_queues,
                 management_server_instance_id=self.management_server.instance_id,
                 node_boot_log_group=self.log_shipping.node_boot_log_group,
                 server_log_group=self.log_shipping.server_log_group,

@@ -44,8 +44,8 @@ def test_the_spot_interruptions_rule_is_the_regions_warnings_as_documented(built
 
 def test_with_three_queues_the_job_rules_name_each_queue(synth: Any) -> None:
     s: Synth = synth("efs-multiqueue")
-    queues = sorted(s.node_resources("AWS::Batch::JobQueue"))  # the head queue's jobs are orchestrators, not counted
-    assert len(queues) == 3
+    queues = sorted(s.resources("AWS::Batch::JobQueue"))  # the head queue's too: a failed head job is a failed pipeline
+    assert len(queues) == 4
     rules = [r["Properties"]["EventPattern"] for r in s.resources("AWS::Events::Rule").values()
              if r["Properties"]["EventPattern"].get("source") == ["aws.batch"]]
     assert len(rules) == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ..templates import shell_parts, user_data_document
 from ..conftest import Synth
 
@@ -81,3 +83,17 @@ def test_nodes_install_the_verified_cli_from_s3_last(synth) -> None:
                      if st.get("Sid") == "ReadAwsCliInstaller")
     assert statement["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
                                                         ":s3:::example-artifacts/awscli/awscli-exe-linux-*-2.22.0.zip"]]}
+
+
+@pytest.mark.parametrize("name", ["efs", "juicefs-multiqueue"])
+def test_every_job_queue_cancels_jobs_stuck_runnable_and_counts_its_failures(synth, name: str) -> None:
+    # The head queue included: a head job stuck RUNNABLE (no Fargate capacity) must not wait forever, and a failed
+    # head job (a failed pipeline) must reach the failed-job alarm like any task.
+    s = synth(name)
+    queues = s.resources("AWS::Batch::JobQueue")
+    assert any(k.startswith("HeadQueue") for k in queues)
+    assert [k for k, q in queues.items() if not q["Properties"].get("JobStateTimeLimitActions")] == []
+    failed_rules = [r["Properties"]["EventPattern"] for r in s.resources("AWS::Events::Rule").values()
+                    if r["Properties"]["EventPattern"].get("source") == ["aws.batch"]]
+    for pattern in failed_rules:
+        assert sorted(q["Fn::GetAtt"][0] for q in pattern["detail"]["jobQueue"]) == sorted(queues)
