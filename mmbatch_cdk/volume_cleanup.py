@@ -73,7 +73,9 @@ class VolumeCleanup(Construct):
             code=lambda_.Code.from_asset(str(_HANDLER), exclude=["*", "!volume_cleanup.py"]),
             timeout=HANDLER_TIMEOUT,
             memory_size=128,
-            reserved_concurrent_executions=1,  # one stack deletion at a time; never more
+            # No reserved concurrency: CloudFormation calls it once per stack event, and reserving any fails to deploy
+            # in accounts whose concurrency limit leaves no room above the unreserved minimum (AWS Lambda, "Configuring
+            # reserved concurrency": the unreserved pool cannot go below 100, or less in new accounts).
             role=role,
             log_group=log_group,
             description="Deletes this deployment's leftover per-job EBS volumes on stack deletion",
@@ -131,8 +133,10 @@ def _acknowledge(function: lambda_.Function, role: iam.Role, provider: cr.Provid
         acknowledge_compliance(function.log_group, "CloudWatchLogGroupEncrypted",
                                "CloudWatch Logs encrypts all log data at rest with its own keys; a customer-managed key "
                                "for the cleanup logs is what compliance=hipaa adds.")
-    for each, concurrency in ((function, None), (framework, "aws-cdk-lib's provider framework function takes no "
-                                                             "reserved concurrency prop; it runs once per stack event.")):
+    for each, concurrency in ((function, "One call per stack event from CloudFormation; reserving concurrency would fail "
+                                         "the deploy in accounts whose limit leaves no room above the unreserved minimum."),
+                              (framework, "aws-cdk-lib's provider framework function takes no "
+                                          "reserved concurrency prop; it runs once per stack event.")):
         resource = each.node.default_child
         assert isinstance(resource, cdk.CfnResource)
         # aws-cdk-lib makes each function DependsOn its role, which the Role GetAtt implies already: cfn-lint W3005.
