@@ -28,7 +28,7 @@ from constructs import Construct
 from .nag import acknowledge_compliance, compliance_acknowledgments
 from .workspace import Workspace, ecs_tasks_principal
 
-__all__ = ["HeadJobQueue", "NEXTFLOW_HEAD_IMAGE", "NEXTFLOW_HELLO"]
+__all__ = ["HEAD_QUEUE_MAX_VCPUS_RANGE", "HeadJobQueue", "NEXTFLOW_HEAD_IMAGE", "NEXTFLOW_HELLO"]
 
 NEXTFLOW_HEAD_IMAGE = "public.ecr.aws/seqera-labs/nextflow:25.10.2"
 """Nextflow's own image on Amazon ECR Public: nextflow-io/nextflow docker/Makefile pushes every release as
@@ -36,6 +36,10 @@ NEXTFLOW_HEAD_IMAGE = "public.ecr.aws/seqera-labs/nextflow:25.10.2"
 point runs the command with bash (docker/entry.sh: ``exec bash -c`` of the single-quoted arguments). 25.10 is a
 stable line (YY.04/YY.10); that the 25.10.2 tag is published was not checked against the registry here
 (docs/real-deploy-claims.md): override with ``nextflowHeadImage``."""
+
+HEAD_QUEUE_MAX_VCPUS_RANGE = (1, 4096)
+"""Bounds of the head queue's vCPUs (``headQueueMaxvCpus`` and ``HeadJobQueue(max_vcpus=)``): a ceiling of ours for
+orchestrators (one vCPU each by default), not AWS's; AWS Batch takes any 32-bit integer."""
 
 NEXTFLOW_HELLO = "nextflow-io/hello"
 """Nextflow's hello-world pipeline (github.com/nextflow-io/hello), the head job's default ``pipeline`` parameter."""
@@ -83,8 +87,10 @@ class HeadJobQueue(Construct):
             Default: none (no Nextflow head job definition).
         :param nextflow_image: the Nextflow head image. Default: :data:`NEXTFLOW_HEAD_IMAGE`.
         """
-        if isinstance(max_vcpus, bool) or not isinstance(max_vcpus, int) or not 1 <= max_vcpus <= 4096:
-            raise ValueError(f"HeadJobQueue {id}: max_vcpus {max_vcpus!r} is not accepted; expected whole vCPUs from 1 to 4096")
+        low, high = HEAD_QUEUE_MAX_VCPUS_RANGE
+        if isinstance(max_vcpus, bool) or not isinstance(max_vcpus, int) or not low <= max_vcpus <= high:
+            raise ValueError(f"HeadJobQueue {id}: max_vcpus {max_vcpus!r} is not accepted; expected whole vCPUs from {low} "
+                             f"to {high}")
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,

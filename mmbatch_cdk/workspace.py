@@ -22,8 +22,12 @@ from constructs import Construct
 
 from .nag import acknowledge_compliance, compliance_acknowledgments
 
-__all__ = ["InputLocation", "NEXTFLOW_WORK_PREFIX", "CROMWELL_EXECUTION_PREFIX", "Workspace", "bucket_name_problem",
-           "parse_input_location"]
+__all__ = ["InputLocation", "NEXTFLOW_WORK_PREFIX", "CROMWELL_EXECUTION_PREFIX", "WORK_EXPIRY_DAYS_RANGE", "Workspace",
+           "bucket_name_problem", "parse_input_location"]
+
+WORK_EXPIRY_DAYS_RANGE = (1, 3650)
+"""Bounds of ``workExpiryDays`` / ``Workspace(work_expiry_days=)``: S3 lifecycle expiration takes any positive number of
+days; ten years is a ceiling of ours, past which "intermediate work" is no longer what the rule is for."""
 
 NEXTFLOW_WORK_PREFIX = "nextflow-work"
 """Prefix of Nextflow's ``workDir`` in the work bucket."""
@@ -118,8 +122,9 @@ class Workspace(Construct):
                 locations.append(parse_input_location(text))
             except ValueError as err:
                 problems.append(str(err))
-        if isinstance(work_expiry_days, bool) or not isinstance(work_expiry_days, int) or not 1 <= work_expiry_days <= 3650:
-            problems.append(f"work_expiry_days {work_expiry_days!r} is not accepted; expected whole days from 1 to 3650")
+        low, high = WORK_EXPIRY_DAYS_RANGE
+        if isinstance(work_expiry_days, bool) or not isinstance(work_expiry_days, int) or not low <= work_expiry_days <= high:
+            problems.append(f"work_expiry_days {work_expiry_days!r} is not accepted; expected whole days from {low} to {high}")
         found = [p for p in problems if p]
         if found:
             raise ValueError(f"Workspace {id}: " + "; ".join(found))

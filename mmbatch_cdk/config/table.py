@@ -21,7 +21,7 @@ from ..aws_cli import (
 )
 from ..compliance import COMPLIANCE_PROFILES
 from ..compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
-from ..head_queue import NEXTFLOW_HEAD_IMAGE
+from ..head_queue import HEAD_QUEUE_MAX_VCPUS_RANGE, NEXTFLOW_HEAD_IMAGE
 from ..log_shipping import UBUNTU_AGENT_URL, retention_days
 from ..management_server import MMAB_SOURCE_WARNING
 from ..monitoring import MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
@@ -29,7 +29,9 @@ from ..multi_queue import DEFAULT_QUEUES, QueueSpec
 from ..network import DEFAULT_AZS
 from ..node_settings import BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
 from ..storage.juicefs import JUICEFS_RELEASE_URL
+from ..workspace import WORK_EXPIRY_DAYS_RANGE
 from .parsers import (
+    _AZ_RE,
     _IMAGE_RE,
     _INSTANCE_TYPES,
     _INT32_MAX,
@@ -39,7 +41,6 @@ from .parsers import (
     _SG_RE,
     _SHA256_RE,
     _SIZED_TYPE_RE,
-    _AZ_RE,
     _SUBNET_RE,
     _VERSION_RE,
     _VPC_RE,
@@ -253,7 +254,7 @@ _GLOBAL: tuple[Setting, ...] = (
             "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
             "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
     Setting("bootCheckSeconds", "boot_check_seconds", _integer(*BOOT_CHECK_SECONDS_RANGE), 600,
-            "On every boot after a node's first, how long it waits for its checkpoint storage to be mounted before it "
+            "On every boot (the first too), how long a node waits for its checkpoint storage to be mounted before it "
             "logs one FATAL line and shuts down (AWS Batch replaces it), instead of sitting idle with ECS gated off.",
             props=("nodes.boot_check_seconds",)),
     Setting("infrastructureUpdateMinutes", "infrastructure_update_minutes", _integer(*INFRASTRUCTURE_UPDATE_MINUTES_RANGE), 30,
@@ -277,13 +278,13 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("inputBuckets", "input_buckets", _list_of(_input_location, "bucket names or bucket/prefix locations"), (),
             "Buckets or prefixes (comma list of `bucket` or `bucket/prefix`) that tasks and head jobs may read.",
             props=("workspace.input_locations",)),
-    Setting("workExpiryDays", "work_expiry_days", _integer(1, 3650), 30,
+    Setting("workExpiryDays", "work_expiry_days", _integer(*WORK_EXPIRY_DAYS_RANGE), 30,
             "Days after which S3 deletes intermediate work (`nextflow-work/`, `cromwell-execution/`) in the created work bucket.",
             props=("workspace.work_expiry_days",)),
     Setting("headQueue", "head_queue", _boolean, True,
             "An AWS Fargate On-Demand queue for engines' head jobs (never reclaimed), its role and a Nextflow head job "
             "definition; needs `workspace`. Costs nothing idle.", props=()),
-    Setting("headQueueMaxvCpus", "head_queue_max_vcpus", _integer(1, 4096), 16,
+    Setting("headQueueMaxvCpus", "head_queue_max_vcpus", _integer(*HEAD_QUEUE_MAX_VCPUS_RANGE), 16,
             "vCPUs of all head jobs together on the head queue.", props=("head.max_vcpus",)),
     Setting("nextflowHeadImage", "nextflow_head_image", _pattern(_IMAGE_RE, "a container image such as "
             "public.ecr.aws/seqera-labs/nextflow:25.10.2"), NEXTFLOW_HEAD_IMAGE,
