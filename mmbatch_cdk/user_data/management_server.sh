@@ -14,7 +14,7 @@ mkdir -p "$state"
 
 if [ -z "$MMAB_SOURCE" ]; then
   mmb_log "WARNING: MMAB $MMAB_VERSION is NOT installed: no install source is configured." \
-    "Set the context key mmabSource (README: 'Installing MMAB') and deploy again."
+    "Set the context key mmabSource (docs/deploy.md: 'Installing MMAB') and deploy again."
   exit 0
 fi
 
@@ -107,7 +107,7 @@ mmab_put /api/v1/ckptConfig "{\"ckptMode\":\"iterative\",\"ckptInterval\":\"$CKP
   checkpointing "checkpointing on: iterative, every $CKPT_INTERVAL"
 # The per-job EBS volumes MMAB creates must carry this deployment's tag: the server may create, attach, detach and
 # delete only volumes with it (IAM conditions). MMAB's job.customTags ("key:value,...") names the tags of what it
-# creates; that it tags volumes at creation is assumed (README "Security and compliance").
+# creates; that it tags volumes at creation is assumed (docs/security.md).
 if [ -n "${MMAB_CUSTOM_TAGS:-}" ]; then
   mmab_put /api/v1/configKV "{\"kvMap\":{\"job.customTags\":\"$MMAB_CUSTOM_TAGS\"}}" \
     "the job tags (job.customTags=$MMAB_CUSTOM_TAGS)" "per-job volumes tagged $MMAB_CUSTOM_TAGS"
