@@ -35,31 +35,40 @@ def check_stack(stack: StackOutputs) -> Verdict:
     return Verdict("stack", "passed", f"{stack.name} is {stack.status}", details)
 
 
+HEAD_QUEUE_OUTPUT = "HeadJobQueueArn"
+"""The stack output naming the head-job queue, which ``compute`` checks with the node queues (none without it)."""
+
+
 def check_queues(aws: Aws, stack: StackOutputs) -> tuple[Verdict, dict[str, list[str]]]:
     """Each queue and its compute environments ``VALID`` and ``ENABLED``; also each queue's ECS cluster ARNs."""
     batch = aws.client("batch")
     problems: list[str] = []
     clusters: dict[str, list[str]] = {}
-    for queue in stack.queues:
-        found = batch.describe_job_queues(jobQueues=[queue.job_queue_arn])["jobQueues"]
+    # The node queues, then the head-job queue when the stack has one (output HeadJobQueueArn, mmbatch_cdk/stacks.py).
+    queues = [(queue.name, queue.label, queue.job_queue_arn) for queue in stack.queues]
+    head = stack.outputs.get(HEAD_QUEUE_OUTPUT)
+    if head:
+        queues.append((HEAD_QUEUE_OUTPUT, "head", head))
+    for name, label, arn in queues:
+        found = batch.describe_job_queues(jobQueues=[arn])["jobQueues"]
         if not found:
-            problems.append(f"queue {queue.label}: {queue.job_queue_arn} not found")
+            problems.append(f"queue {label}: {arn} not found")
             continue
         q = found[0]
         if (q.get("state"), q.get("status")) != ("ENABLED", "VALID"):
-            problems.append(f"queue {queue.label}: {q.get('state')}/{q.get('status')}: {q.get('statusReason', '')}")
+            problems.append(f"queue {label}: {q.get('state')}/{q.get('status')}: {q.get('statusReason', '')}")
         order = [c["computeEnvironment"] for c in q.get("computeEnvironmentOrder", [])]
         envs = batch.describe_compute_environments(computeEnvironments=order)["computeEnvironments"] if order else []
-        clusters[queue.name] = [e["ecsClusterArn"] for e in envs if e.get("ecsClusterArn")]
+        clusters[name] = [e["ecsClusterArn"] for e in envs if e.get("ecsClusterArn")]
         for env in envs:
             if (env.get("state"), env.get("status")) != ("ENABLED", "VALID"):
                 problems.append(f"compute environment {env.get('computeEnvironmentName')}: "
                                 f"{env.get('state')}/{env.get('status')}: {env.get('statusReason', '')}")
         if not envs:
-            problems.append(f"queue {queue.label}: no compute environment")
+            problems.append(f"queue {label}: no compute environment")
     if problems:
         return Verdict("compute", "failed", "a queue or compute environment is not VALID and ENABLED", problems), clusters
-    return Verdict("compute", "passed", f"{len(stack.queues)} queue(s) and their compute environments VALID and ENABLED"), clusters
+    return Verdict("compute", "passed", f"{len(queues)} queue(s) and their compute environments VALID and ENABLED"), clusters
 
 
 @dataclass

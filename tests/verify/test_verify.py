@@ -262,3 +262,16 @@ def test_an_aws_error_mid_run_could_not_run_and_terminates_the_job(world: World,
     smoke = out()["smoke"]
     assert smoke["outcome"] == "could-not-run"
     assert smoke["summary"].endswith(f"not authorized to perform: batch:DescribeJobs; terminate smoke job {JOB_ID}")
+
+
+def test_a_disabled_head_queue_fails_compute_too(world: World, out: Any) -> None:
+    # The head-job queue (output HeadJobQueueArn) is checked with the node queues: a pipeline's head job needs it.
+    world.deploy(moto_batch=True, head_queue=True)
+    world.server_answers(body=CONFIG)
+    batch = shared_client("batch")
+    head = world.outputs["HeadJobQueueArn"]
+    batch.update_job_queue(jobQueue=head, state="DISABLED")
+    assert run(world, "--yes") == 1
+    steps = out()
+    assert steps["compute"]["summary"] == "a queue or compute environment is not VALID and ENABLED"
+    assert [d for d in steps["compute"]["details"] if d.startswith("queue head: DISABLED/")] != []

@@ -99,7 +99,8 @@ class World:
         self.client(service)
         return self.stubs[service]
 
-    def deploy(self, *, drill: bool = False, checkpointing: str = "on", interval: str = "5m", moto_batch: bool = False) -> None:
+    def deploy(self, *, drill: bool = False, checkpointing: str = "on", interval: str = "5m", moto_batch: bool = False,
+               head_queue: bool = False) -> None:
         """The stack, with the outputs an mmbatch-cdk stack has (keys as in the synthesized template).
 
         ``moto_batch``: the queue and its compute environment are moto's (verify then only reads them).
@@ -118,6 +119,7 @@ class World:
             "Checkpointing": checkpointing,
             "CheckpointInterval": interval,
             **({"SpotDrillTemplateId": TEMPLATE_ID} if drill else {}),
+            **({"HeadJobQueueArn": self.moto_queue("HeadQueue")} if head_queue else {}),
         }
         groups = {"JobLogs": "/aws/batch/mmbatch-jobs", "NodeBootLogs": "mmbatch-NodeBootLogs"}
         template = {
@@ -126,20 +128,21 @@ class World:
         }
         shared_client("cloudformation").create_stack(StackName="mmbatch", TemplateBody=json.dumps(template))
 
-    def moto_queue(self) -> str:
-        """A Spot compute environment and its queue in moto, as the stack's BatchCompute makes them; the queue's ARN."""
+    def moto_queue(self, prefix: str = "") -> str:
+        """A Spot compute environment and its queue in moto, as the stack's BatchCompute makes them; the queue's ARN.
+        ``prefix`` names another pair (verify reads only their state, whatever their type)."""
         ec2, iam, batch = shared_client("ec2"), shared_client("iam"), shared_client("batch")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        group = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=vpc)["GroupId"]
-        role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        profile = iam.create_instance_profile(InstanceProfileName="nodes")["InstanceProfile"]["Arn"]
+        group = ec2.create_security_group(GroupName=f"{prefix}nodes", Description="nodes", VpcId=vpc)["GroupId"]
+        role = iam.create_role(RoleName=f"{prefix}batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        profile = iam.create_instance_profile(InstanceProfileName=f"{prefix}nodes")["InstanceProfile"]["Arn"]
         environment = batch.create_compute_environment(
-            computeEnvironmentName="ComputeEnvironment-abc", type="MANAGED", state="ENABLED", serviceRole=role,
+            computeEnvironmentName=f"{prefix}ComputeEnvironment-abc", type="MANAGED", state="ENABLED", serviceRole=role,
             computeResources={"type": "SPOT", "allocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED", "minvCpus": 0,
                               "maxvCpus": 16, "instanceTypes": ["c7i.large"], "subnets": [subnet],
                               "securityGroupIds": [group], "instanceRole": profile})
-        return str(batch.create_job_queue(jobQueueName="JobQueue-abc", state="ENABLED", priority=10, computeEnvironmentOrder=[
+        return str(batch.create_job_queue(jobQueueName=f"{prefix}JobQueue-abc", state="ENABLED", priority=10, computeEnvironmentOrder=[
             {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}])["jobQueueArn"])
 
     def log(self, group: str, stream: str, lines: list[str], *, at_s: float = 0, every_s: float = 30) -> None:
