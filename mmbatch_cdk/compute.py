@@ -122,7 +122,7 @@ class BatchCompute(Construct):
         )
         """The nodes' own security group; it admits nothing, storage and the server admit it."""
         self._connections = ec2.Connections(security_groups=[self.security_group])
-        self.role = self._node_role()
+        self.role = self._node_role(node)
         """The node instance role."""
         self.job_log_group: logs.ILogGroup = job_log_group or logs.LogGroup(
             self, "JobLogs", retention=node.job_log_retention, encryption_key=log_encryption_key,
@@ -152,7 +152,7 @@ class BatchCompute(Construct):
             cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
         self._acknowledge_findings(None if job_log_group else self.job_log_group, log_encryption_key)
 
-    def _node_role(self) -> iam.Role:
+    def _node_role(self, node: NodeSettings) -> iam.Role:
         """The instance role: the ECS agent's managed policy and Session Manager; storage and logs grant to it later."""
         role = iam.Role(
             self,
@@ -163,7 +163,7 @@ class BatchCompute(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
             ],
         )
-        grant_session_manager(role)
+        grant_session_manager(role, register_tag=node.ssm_register_tag)
         return role
 
     def _user_data(self, node: NodeSettings, storage: CheckpointStorage, agent: AgentInstaller) -> ec2.MultipartUserData:

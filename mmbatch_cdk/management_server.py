@@ -73,6 +73,7 @@ class ManagementServer(Construct):
         ebs_kms_key_arn: Optional[str] = None,
         ebs_snapshots: bool = False,
         log_shipping: Optional["LogShipping"] = None,
+        ssm_register_tagged: bool = False,
     ) -> None:
         """
         :param vpc: the VPC of the instance.
@@ -106,6 +107,9 @@ class ManagementServer(Construct):
             by MemVerge. Default: False.
         :param log_shipping: ships ``/var/log/mmab/`` and cloud-init's logs to CloudWatch Logs (its agent part runs
             first at boot). Default: none.
+        :param ssm_register_tagged: tag the instance with :attr:`deployment_tag` and let it register with Session
+            Manager only with that tag (``session_manager.grant_session_manager(register_tag=)``: unverified, opt-in).
+            Default: False.
         """
         super().__init__(scope, id)
         if ebs_scope not in ("tag", "account"):
@@ -130,6 +134,7 @@ class ManagementServer(Construct):
         )
         """Network access to MMAB: ``server.connections.allow_default_port_from(peer)`` opens 8080."""
         self._admit_admin(admin_cidr, key_name)
+        self._ssm_register_tagged = ssm_register_tagged
         self.role = self._server_role(stack, ebs_scope, mmab_source, mmab_version, ebs_kms_key_arn, ebs_snapshots)
         """The instance role: Session Manager, the EC2/EBS and Batch calls MMAB makes, and granted log reads."""
         mmab_install = render(
@@ -197,7 +202,8 @@ class ManagementServer(Construct):
             description="MMAB management server",
         )
         instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
-        grant_session_manager(role, instance_arn=instances, acknowledge=False)
+        grant_session_manager(role, instance_arn=instances, acknowledge=False,
+                              register_tag=self.deployment_tag if self._ssm_register_tagged else None)
         _grant_mmab_permissions(role, stack, instances, self.deployment_tag, ebs_scope)
         snapshots = _grant_ebs_extras(role, stack, self.deployment_tag, ebs_scope, ebs_kms_key_arn, ebs_snapshots)
         if mmab_source and mmab_source.startswith("s3://"):
@@ -277,6 +283,8 @@ class ManagementServer(Construct):
         for group in security_groups:
             instance.add_security_group(group)
         cdk.Tags.of(instance).add("Name", f"Management-Server-{stack_name}")
+        if self._ssm_register_tagged:  # what its Session Manager registration is conditioned on
+            cdk.Tags.of(instance).add(*self.deployment_tag)
         # In private subnets the installer download needs the NAT route (F9 of the pre-deploy review).
         instance_resource.node.add_dependency(select_subnets(vpc, vpc_subnets).internet_connectivity_established)
         return instance

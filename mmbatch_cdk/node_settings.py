@@ -48,6 +48,9 @@ class NodeSettings:
         zip of the pinned release, checked against its pinned sha256).
     :param log_shipping: ships every node's boot, agent and cloud-init logs to CloudWatch Logs (its agent part runs
         first at boot). Default: none.
+    :param ssm_register_tag: ``(key, value)`` the nodes carry (the deployment tag): Session Manager registration only
+        for instances with it (``session_manager.grant_session_manager(register_tag=)``). Default: none (any
+        instance of the account and region).
     :param job_log_retention: how long a queue's job log group (when the queue creates it) keeps events. Default:
         one month.
     :param fatal_shutdown_minutes: minutes from a fatal boot error to the node's shutdown (AWS Batch then replaces
@@ -72,6 +75,7 @@ class NodeSettings:
     infrastructure_update_minutes: int = 30
     aws_cli: Optional[AwsCliInstall] = field(default_factory=AwsCliInstall)
     log_shipping: Optional["LogShipping"] = None
+    ssm_register_tag: Optional[tuple[str, str]] = None
     job_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
 
     @property

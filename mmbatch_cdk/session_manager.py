@@ -43,7 +43,8 @@ SESSION_MANAGER_ACKNOWLEDGMENTS = (
 default policy unless told not to."""
 
 
-def grant_session_manager(role: iam.Role, *, instance_arn: Optional[str] = None, acknowledge: bool = True) -> None:
+def grant_session_manager(role: iam.Role, *, instance_arn: Optional[str] = None, acknowledge: bool = True,
+                          register_tag: Optional[tuple[str, str]] = None) -> None:
     """Add the Session Manager statements to ``role`` and acknowledge the wildcards they need, on its policy alone.
 
     ``ssm:UpdateInstanceInformation`` takes an instance ARN: scoped to this account and region (the nodes' ids are
@@ -54,6 +55,10 @@ def grant_session_manager(role: iam.Role, *, instance_arn: Optional[str] = None,
         has it already (each ``format_arn`` is a jsii round trip). Default: formatted here.
     :param acknowledge: acknowledge :data:`SESSION_MANAGER_ACKNOWLEDGMENTS` on the role's default policy. False: the
         caller gives them with its own acknowledgements there, in one call. Default: True.
+    :param register_tag: ``(key, value)``: register only an instance carrying that tag (``aws:ResourceTag`` on the
+        instance). No AWS page found here says ``ssm:UpdateInstanceInformation`` honours the condition for an EC2
+        instance; if it does not, the agent cannot register and Session Manager (and ``mmbatch-cdk verify``'s
+        ``server`` step) stops working, so it is opt-in (``ssmRegisterTagged``) and a real-deploy claim. Default: none.
     """
     if instance_arn is None:
         instance_arn = cdk.Stack.of(role).format_arn(service="ec2", resource="instance", resource_name="*")
@@ -61,6 +66,7 @@ def grant_session_manager(role: iam.Role, *, instance_arn: Optional[str] = None,
         sid="SessionManagerRegister",
         actions=[SESSION_MANAGER_ACTIONS[0]],
         resources=[instance_arn],
+        conditions={"StringEquals": {f"aws:ResourceTag/{register_tag[0]}": register_tag[1]}} if register_tag else None,
     ))
     role.add_to_policy(iam.PolicyStatement(sid="SessionManagerChannels", actions=list(SESSION_MANAGER_ACTIONS[1:]),
                                            resources=["*"]))

@@ -86,7 +86,9 @@ class MmBatchStack(cdk.Stack):
                 storage=self.storage,
                 management_server=self.management_server,
                 queues=config.queues,
-                node_settings=NodeSettings(**config.props("nodes"), aws_cli=aws_cli, log_shipping=self.log_shipping),
+                node_settings=NodeSettings(**config.props("nodes"), aws_cli=aws_cli, log_shipping=self.log_shipping,
+                                           ssm_register_tag=self.management_server.deployment_tag
+                                           if config.ssm_register_tagged else None),
                 vpc_subnets=self.network.compute_subnets,
                 security_groups=self.network.extra_security_groups,
                 **profile("deployment"),

@@ -179,6 +179,11 @@ _GLOBAL: tuple[Setting, ...] = (
             "Let MMAB snapshot its per-job volumes and restore from those snapshots (tagged like the volumes with "
             "`ebsScoping=tag`). MemVerge does not document snapshot use; turn on if your MMAB release needs it.",
             props=("server.ebs_snapshots",)),
+    Setting("ssmRegisterTagged", "ssm_register_tagged", _boolean, False,
+            "Let the server and nodes register with Session Manager (`ssm:UpdateInstanceInformation`) only while they "
+            "carry this deployment's `mmbatch-stack` tag. Off by default: no AWS page says that action honours the "
+            "instance's tags; if it does not, Session Manager stops working, which `mmbatch-cdk verify`'s server step "
+            "shows at once (docs/real-deploy-claims.md).", props=("server.ssm_register_tagged",)),
     Setting("ebsCleanupOnDelete", "ebs_cleanup_on_delete", _boolean, False,
             "On stack deletion, after the compute environments and the server are gone, delete the `available` EBS "
             "volumes tagged with this deployment (MMAB's per-job volumes, `ebsScoping=tag`); a volume still attached "

@@ -111,3 +111,23 @@ def test_the_access_string_is_one_memorydb_accepts(synth) -> None:
     parents = {r.split("|")[0] for r in MEMORYDB_RESTRICTED}
     assert not {c for c in commands if c in MEMORYDB_RESTRICTED or c.split("|")[0] in MEMORYDB_RESTRICTED
                 or c in parents}, commands
+
+
+def _register_statements(s: Synth) -> list[dict[str, Any]]:
+    return [st for p in s.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
+            if st.get("Sid") == "SessionManagerRegister"]
+
+
+def test_session_manager_registration_is_tag_conditioned_only_when_asked(synth, tmp_path) -> None:
+    # Off by default (no AWS page says ssm:UpdateInstanceInformation honours the instance's tags); with
+    # ssmRegisterTagged the server and every node may register only with the deployment tag, which both carry.
+    assert all("Condition" not in st for st in _register_statements(synth("efs")))
+    s = synthesize({"ssmRegisterTagged": "true", "multiQueue": "true"}, tmp_path)
+    statements = _register_statements(s)
+    assert len(statements) == 4  # the server and three queues' nodes
+    stack_name = s.stack.stack_name
+    assert all(st["Condition"] == {"StringEquals": {"aws:ResourceTag/mmbatch-stack": stack_name}} for st in statements)
+    (server,) = s.resources("AWS::EC2::Instance").values()
+    assert {"Key": "mmbatch-stack", "Value": stack_name} in server["Properties"]["Tags"]
+    for environment in s.node_resources("AWS::Batch::ComputeEnvironment").values():
+        assert environment["Properties"]["ComputeResources"]["Tags"]["mmbatch-stack"] == stack_name
