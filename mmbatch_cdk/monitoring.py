@@ -346,31 +346,26 @@ class Monitoring(Construct):
                                     period=five_minutes, dimensions_map={"RuleName": rule.rule_name}),
                   1, f"EventBridge could not publish {counted} events to the event topic (its subscribers miss them)")
 
-        if node_boot_log_group is not None or server_log_group is not None:
-            namespace = metric_namespace or f"MMBatch/{stack.stack_name}"
+        namespace = metric_namespace or f"MMBatch/{stack.stack_name}"
+
+        def fatal_lines(filter_id: str, group: logs.ILogGroup, metric_name: str) -> cloudwatch.Metric:
+            """A count (Sum per 5 minutes) of the one FATAL line a failed boot writes to ``group``."""
+            return logs.MetricFilter(
+                self, filter_id, log_group=group, filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
+                metric_namespace=namespace, metric_name=metric_name, metric_value="1",
+            ).metric(statistic="Sum", period=five_minutes)
+
         self.boot_failures: Optional[cloudwatch.Metric] = None
         """Nodes whose boot failed closed (Sum per 5 minutes), when a boot log group is given."""
         if node_boot_log_group is not None:
-            metric_filter = logs.MetricFilter(
-                self, "BootFailureFilter", log_group=node_boot_log_group,
-                filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
-                metric_namespace=namespace, metric_name="NodeBootFailures",
-                metric_value="1",
-            )
-            self.boot_failures = metric_filter.metric(statistic="Sum", period=five_minutes)
+            self.boot_failures = fatal_lines("BootFailureFilter", node_boot_log_group, "NodeBootFailures")
             alarm("NodeBootFailures", self.boot_failures, boot_failures_threshold,
                   f"A compute node failed its boot ('{FATAL_MARKER}' in the node boot log group)")
 
         self.server_boot_failures: Optional[cloudwatch.Metric] = None
         """Management-server boots that could not configure MMAB (Sum per 5 minutes), when a server log group is given."""
         if server_log_group is not None:
-            server_filter = logs.MetricFilter(
-                self, "ServerBootFailureFilter", log_group=server_log_group,
-                filter_pattern=logs.FilterPattern.literal(f'"{FATAL_MARKER}"'),
-                metric_namespace=namespace, metric_name="ServerBootFailures",
-                metric_value="1",
-            )
-            self.server_boot_failures = server_filter.metric(statistic="Sum", period=five_minutes)
+            self.server_boot_failures = fatal_lines("ServerBootFailureFilter", server_log_group, "ServerBootFailures")
             alarm("ServerBootFailures", self.server_boot_failures, 1,
                   f"The management server could not configure MMAB ('{FATAL_MARKER}' in the server log group): MMAB runs "
                   "at its defaults; see /var/lib/mmbatch/boot-failed on the server")
