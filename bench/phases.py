@@ -104,7 +104,7 @@ def _describe(request: Any) -> str:
 def child(variant: str, out: Path) -> None:
     recorder = Recorder()
     if variant != FLOOR:
-        gc.disable()  # as app.py, until its imports are done
+        gc.disable()  # as app.py, for the whole run
     recorder.phase("import aws_cdk")
     import aws_cdk as cdk
 
@@ -119,23 +119,21 @@ def child(variant: str, out: Path) -> None:
             cdk.CfnWaitConditionHandle(cdk.Stack(app, "Empty"), "Handle")
             cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app))
         else:  # as mmbatch_cdk.application.main
-            recorder.phase("import mmbatch_cdk")
-            from mmbatch_cdk.application import build
-            from mmbatch_cdk.config import MmBatchConfig
-            from mmbatch_cdk.template_validation import register_template_validation
+            recorder.phase("import application")
+            from mmbatch_cdk import application
 
-            gc.freeze()
-            gc.enable()
             for item in (EVERY_FEATURE if variant == "every feature" else []):
                 key, _, value = item.partition("=")
                 context[key] = value
-            recorder.phase("settings")
             app = cdk.App(context=context, outdir=outdir)
+            recorder.phase("validation engine")  # and, on a second thread meanwhile, the constructs' imports
+            application._prepare(app)
+            recorder.phase("settings")
+            from mmbatch_cdk.config import MmBatchConfig
+
             config = MmBatchConfig.from_context(app.node)
-            recorder.phase("validation engine")
-            register_template_validation(app)
             recorder.phase("constructs")
-            build(app, config=config)
+            application.build(app, config=config)
         recorder.phase("synth")
         app.synth()
     recorder.phase("exit")

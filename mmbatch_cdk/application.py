@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from .node_version import check_node_once
 
@@ -10,10 +13,11 @@ check_node_once()  # before aws_cdk starts jsii's Node: one line instead of jsii
 
 import aws_cdk as cdk  # noqa: E402
 
-from .config import ConfigError, MmBatchConfig  # noqa: E402
-from .nag import add_nag, packs_for  # noqa: E402
-from .stacks import MmBatchStack  # noqa: E402
 from .template_validation import register_template_validation  # noqa: E402
+
+if TYPE_CHECKING:
+    from .config import MmBatchConfig
+    from .stacks import MmBatchStack
 
 __all__ = ["build", "main"]
 
@@ -24,6 +28,10 @@ def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
 
     ``config`` defaults to the settings read from ``app``'s context; reading them raises ConfigError.
     """
+    from .config import MmBatchConfig  # noqa: F811 (main imports the constructs' modules on a thread first)
+    from .nag import add_nag, packs_for
+    from .stacks import MmBatchStack  # noqa: F811
+
     if config is None:
         config = MmBatchConfig.from_context(app.node)
     name = f"{config.prefix}-{config.backend}"
@@ -38,15 +46,30 @@ def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
     return stack
 
 
+def _prepare(app: cdk.App) -> None:
+    """Register CDK's template validation on ``app`` while a second thread imports the constructs' modules.
+
+    jsii's Node builds the validation engine for about 0.9 s (:func:`register_template_validation`) while Python
+    would wait; the imports are about 0.4 s of Python. That is safe because importing them makes no jsii call
+    (``tests/packaging/test_lazy_package.py`` pins it): only the calling thread talks to jsii's kernel.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmbatch-import") as importer:
+        imported = importer.submit(importlib.import_module, f"{__package__}.stacks")
+        register_template_validation(app)  # no construct built yet
+        imported.result()
+
+
 def main() -> int:
     """Entry point of ``app.py``: synthesize, or explain what is wrong without a traceback."""
     app = cdk.App()
+    _prepare(app)
+    from .config import ConfigError, MmBatchConfig
+
     try:
         config = MmBatchConfig.from_context(app.node)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
-    register_template_validation(app)  # settings known good, no construct built yet
     try:
         build(app, config=config)
     except ConfigError as err:  # a construct rejected a setting; the message names it

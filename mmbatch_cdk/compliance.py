@@ -38,7 +38,7 @@ class ComplianceProfile(Construct):
         scope: Construct,
         id: str,
         *,
-        backup_retention: cdk.Duration = cdk.Duration.days(35),
+        backup_retention: Optional[cdk.Duration] = None,
         snapshot_retention_days: int = 35,
         noncurrent_version_days: int = 30,
     ) -> None:
@@ -67,7 +67,7 @@ class ComplianceProfile(Construct):
             conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": stack.format_arn(
                 service="logs", resource="log-group", resource_name="*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)}},
         ))
-        self._backup_retention = backup_retention
+        self._backup_retention = backup_retention or cdk.Duration.days(35)
         self._backup_plan: Optional[backup.BackupPlan] = None
         self._access_logs: Optional[s3.Bucket] = None
 

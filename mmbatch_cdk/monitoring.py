@@ -87,7 +87,7 @@ _CONSOLE_HOSTS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.
 
 
 def runnable_time_limit_actions(
-    *, capacity_max_time: cdk.Duration = cdk.Duration.hours(4), misconfiguration_max_time: cdk.Duration = cdk.Duration.minutes(10)
+    *, capacity_max_time: Optional[cdk.Duration] = None, misconfiguration_max_time: Optional[cdk.Duration] = None
 ) -> list[batch.JobStateTimeLimitAction]:
     """CANCEL actions for jobs stuck at the head of a queue in RUNNABLE, for ``batch.JobQueue(job_state_time_limit_actions=...)``.
 
@@ -96,8 +96,8 @@ def runnable_time_limit_actions(
     """
     actions = []
     for reasons, max_time, name in (
-        (CAPACITY_REASONS, capacity_max_time, "capacity_max_time"),
-        (MISCONFIGURATION_REASONS, misconfiguration_max_time, "misconfiguration_max_time"),
+        (CAPACITY_REASONS, capacity_max_time or cdk.Duration.hours(4), "capacity_max_time"),
+        (MISCONFIGURATION_REASONS, misconfiguration_max_time or cdk.Duration.minutes(10), "misconfiguration_max_time"),
     ):
         seconds = max_time.to_seconds()
         if not _MIN_TIME_LIMIT_S <= seconds <= _MAX_TIME_LIMIT_S:

@@ -18,8 +18,8 @@ from .nag import acknowledge_compliance
 __all__ = ["VolumeCleanup"]
 
 _HANDLER = Path(__file__).resolve().parent / "handlers"
-HANDLER_TIMEOUT = cdk.Duration.minutes(14)
-"""The cleanup function's timeout: it waits for attached volumes until about a minute before it."""
+HANDLER_TIMEOUT_MINUTES = 14
+"""The cleanup function's timeout in minutes: it waits for attached volumes until about a minute before it."""
 
 
 class VolumeCleanup(Construct):
@@ -71,7 +71,7 @@ class VolumeCleanup(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             handler="volume_cleanup.on_event",
             code=lambda_.Code.from_asset(str(_HANDLER), exclude=["*", "!volume_cleanup.py"]),
-            timeout=HANDLER_TIMEOUT,
+            timeout=cdk.Duration.minutes(HANDLER_TIMEOUT_MINUTES),
             memory_size=128,
             # No reserved concurrency: CloudFormation calls it once per stack event, and reserving any fails to deploy
             # in accounts whose concurrency limit leaves no room above the unreserved minimum (AWS Lambda, "Configuring

@@ -50,3 +50,32 @@ def test_every_module_exports_only_names_it_has() -> None:
         module = importlib.import_module(name)
         missing += [f"{name}.{n}" for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
     assert missing == []
+
+
+IMPORT_EVERY_MODULE_RECORDING_JSII = '''
+import pkgutil, sys, threading
+import mmbatch_cdk.application  # starts jsii's kernel with aws-cdk-lib, as app.py's main finds it
+from jsii._kernel.providers import process
+calls = []
+send = process._NodeProcess.send
+def recording(node, request, response_type):
+    calls.append(type(request).__name__)
+    return send(node, request, response_type)
+process._NodeProcess.send = recording
+import mmbatch_cdk
+for module in pkgutil.walk_packages(mmbatch_cdk.__path__, "mmbatch_cdk."):
+    if not module.name.endswith("__main__"):
+        __import__(module.name)
+print(len([m for m in sys.modules if m.startswith("mmbatch_cdk.")]), calls)
+'''
+
+
+def test_importing_every_module_makes_no_jsii_call() -> None:
+    """``application.main`` imports the constructs' modules on a second thread while jsii's Node builds the validation
+    engine; that is safe only while no module calls jsii at import time (a ``cdk.Duration`` default would)."""
+    run = subprocess.run([sys.executable, "-c", IMPORT_EVERY_MODULE_RECORDING_JSII], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    modules, calls = run.stdout.split(" ", 1)
+    assert int(modules) > 40  # the walk reached the constructs
+    assert calls.strip() == "[]"

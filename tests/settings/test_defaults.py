@@ -14,7 +14,7 @@ from mmbatch_cdk import (BatchCompute, CheckpointStorageEfs, CheckpointStorageJu
 from mmbatch_cdk.aws_cli import AwsCliInstall
 from mmbatch_cdk.cost import MonthlyBudget, apply_cost_tags
 from mmbatch_cdk.log_shipping import LogShipping
-from mmbatch_cdk.monitoring import Monitoring, runnable_time_limit_actions
+from mmbatch_cdk.monitoring import CAPACITY_REASONS, MISCONFIGURATION_REASONS, Monitoring, runnable_time_limit_actions
 from mmbatch_cdk.quickstart import QueueQuickstart
 from mmbatch_cdk.volume_cleanup import VolumeCleanup
 from mmbatch_cdk.compute import DEFAULT_INSTANCE_TYPES
@@ -48,6 +48,9 @@ def _construct_default(prop: str) -> Any:
     target, _, name = prop.partition(".")
     if target in ("nodes", "awscli"):
         return {f.name: f.default for f in dataclasses.fields(NodeSettings if target == "nodes" else AwsCliInstall)}[name]
+    if target == "limits":  # None in the signature (a Duration default would call jsii at import): the actions' own
+        reason = (CAPACITY_REASONS if name == "capacity_max_time" else MISCONFIGURATION_REASONS)[0]
+        return next(action.max_time for action in runnable_time_limit_actions() if action.reason == reason)
     if target in FUNCTIONS:
         return inspect.signature(FUNCTIONS[target]).parameters[name].default
     return inspect.signature(TARGETS[target].__init__).parameters[name].default

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from mmbatch_cdk import MmBatchConfig, application, register_template_validation
 
-from ..conftest import CDK_JSON_CONTEXT
+from ..conftest import CDK_JSON_CONTEXT, REPO
 
 
 def _findings(tmp_path: Path, *, builtin: bool, registrations: int) -> list[tuple[str, str, str]]:
@@ -58,7 +60,7 @@ class _Stop(Exception):
     pass
 
 
-def test_main_registers_it_after_the_settings_and_before_any_construct(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_registers_it_before_any_construct(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     app_class = cdk.App
     monkeypatch.setattr(cdk, "App", lambda: app_class(context=CDK_JSON_CONTEXT))
@@ -77,11 +79,38 @@ def test_main_registers_it_after_the_settings_and_before_any_construct(monkeypat
     assert calls == ["validation with 0 constructs", "build efs"]
 
 
-def test_main_reports_bad_settings_before_building_the_engine(
+def test_main_reports_bad_settings_before_building_any_construct(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app_class = cdk.App
     monkeypatch.setattr(cdk, "App", lambda: app_class(context={"backend": "nfs"}))
-    monkeypatch.setattr(application, "register_template_validation", lambda app: pytest.fail("engine built"))
+    monkeypatch.setattr(application, "register_template_validation", lambda app: None)
+    monkeypatch.setattr(application, "build", lambda app, config: pytest.fail("built"))
     assert application.main() == 1
     assert "backend: 'nfs' is not accepted" in capsys.readouterr().err
+
+
+MAIN_WITH_A_WAITING_ENGINE = """
+import sys, time
+import mmbatch_cdk.application as application
+def register(app):  # stands in for the engine: returns once the constructs' modules have loaded meanwhile
+    deadline = time.monotonic() + 20
+    while getattr(sys.modules.get("mmbatch_cdk.stacks"), "MmBatchStack", None) is None:
+        if time.monotonic() > deadline:
+            sys.exit("the constructs' modules did not load while the engine was being built")
+        time.sleep(0.01)
+    print("loaded while the engine was being built")
+def build(app, config):
+    sys.exit(7)
+application.register_template_validation = register
+application.build = build
+application.main()
+"""
+
+
+def test_main_imports_the_constructs_while_the_engine_is_built() -> None:
+    """The engine takes jsii's Node about 0.9 s; the constructs' modules load on a second thread meanwhile."""
+    run = subprocess.run([sys.executable, "-c", MAIN_WITH_A_WAITING_ENGINE], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert run.stdout.strip() == "loaded while the engine was being built", run.stderr
+    assert run.returncode == 7  # then main went on to build
