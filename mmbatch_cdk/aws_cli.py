@@ -198,7 +198,7 @@ class AwsCliInstall:
         return ("The AWS CLI zip comes from S3 (awsCliSource), but nodes still fetch the AWS CLI Team key from "
                 "keyserver.ubuntu.com (awsCliPgpKeySource), which subnets without internet cannot reach: copy "
                 "the key to S3 and set awsCliPgpKeySource=s3://... (AwsCliInstall(pgp_key_source=...)), or set it to none "
-                "with a checksum per architecture. To accept this, pass -c acknowledge=awsCliKeyFromInternet.")
+                "with a checksum per architecture.")
 
     def s3_objects(self) -> list[str]:
         """``bucket/key`` of every S3 object a node reads: the zip of either architecture, its signature, the key."""

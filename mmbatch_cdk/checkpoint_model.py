@@ -122,5 +122,5 @@ def checkpoint_time_warning(
         f"Spot interruption notice on {storage_description}, at the instance's baseline network bandwidth. A restore "
         "can count on the last periodic checkpoint (ckptInterval); a final one within the notice, if MMBatch takes "
         "one, may not finish, so jobs that dirty most of their memory may lose the work since the last checkpoint. "
-        "See docs/performance.md; to accept this, pass -c acknowledge=checkpointTime."
+        "See docs/performance.md."
     )

@@ -18,7 +18,7 @@ from .agent import AgentInstaller
 from .aws_cli import AWS_CLI_KEY_WARNING, AwsCliInstall
 from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
-from .nag import acknowledge_compliance, compliance_acknowledgments
+from .nag import acknowledge_compliance, compliance_acknowledgments, how_to_accept
 from .node_settings import (
     BOOT_CHECK_SECONDS_RANGE,
     ECS_CREATE_TIMEOUT_RANGE,
@@ -149,7 +149,7 @@ class BatchCompute(Construct):
 
         warning = checkpoint_time_warning(types, storage.node_write_mibps, storage.description)
         if warning:
-            cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, warning)
+            cdk.Annotations.of(self).add_warning_v2(CHECKPOINT_TIME_WARNING, f"{warning} {how_to_accept(CHECKPOINT_TIME_WARNING)}")
         self._acknowledge_findings(None if job_log_group else self.job_log_group, log_encryption_key)
 
     def _node_role(self, node: NodeSettings) -> iam.Role:
@@ -199,7 +199,7 @@ class BatchCompute(Construct):
             self._grant_aws_cli_read(node.aws_cli)
             key_warning = node.aws_cli.key_from_internet_warning()
             if key_warning:
-                cdk.Annotations.of(self).add_warning_v2(AWS_CLI_KEY_WARNING, key_warning)
+                cdk.Annotations.of(self).add_warning_v2(AWS_CLI_KEY_WARNING, f"{key_warning} {how_to_accept(AWS_CLI_KEY_WARNING)}")
         return user_data
 
     def _launch_template(

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
+from .nag import how_to_accept
 from .session_manager import SESSION_MANAGER_ACKNOWLEDGMENTS, grant_session_manager
 from .subnets import select_subnets
 from .user_data import add_script, render
@@ -176,7 +177,7 @@ class ManagementServer(Construct):
                 MMAB_SOURCE_WARNING,
                 "No MMAB install source (context key mmabSource): checkpointing is OFF. The management server boots "
                 "without MMAB and compute nodes run jobs at once without the agent, so a Spot reclaim loses a running "
-                "job's progress. See docs/deploy.md 'Installing MMAB'; to accept this, pass -c acknowledge=mmabSourceMissing.",
+                "job's progress. See docs/deploy.md 'Installing MMAB'. " + how_to_accept(MMAB_SOURCE_WARNING),
             )
         self._acknowledge_findings(detailed_monitoring, public_ip)
 

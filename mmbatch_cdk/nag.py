@@ -13,7 +13,7 @@ from constructs import IConstruct
 
 __all__ = [
     "ALL_PACKS", "COMPLIANCE_PACKS", "DEFAULT_PACKS", "acknowledge_compliance", "add_nag", "compliance_acknowledgments",
-    "packs_for", "unacknowledged",
+    "how_to_accept", "packs_for", "unacknowledged",
 ]
 
 DEFAULT_PACKS: tuple[str, ...] = ("AwsSolutions",)
@@ -22,6 +22,16 @@ COMPLIANCE_PACKS: tuple[str, ...] = ("HIPAA.Security", "NIST.800.53.R5")
 """The packs the compliance profile must pass too; each of their rules is acknowledged in both at once."""
 ALL_PACKS: tuple[str, ...] = DEFAULT_PACKS + COMPLIANCE_PACKS
 """What ``compliance=hipaa`` runs."""
+
+
+def how_to_accept(warning_id: str) -> str:
+    """The closing sentence of a construct warning: how to accept it with the app and in a team's own app.
+
+    A library user's app reads no ``acknowledge`` context (only :class:`~mmbatch_cdk.stacks.MmBatchStack` does), so
+    the sentence names both ways.
+    """
+    return (f"To accept it: -c acknowledge={warning_id.partition(':')[2]} with the mmbatch-cdk app; in your own app, "
+            f'Annotations.of(<this construct>).acknowledge_warning("{warning_id}", "<why>").')
 
 
 def packs_for(compliance: str) -> tuple[str, ...]:

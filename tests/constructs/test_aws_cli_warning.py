@@ -24,7 +24,8 @@ def test_an_s3_zip_with_the_key_still_from_the_keyserver_is_warned_about() -> No
     keyserver = AwsCliInstall(source=S3_ZIP, pgp_key_source=AWS_CLI_DEFAULT_KEY_SOURCE)
     (warning,) = [w for w in warnings_of(keyserver) if "awsCliPgpKeySource" in w]
     assert "subnets without internet cannot reach" in warning and f"[ack: {AWS_CLI_KEY_WARNING}]" in warning
-    assert "pass -c acknowledge=awsCliKeyFromInternet" in warning
+    assert ("To accept it: -c acknowledge=awsCliKeyFromInternet with the mmbatch-cdk app; in your own app, "
+            'Annotations.of(<this construct>).acknowledge_warning("mmbatch:awsCliKeyFromInternet", "<why>").') in warning
     # the id is one the app's acknowledge setting takes
     assert MmBatchConfig.from_mapping({"acknowledge": "awsCliKeyFromInternet"}).acknowledged == (AWS_CLI_KEY_WARNING,)
 

@@ -119,7 +119,9 @@ def test_the_budget_is_the_spot_notice_whatever_the_stop_timeout(parts) -> None:
     (warning,) = warnings_of(long)
     assert warning.startswith(f"m6i.12xlarge (~131 s): a checkpoint of the whole memory would take longer than the "
                               f"{SPOT_NOTICE_SECONDS} s Spot interruption notice")
-    assert "ecsStopTimeout" not in warning and "to accept this, pass -c acknowledge=checkpointTime." in warning
+    assert "ecsStopTimeout" not in warning
+    assert ('To accept it: -c acknowledge=checkpointTime with the mmbatch-cdk app; in your own app, '
+            'Annotations.of(<this construct>).acknowledge_warning("mmbatch:checkpointTime", "<why>").') in warning
 
 
 def test_a_timeout_that_is_not_a_duration_is_named(parts) -> None:
