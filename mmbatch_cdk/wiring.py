@@ -46,7 +46,7 @@ def serve_agent(server: "ManagementServer", compute: "BatchCompute") -> None:
     """Let ``compute``'s nodes fetch the agent from ``server`` (8080), ``server`` read their job logs, and tag the
     nodes as the server's deployment (its per-job volumes may attach only to nodes with that tag)."""
     server.connections.allow_default_port_from(compute.connections, "MMBatch agent installer and API from compute nodes")
-    compute.job_log_group.grant_read(server)
+    compute.job_log_group.grant_read(server.role)  # the role itself: no jsii callback into the Python construct
     key, value = server.deployment_tag
     compute.tag_instances({key: value})
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_memorydb as memorydb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from ..nag import acknowledge_compliance
 from ..subnets import select_subnets
@@ -322,8 +322,12 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Object read/write on the two buckets, read of the one secret, describe of the two clusters."""
         statements, acknowledgements = self._node_access
-        grants = [iam.Grant.add_to_principal(grantee=grantee, **statement) for statement in statements]
-        policy = _default_policy(grantee)
+        principal = grantee.grant_principal
+        # A role is its own grantee: aws-cdk-lib then calls no Python construct back for its principal (a jsii round
+        # trip per statement).
+        target = principal if isinstance(principal, iam.Role) else grantee
+        grants = [iam.Grant.add_to_principal(grantee=target, **statement) for statement in statements]
+        policy = principal.node.try_find_child("DefaultPolicy") if isinstance(principal, iam.Role) else None
         if policy is not None:
             cdk.Validations.of(policy).acknowledge(*acknowledgements)
         combined = grants[0]
@@ -536,13 +540,6 @@ def _memorydb_name(text: str) -> str:
     """A valid MemoryDB name fragment: lowercase letters, digits and single hyphens, starting with a letter."""
     name = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
     return name if name[:1].isalpha() else f"m{name}"
-
-
-def _default_policy(grantee: iam.IGrantable) -> Optional[IConstruct]:
-    principal = grantee.grant_principal
-    if isinstance(principal, iam.Role):
-        return principal.node.try_find_child("DefaultPolicy")
-    return None
 
 
 def _logical_id(bucket: s3.Bucket) -> str:
