@@ -1,10 +1,11 @@
-// Reads the Cromwell configuration file args[0] with Typesafe Config, the library Cromwell loads its configuration
-// with, and prints what Cromwell's AWS Batch backend reads from it, through the same typed getters, as JSON.
-// `include required(classpath("application"))` resolves only with an application.conf on the classpath.
+// Loads the configuration as Cromwell does, with Typesafe Config's ConfigFactory.load() (the file of the JVM's
+// -Dconfig.file, given in JAVA_OPTS), and prints what Cromwell's AWS Batch backend reads from it, through the same
+// typed getters, as JSON. `include required(classpath("application"))` resolves only with an application.conf on
+// the classpath.
 import com.typesafe.config.ConfigFactory
 import groovy.json.JsonOutput
 
-def config = ConfigFactory.parseFile(new File(args[0])).resolve()
+def config = ConfigFactory.load()
 def backend = config.getConfig("backend.providers.AWSBatch.config")
 def attributes = backend.getConfig("default-runtime-attributes")
 println JsonOutput.toJson([

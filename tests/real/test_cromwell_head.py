@@ -16,7 +16,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 import WDL
@@ -154,24 +154,29 @@ def test_the_hello_world_is_wdl_1_0_that_type_checks_and_runs_in_the_smoke_test_
     assert isinstance(docker, WDL.Expr.String) and docker.literal is not None and docker.literal.value == SMOKE_TEST_IMAGE
 
 
-def _typesafe(config_file: Path, classpath_dir: Path) -> subprocess.CompletedProcess[str]:
-    """The groovy script over ``config_file``, run in ``classpath_dir`` (groovy puts its working directory on the
-    classpath, where ``include required(classpath("application"))`` looks)."""
+_ADD_OPENS = "--add-opens=java.base/sun.security.util=ALL-UNNAMED"
+
+
+def _java_opts(run: Run) -> str:
+    """What the entry point's java got from JAVA_OPTS: every argument before the entry point's own ``--add-opens``."""
+    assert f"java ${{JAVA_OPTS}} {_ADD_OPENS} " in CROMWELL_ENTRY_POINT[2]
+    return " ".join(run.java_argv[:run.java_argv.index(_ADD_OPENS)])
+
+
+def _typesafe(run: Run, classpath_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The groovy script loading the configuration with the JVM options ``run``'s java got, in ``classpath_dir``
+    (groovy puts its working directory on the classpath, where ``include required(classpath("application"))`` looks)."""
     script = Path(__file__).with_name("cromwell_config.groovy")
-    return subprocess.run(["groovy", "-cp", TYPESAFE_CONFIG_JAR, str(script), str(config_file)], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "JAVA_HOME": str(java_home())}, cwd=classpath_dir,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(["groovy", "-cp", TYPESAFE_CONFIG_JAR, str(script)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "JAVA_HOME": str(java_home()), "JAVA_OPTS": _java_opts(run)},
+                          cwd=classpath_dir, stdin=subprocess.DEVNULL)
 
 
-def _typesafe_read(config_file: Path, classpath_dir: Path) -> dict[str, Any]:
-    result = _typesafe(config_file, classpath_dir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    read: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return read
+NEEDS_TYPESAFE = pytest.mark.needs_deb("groovy", "default-jre-headless", "libtypesafe-config-java")
 
 
-@pytest.mark.needs_deb("groovy", "default-jre-headless", "libtypesafe-config-java")
-def test_typesafe_config_reads_the_written_config_as_cromwells_aws_batch_backend_does(
+@NEEDS_TYPESAFE
+def test_typesafe_config_loads_the_written_config_as_cromwells_aws_batch_backend_reads_it(
         synth: Callable[[str], Synth], ran: Run, tmp_path: Path) -> None:
     s = synth("efs")
     resources = s.template["Resources"]
@@ -179,8 +184,9 @@ def test_typesafe_config_reads_the_written_config_as_cromwells_aws_batch_backend
     bucket = resolve_example({"Ref": _logical_id(s, "WorkspaceBucket", "AWS::S3::Bucket")}, resources)
     log_group = resolve_example({"Ref": _logical_id(s, "ComputeJobLogs", "AWS::Logs::LogGroup")}, resources)
     (tmp_path / "application.conf").write_text("")  # stands in for the application.conf inside cromwell.jar
-    read = _typesafe_read(ran.directory / "cromwell.conf", tmp_path)
-    assert read == {
+    result = _typesafe(ran, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "aws.region": EXAMPLE_REGION,
         "aws.auths": [{"name": "default", "scheme": "default"}],
         "backend.default": "AWSBatch",
@@ -197,7 +203,16 @@ def test_typesafe_config_reads_the_written_config_as_cromwells_aws_batch_backend
     }
 
 
-@pytest.mark.needs_deb("groovy", "default-jre-headless", "libtypesafe-config-java")
+@NEEDS_TYPESAFE
 def test_typesafe_config_refuses_the_config_without_cromwells_application_conf(ran: Run, tmp_path: Path) -> None:
-    result = _typesafe(ran.directory / "cromwell.conf", tmp_path)
+    result = _typesafe(ran, tmp_path)
     assert result.returncode != 0 and "application" in result.stderr, "the required classpath include was not read"
+
+
+@NEEDS_TYPESAFE
+def test_without_a_written_config_typesafe_config_stops_on_the_missing_file(job: HeadJob, tmp_path: Path) -> None:
+    run = run_entry_point(job, tmp_path, MMBATCH_CROMWELL_CONFIG="")
+    (tmp_path / "application.conf").write_text("")
+    result = _typesafe(run, tmp_path)
+    assert result.returncode != 0
+    assert f"ConfigException$IO: {tmp_path}/cromwell.conf" in result.stderr, result.stderr[-3000:]
