@@ -18,7 +18,8 @@ into AWS Batch's *retry* of that job (``evaluateOnExit`` ``Host EC2*`` -> RETRY)
 
 Task credentials (nodes allow no job to take their role): Nextflow sets a job definition's ``jobRoleArn`` only from
 ``aws.batch.jobRole`` (AwsBatchTaskHandler.makeJobDefRequest: ``opts.getJobRole()``); Cromwell only from the
-``aws_batch_job_role_arn`` workflow option (AwsBatchWorkflowOptionKeys.JobRoleArn, read in AwsBatchJobDefinition),
+``aws_batch_job_role_arn`` workflow option (AwsBatchWorkflowOptionKeys.JobRoleArn, read in
+AwsBatchAsyncBackendJobExecutionActor.scala and put in the job definition by AwsBatchJobDefinition.scala),
 which :func:`cromwell_options` writes; miniwdl-aws registers task job definitions without a role
 (batch_job.py ``_prepare_container_properties``): its workflow job does the S3 I/O and tasks read and write EFS,
 so miniwdl tasks have no AWS credentials and the workflow job's role carries the workspace access.
@@ -180,6 +181,12 @@ def cromwell_config(
         variable, which HOCON resolves at start-up; Cromwell fails to start without it).
     :param include_application: start with ``include required(classpath("application"))``, as Cromwell's AWS
         tutorial does, to layer this over Cromwell's defaults. Default: True.
+
+    Needs Cromwell 91 (the retry attributes, :func:`cromwell_options`' job role) and 92 for ``tagResources``, a
+    backend-config key since 92 (AwsBatchAttributes.scala at tag 92 reads ``backendConfig.hasPath("tagResources")``;
+    CHANGELOG 92: "Moved the option to tag job resources from runtime attributes to backend config"); with it
+    AwsBatchJob.scala tags each SubmitJob with the workflow and task ids and sets ``propagateTags``. Cromwell 91
+    accepts the key there and ignores it (it read ``default-runtime-attributes.tagResources``).
     """
     validate_spot_attempts(spot_attempts, "cromwell_config")
     bucket_value = _hocon(bucket) if bucket else "${CROMWELL_BUCKET}"
@@ -212,6 +219,8 @@ backend {{
         filesystems {{
           s3 {{ auth = "default" }}
         }}
+        # Tag each task job with its workflow and task ids and propagate the tags to its ECS task (Cromwell 92+).
+        tagResources = true
         default-runtime-attributes {{
           queueArn = {_hocon(queue_arn)}
           scriptBucketName = {bucket_value}
@@ -222,7 +231,6 @@ backend {{
             {{ action = "RETRY", onStatusReason = "Host EC2*" }},
             {{ action = "EXIT", onReason = "*" }}
           ]
-          propagateTags = true
         }}
       }}
     }}
@@ -236,6 +244,9 @@ def cromwell_options(*, job_role: Optional[str]) -> str:
 
     :param job_role: ``aws_batch_job_role_arn``, the role ARN Cromwell's AWS Batch backend puts in every job
         definition it registers. None gives ``{}`` (tasks without AWS credentials cannot run fetch_and_run).
+
+    The option needs Cromwell 91 (CHANGELOG "91 Release Notes"); it is the only source of the tasks' job role
+    (AwsBatchAsyncBackendJobExecutionActor.scala at tag 92, ``jobRoleArn``).
     """
     return json.dumps({"aws_batch_job_role_arn": job_role} if job_role else {}, indent=2) + "\n"
 

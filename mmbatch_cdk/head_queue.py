@@ -25,10 +25,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .engines import cromwell_options
 from .nag import acknowledge_compliance, compliance_acknowledgments
+from .smoke_test import SMOKE_TEST_IMAGE, submit_job_command
 from .workspace import Workspace, ecs_tasks_principal
 
-__all__ = ["HEAD_QUEUE_MAX_VCPUS_RANGE", "HeadJobQueue", "NEXTFLOW_HEAD_IMAGE", "NEXTFLOW_HELLO"]
+__all__ = ["CROMWELL_ENTRY_POINT", "CROMWELL_HEAD_IMAGE", "CROMWELL_HELLO", "HEAD_QUEUE_MAX_VCPUS_RANGE", "HeadJobQueue",
+           "NEXTFLOW_HEAD_IMAGE", "NEXTFLOW_HELLO"]
 
 NEXTFLOW_HEAD_IMAGE = "public.ecr.aws/seqera-labs/nextflow:25.10.2"
 """Nextflow's own image on Amazon ECR Public: nextflow-io/nextflow docker/Makefile pushes every release as
@@ -44,6 +47,72 @@ orchestrators (one vCPU each by default), not AWS's; AWS Batch takes any 32-bit 
 NEXTFLOW_HELLO = "nextflow-io/hello"
 """Nextflow's hello-world pipeline (github.com/nextflow-io/hello), the head job's default ``pipeline`` parameter."""
 
+CROMWELL_HEAD_IMAGE = "broadinstitute/cromwell:92"
+"""Cromwell's own image, published on Docker Hub only as ``broadinstitute/cromwell:<release>`` (broadinstitute/cromwell
+project/Publishing.scala, ``dockerTags``); 92 (January 2026) is the first release that reads ``tagResources`` from the
+backend config (:func:`~mmbatch_cdk.engines.cromwell_config`). That the tag is published was not checked against the
+registry here (docs/real-deploy-claims.md): override with ``cromwellHeadImage``."""
+
+CROMWELL_ENTRY_POINT = ("/bin/bash", "-c", "java ${JAVA_OPTS} --add-opens=java.base/sun.security.util=ALL-UNNAMED "
+                        "-jar /app/cromwell.jar ${CROMWELL_ARGS} ${*}", "--")
+"""The entry point of :data:`CROMWELL_HEAD_IMAGE` (broadinstitute/cromwell project/Publishing.scala, ``entryPoint``,
+the same at tags 88 to 92): the job's command follows as ``$1``...; ``${JAVA_OPTS}`` and ``${*}`` are unquoted, so
+they split at spaces. AWS Batch cannot replace an entry point, so the head job writes its files through ``BASH_ENV``,
+which this non-interactive bash reads first."""
+
+_CROMWELL_CONFIG_FILE = "/tmp/cromwell.conf"
+_CROMWELL_OPTIONS_FILE = "/tmp/cromwell-options.json"
+_CROMWELL_INPUTS_FILE = "/tmp/cromwell-inputs.json"
+_CROMWELL_HELLO_FILE = "/tmp/hello.wdl"
+_CROMWELL_CONFIG_ENV = "MMBATCH_CROMWELL_CONFIG"
+_CROMWELL_OPTIONS_ENV = "MMBATCH_CROMWELL_OPTIONS"
+_CROMWELL_INPUTS_ENV = "MMBATCH_CROMWELL_INPUTS"
+_CROMWELL_HELLO_ENV = "MMBATCH_CROMWELL_HELLO"
+
+CROMWELL_HELLO = f"""\
+version 1.0
+
+workflow hello {{
+  call say_hello
+  output {{
+    String greeting = say_hello.greeting
+  }}
+}}
+
+task say_hello {{
+  command <<<
+    echo "hello from MMBatch"
+  >>>
+  runtime {{
+    docker: "{SMOKE_TEST_IMAGE}"
+  }}
+  output {{
+    String greeting = read_string(stdout())
+  }}
+}}
+"""
+"""The Cromwell head job's hello world (WDL 1.0): one task on the Spot queue, in the smoke test's image (it has the
+bash, coreutils and glibc that Cromwell's fetch_and_run needs, docs/engines.md)."""
+
+
+def _write(variable: str, path: str) -> str:
+    return f'printf %s "${variable}" > {path}'
+
+
+# Bash expands BASH_ENV's value, command substitution included, and reads the file it names before running the
+# entry point's command (bash(1), INVOCATION; bminor/bash shell.c execute_env_file); this one prints nothing, so
+# bash reads no file. Fail closed: without both the configuration and the options no configuration file is
+# written, and java stops on the missing -Dconfig.file instead of running Cromwell with its Local backend here.
+_CROMWELL_BASH_ENV = (
+    f'$([ -n "${_CROMWELL_CONFIG_ENV}" ] && [ -n "${_CROMWELL_OPTIONS_ENV}" ] '
+    f"&& {_write(_CROMWELL_OPTIONS_ENV, _CROMWELL_OPTIONS_FILE)} && {_write(_CROMWELL_CONFIG_ENV, _CROMWELL_CONFIG_FILE)}; "
+    f'[ -z "${_CROMWELL_INPUTS_ENV}" ] || {_write(_CROMWELL_INPUTS_ENV, _CROMWELL_INPUTS_FILE)}; '
+    f'[ -z "${_CROMWELL_HELLO_ENV}" ] || {_write(_CROMWELL_HELLO_ENV, _CROMWELL_HELLO_FILE)})'
+)
+# Split at spaces by the entry point: no value may hold one. MaxRAMPercentage: the heap as a share of the container's
+# memory (a HotSpot option since JDK 10; the image's JRE is 17, Publishing.scala ``from``).
+_CROMWELL_JAVA_OPTS = f"-Dconfig.file={_CROMWELL_CONFIG_FILE} -XX:MaxRAMPercentage=75"
+
 _NEXTFLOW_CONFIG_ENV = "MMBATCH_NEXTFLOW_CONFIG"
 # No single quotes: the image's entry.sh quotes each argument with them before `bash -c`.
 _NEXTFLOW_HEAD_SCRIPT = (
@@ -52,10 +121,11 @@ _NEXTFLOW_HEAD_SCRIPT = (
 
 
 class HeadJobQueue(Construct):
-    """A Fargate On-Demand job queue for engines' head jobs, the head role, and a Nextflow head job definition.
+    """A Fargate On-Demand job queue for engines' head jobs, the head role, and Nextflow and Cromwell head job definitions.
 
-    Submit ``nextflow run`` with :meth:`nextflow_submit_command`; point ``miniwdl-aws-submit --workflow-queue``
-    at :attr:`job_queue` with ``--workflow-role`` :attr:`role` (it registers its own Fargate job definition).
+    Submit ``nextflow run`` with :meth:`nextflow_submit_command`, ``cromwell run`` with :meth:`cromwell_submit_command`;
+    point ``miniwdl-aws-submit --workflow-queue`` at :attr:`job_queue` with ``--workflow-role`` :attr:`role` (it
+    registers its own Fargate job definition).
     """
 
     def __init__(
@@ -72,6 +142,8 @@ class HeadJobQueue(Construct):
         log_group: Optional[logs.ILogGroup] = None,
         nextflow_config: Optional[ssm.IStringParameter] = None,
         nextflow_image: str = NEXTFLOW_HEAD_IMAGE,
+        cromwell_config: Optional[ssm.IStringParameter] = None,
+        cromwell_image: str = CROMWELL_HEAD_IMAGE,
     ) -> None:
         """
         :param vpc: the VPC of the head jobs.
@@ -80,12 +152,17 @@ class HeadJobQueue(Construct):
             Default: the VPC's private subnets.
         :param security_groups: extra security groups. Default: none (a new group with no ingress).
         :param max_vcpus: vCPUs of all head jobs together. Default: 16.
-        :param assign_public_ip: give the Nextflow head job a public IP, needed in public subnets without a NAT
-            gateway to reach AWS APIs and the image registry. Default: False (private subnets with a route out).
+        :param assign_public_ip: give the Nextflow and Cromwell head jobs a public IP, needed in public subnets without
+            a NAT gateway to reach AWS APIs and the image registry. Default: False (private subnets with a route out).
         :param log_group: where head jobs log. Default: AWS Batch's ``/aws/batch/job``.
         :param nextflow_config: the SSM parameter holding the Nextflow configuration the head job runs with.
             Default: none (no Nextflow head job definition).
         :param nextflow_image: the Nextflow head image. Default: :data:`NEXTFLOW_HEAD_IMAGE`.
+        :param cromwell_config: the SSM parameter holding the Cromwell configuration (``cromwell_config``) the head job
+            runs with; its tasks get the workspace's task role (``cromwell_options``). Default: none (no Cromwell head
+            job definition).
+        :param cromwell_image: the Cromwell head image, one with :data:`CROMWELL_ENTRY_POINT`. Default:
+            :data:`CROMWELL_HEAD_IMAGE`.
         """
         low, high = HEAD_QUEUE_MAX_VCPUS_RANGE
         if isinstance(max_vcpus, bool) or not isinstance(max_vcpus, int) or not low <= max_vcpus <= high:
@@ -181,28 +258,53 @@ class HeadJobQueue(Construct):
         self.nextflow_job_definition: Optional[batch.EcsJobDefinition] = None
         """The Nextflow head job definition, with a Nextflow configuration."""
         if nextflow_config is not None:
-            container = batch.EcsFargateContainerDefinition(
-                self, "NextflowContainer", image=ecs.ContainerImage.from_registry(nextflow_image), cpu=1,
-                memory=cdk.Size.gibibytes(4), job_role=self.role, assign_public_ip=assign_public_ip,
-                command=["bash", "-c", _NEXTFLOW_HEAD_SCRIPT, "Ref::pipeline"],
-                # ECS puts the parameter's value in the variable before the container starts (the execution role
-                # reads it; Amazon ECS Developer Guide, "Pass Systems Manager parameters as environment variables").
-                secrets={_NEXTFLOW_CONFIG_ENV: batch.Secret.from_ssm_parameter(nextflow_config)},
-                logging=ecs.LogDrivers.aws_logs(stream_prefix="nextflow-head", log_group=log_group) if log_group else None,
-            )
-            execution_role = container.node.try_find_child("ExecutionRole")
-            if execution_role is not None:
-                cdk.Validations.of(execution_role).acknowledge(*compliance_acknowledgments(
-                    "IAMNoInlinePolicy",
-                    "aws-cdk-lib's execution-role default policy: this head job definition's role only; it reads the "
-                    "Nextflow configuration parameter and writes the head job's log streams.",
-                ), *(() if log_group is not None else (cdk.Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
-                       ":log-group:/aws/batch/job:*]",
-                    reason="aws-cdk-lib's execution role writes the head job's streams in AWS Batch's default log group, "
-                    "named per job at run time."),)))
-            self.nextflow_job_definition = batch.EcsJobDefinition(
-                self, "NextflowHead", container=container, parameters={"pipeline": NEXTFLOW_HELLO}, propagate_tags=True)
+            self.nextflow_job_definition = self._head_job_definition(
+                "Nextflow", image=nextflow_image, command=["bash", "-c", _NEXTFLOW_HEAD_SCRIPT, "Ref::pipeline"],
+                parameters={"pipeline": NEXTFLOW_HELLO}, secrets={_NEXTFLOW_CONFIG_ENV: nextflow_config},
+                assign_public_ip=assign_public_ip, log_group=log_group)
+        self.cromwell_job_definition: Optional[batch.EcsJobDefinition] = None
+        """The Cromwell head job definition (``cromwell run``), with a Cromwell configuration and the tasks' job role."""
+        if cromwell_config is not None:
+            self.cromwell_job_definition = self._head_job_definition(
+                "Cromwell", image=cromwell_image,
+                # After the image's entry point: `cromwell run <workflow> --inputs ... --options ...`.
+                command=["run", "Ref::workflow", "--inputs", _CROMWELL_INPUTS_FILE, "--options", _CROMWELL_OPTIONS_FILE],
+                parameters={"workflow": _CROMWELL_HELLO_FILE}, secrets={_CROMWELL_CONFIG_ENV: cromwell_config},
+                environment={
+                    _CROMWELL_OPTIONS_ENV: cromwell_options(job_role=workspace.task_role.role_arn),
+                    _CROMWELL_INPUTS_ENV: "{}",  # a submit-job --container-overrides environment replaces it
+                    _CROMWELL_HELLO_ENV: CROMWELL_HELLO,
+                    "BASH_ENV": _CROMWELL_BASH_ENV,
+                    "JAVA_OPTS": _CROMWELL_JAVA_OPTS,
+                }, assign_public_ip=assign_public_ip, log_group=log_group)
+
+    def _head_job_definition(self, engine: str, *, image: str, command: Sequence[str], parameters: dict[str, str],
+                             secrets: dict[str, ssm.IStringParameter], environment: Optional[dict[str, str]] = None,
+                             assign_public_ip: bool, log_group: Optional[logs.ILogGroup]) -> batch.EcsJobDefinition:
+        """A Fargate head job definition running ``image`` with the head role, its configuration from SSM."""
+        container = batch.EcsFargateContainerDefinition(
+            self, f"{engine}Container", image=ecs.ContainerImage.from_registry(image), cpu=1,
+            memory=cdk.Size.gibibytes(4), job_role=self.role, assign_public_ip=assign_public_ip,
+            command=list(command), environment=environment,
+            # ECS puts the parameter's value in the variable before the container starts (the execution role
+            # reads it; Amazon ECS Developer Guide, "Pass Systems Manager parameters as environment variables").
+            secrets={name: batch.Secret.from_ssm_parameter(parameter) for name, parameter in secrets.items()},
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{engine.lower()}-head", log_group=log_group)
+            if log_group else None,
+        )
+        execution_role = container.node.try_find_child("ExecutionRole")
+        if execution_role is not None:
+            cdk.Validations.of(execution_role).acknowledge(*compliance_acknowledgments(
+                "IAMNoInlinePolicy",
+                "aws-cdk-lib's execution-role default policy: this head job definition's role only; it reads the "
+                f"{engine} configuration parameter and writes the head job's log streams.",
+            ), *(() if log_group is not None else (cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+                   ":log-group:/aws/batch/job:*]",
+                reason="aws-cdk-lib's execution role writes the head job's streams in AWS Batch's default log group, "
+                "named per job at run time."),)))
+        return batch.EcsJobDefinition(self, f"{engine}Head", container=container, parameters=parameters,
+                                      propagate_tags=True)
 
     def allow_submit_to(self, job_queues: Sequence[batch.IJobQueue]) -> None:
         """Let head jobs submit task jobs to ``job_queues`` (the Spot queues) as well as to this queue."""
@@ -212,9 +314,15 @@ class HeadJobQueue(Construct):
         """``aws batch submit-job`` running Nextflow's hello world on this queue (None without a Nextflow config)."""
         if self.nextflow_job_definition is None:
             return None
-        region = cdk.Stack.of(self).region
-        return (f"aws batch submit-job --region {region} --job-name nextflow-hello --job-queue {self.job_queue.job_queue_arn} "
-                f"--job-definition {self.nextflow_job_definition.job_definition_arn} --parameters pipeline={NEXTFLOW_HELLO}")
+        return (submit_job_command(self.job_queue, self.nextflow_job_definition.job_definition_arn, "nextflow-hello")
+                + f" --parameters pipeline={NEXTFLOW_HELLO}")
+
+    def cromwell_submit_command(self) -> Optional[str]:
+        """``aws batch submit-job`` running :data:`CROMWELL_HELLO` on this queue (None without a Cromwell config)."""
+        if self.cromwell_job_definition is None:
+            return None
+        return (submit_job_command(self.job_queue, self.cromwell_job_definition.job_definition_arn, "cromwell-hello")
+                + f" --parameters workflow={_CROMWELL_HELLO_FILE}")
 
     def miniwdl_submit_command(self, task_queue: batch.IJobQueue, *, fsap: str = "fsap-...") -> str:
         """``miniwdl-aws-submit`` running miniwdl's self test with its workflow job on this queue."""
@@ -233,4 +341,8 @@ class HeadJobQueue(Construct):
             found["NextflowHeadJobDefinitionArn"] = (self.nextflow_job_definition.job_definition_arn,
                                                      "Job definition running nextflow run <pipeline> with the generated config")
             found["NextflowHelloSubmitCommand"] = (self.nextflow_submit_command() or "", "Run Nextflow's hello world through the head queue")
+        if self.cromwell_job_definition is not None:
+            found["CromwellHeadJobDefinitionArn"] = (self.cromwell_job_definition.job_definition_arn,
+                                                     "Job definition running cromwell run <workflow> with the generated config")
+            found["CromwellHelloSubmitCommand"] = (self.cromwell_submit_command() or "", "Run Cromwell's hello world through the head queue")
         return found

@@ -1,4 +1,5 @@
-"""Debian packages some tests run for real (redis-server, cloud-init, groovy with a JRE), and how a test asks for one.
+"""Debian packages some tests run for real (redis-server, cloud-init, groovy with a JRE, Typesafe Config), and how a
+test asks for one.
 
 ``@pytest.mark.needs_deb("redis-server")``: without the package the test is skipped with a reason naming it; with
 ``MMBATCH_REQUIRE_REAL=1`` (set by .ci/run, which installs them) it fails instead, so CI cannot skip it.
@@ -17,6 +18,9 @@ REQUIRE_REAL = "MMBATCH_REQUIRE_REAL"
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 """Debian's Python, where Debian's cloud-init lives (not the project's venv)."""
+
+TYPESAFE_CONFIG_JAR = "/usr/share/java/typesafe-config.jar"
+"""Where Debian's ``libtypesafe-config-java`` puts the Typesafe Config library (a link to the versioned jar)."""
 
 
 @functools.cache
@@ -37,6 +41,7 @@ PROBES = {
     "cloud-init": _cloud_init,
     "groovy": lambda: shutil.which("groovy") is not None,
     "default-jre-headless": lambda: java_home() is not None,
+    "libtypesafe-config-java": lambda: Path(TYPESAFE_CONFIG_JAR).is_file(),
     # Not a package: the kernel's FUSE device, which juicefs mount opens itself when run as root (no fusermount).
     "fuse": lambda: os.access("/dev/fuse", os.R_OK | os.W_OK),
 }

@@ -41,6 +41,45 @@ def resolve(node: Any, values: Mapping[str, str] = FAKE_VALUES) -> str:
     raise ValueError(f"cannot resolve {node!r}")
 
 
+EXAMPLE_ACCOUNT, EXAMPLE_REGION = "111122223333", "us-east-1"
+"""The account and region :func:`resolve_example` puts in ARNs."""
+_EXAMPLE_PSEUDO = {"AWS::Partition": "aws", "AWS::Region": EXAMPLE_REGION, "AWS::AccountId": EXAMPLE_ACCOUNT,
+                   "AWS::URLSuffix": "amazonaws.com"}
+
+
+def resolve_example(node: Any, resources: dict[str, Any]) -> Any:
+    """``node`` with Ref, Fn::GetAtt and Fn::Join replaced by example values of the right shape (a resource's name is
+    its logical id, an SSM parameter's its ``Name``, ARNs in :data:`EXAMPLE_ACCOUNT` and :data:`EXAMPLE_REGION`)."""
+    if isinstance(node, list):
+        return [resolve_example(n, resources) for n in node]
+    if not isinstance(node, dict):
+        return node
+    account, region = EXAMPLE_ACCOUNT, EXAMPLE_REGION
+    if "Ref" in node:
+        name = node["Ref"]
+        if name in _EXAMPLE_PSEUDO:
+            return _EXAMPLE_PSEUDO[name]
+        kind = resources[name]["Type"]
+        if kind == "AWS::SSM::Parameter":
+            return resources[name]["Properties"]["Name"]
+        return {"AWS::Batch::JobQueue": f"arn:aws:batch:{region}:{account}:job-queue/{name}",
+                "AWS::S3::Bucket": name.lower()}.get(kind, name)
+    if "Fn::GetAtt" in node:
+        name, attribute = node["Fn::GetAtt"]
+        kind = resources[name]["Type"]
+        return {
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name.lower()}",
+            "AWS::IAM::Role": f"arn:aws:iam::{account}:role/{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}:*",
+            "AWS::KMS::Key": f"arn:aws:kms:{region}:{account}:key/{name}",
+            "AWS::Batch::JobQueue": f"arn:aws:batch:{region}:{account}:job-queue/{name}",
+        }.get(kind, f"{name}.{attribute}")
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(str(resolve_example(p, resources)) for p in parts)
+    return {k: resolve_example(v, resources) for k, v in node.items()}
+
+
 def user_data_document(user_data: Mapping[str, Any]) -> str:
     """The decoded user data of an instance or launch template ({"Fn::Base64": ...})."""
     return resolve(user_data["Fn::Base64"])

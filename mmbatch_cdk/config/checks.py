@@ -124,7 +124,7 @@ def _cross_checks(config: _Config) -> list[str]:
         problems.append("workExpiryDays: only applies to a work bucket the stack creates, and workBucket names yours; "
                         "set the expiry on your bucket, or remove workBucket")
     if not config.builds_head_queue:
-        for key in ("headQueueMaxvCpus", "nextflowHeadImage"):
+        for key in ("headQueueMaxvCpus", "nextflowHeadImage", "cromwellHeadImage"):
             if key in given:
                 problems.append(f"{key}: only used with the head queue (headQueue=true and workspace=true); remove it")
     if "miniwdlEfsAccessPointId" in given and "miniwdlEfsFileSystemId" not in given:

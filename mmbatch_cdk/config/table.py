@@ -21,7 +21,7 @@ from ..aws_cli import (
 )
 from ..compliance import COMPLIANCE_PROFILES
 from ..compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
-from ..head_queue import HEAD_QUEUE_MAX_VCPUS_RANGE, NEXTFLOW_HEAD_IMAGE
+from ..head_queue import CROMWELL_HEAD_IMAGE, HEAD_QUEUE_MAX_VCPUS_RANGE, NEXTFLOW_HEAD_IMAGE
 from ..log_shipping import UBUNTU_AGENT_URL, retention_days
 from ..management_server import MMAB_SOURCE_WARNING
 from ..monitoring import MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
@@ -287,13 +287,17 @@ _GLOBAL: tuple[Setting, ...] = (
             "Days after which S3 deletes intermediate work (`nextflow-work/`, `cromwell-execution/`) in the created work bucket.",
             props=("workspace.work_expiry_days",)),
     Setting("headQueue", "head_queue", _boolean, True,
-            "An AWS Fargate On-Demand queue for engines' head jobs (never reclaimed), its role and a Nextflow head job "
-            "definition; needs `workspace`. Costs nothing idle.", props=()),
+            "An AWS Fargate On-Demand queue for engines' head jobs (never reclaimed), its role and Nextflow and Cromwell "
+            "head job definitions; needs `workspace`. Costs nothing idle.", props=()),
     Setting("headQueueMaxvCpus", "head_queue_max_vcpus", _integer(*HEAD_QUEUE_MAX_VCPUS_RANGE), 16,
             "vCPUs of all head jobs together on the head queue.", props=("head.max_vcpus",)),
     Setting("nextflowHeadImage", "nextflow_head_image", _pattern(_IMAGE_RE, "a container image such as "
             "public.ecr.aws/seqera-labs/nextflow:25.10.2"), NEXTFLOW_HEAD_IMAGE,
             "Image of the Nextflow head job (Nextflow's own, from Amazon ECR Public).", props=("head.nextflow_image",)),
+    Setting("cromwellHeadImage", "cromwell_head_image", _pattern(_IMAGE_RE, "a container image such as "
+            "broadinstitute/cromwell:92"), CROMWELL_HEAD_IMAGE,
+            "Image of the Cromwell head job (Cromwell's own, from Docker Hub; 92 or later, with its entry point).",
+            props=("head.cromwell_image",)),
     Setting("miniwdlEfsFileSystemId", "miniwdl_efs_file_system_id", _pattern(re.compile(r"^fs-[0-9a-f]{8,17}$"), "fs-0123456789abcdef0"),
             None, "Your EFS file system for miniwdl-aws's working files, named in its configuration.",
             props=("quickstart.efs_file_system_id",)),

@@ -151,9 +151,13 @@ def test_cromwell_config_parses_with_pyhocon_and_retries_spot_reclaims_only() ->
     provider = config["backend.providers.AWSBatch"]
     assert provider["actor-factory"] == "cromwell.backend.impl.aws.AwsBatchBackendLifecycleActorFactory"
     assert provider["config.root"] == "s3://my-bucket/cromwell-execution"
+    # Cromwell 92 reads tagResources from the backend config (AwsBatchAttributes.scala); no Cromwell 90-92 reads
+    # a propagateTags key (none in backend.scala, AwsBatchAttributes.scala or AwsBatchRuntimeAttributes.scala).
+    assert provider["config.tagResources"] is True
     attributes = provider["config.default-runtime-attributes"]
+    assert "propagateTags" not in attributes and "tagResources" not in attributes
     assert attributes["queueArn"] == QUEUE and attributes["scriptBucketName"] == "my-bucket"
-    assert attributes["logGroupName"] == LOG_GROUP and attributes["propagateTags"] is True
+    assert attributes["logGroupName"] == LOG_GROUP
     assert attributes["awsBatchRetryAttempts"] == 5
     assert [dict(e) for e in attributes["awsBatchEvaluateOnExit"]] == [
         {"action": "RETRY", "onStatusReason": "Host EC2*"},

@@ -27,11 +27,11 @@ def test_no_role_reads_every_ssm_parameter(synth, name: str) -> None:
     assert not any(a.startswith(("ssm:SendCommand", "ec2messages:")) for st in statements for a in _actions(st))
     for statement in statements:
         if any(a.startswith("ssm:GetParameter") for a in _actions(statement)):
-            # Only the CloudWatch agent's own configuration parameters, and the Nextflow configuration the Nextflow
-            # head job starts with (read by its execution role), named one by one.
+            # Only the CloudWatch agent's own configuration parameters, and the Nextflow and Cromwell configurations
+            # the head jobs start with (read by their execution roles), named one by one.
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             readable = [k for k, v in s.resources("AWS::SSM::Parameter").items()
-                        if k.startswith("LogShipping") or v["Properties"]["Name"].endswith("/nextflow.config")]
+                        if k.startswith("LogShipping") or v["Properties"]["Name"].endswith(("/nextflow.config", "/cromwell.conf"))]
             assert resources and all(any(k in json.dumps(r) for k in readable) for r in resources), statement
 
 

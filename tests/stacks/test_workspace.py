@@ -19,44 +19,14 @@ from typing import Any
 import pytest
 
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
-from mmbatch_cdk.head_queue import NEXTFLOW_HEAD_IMAGE
+from mmbatch_cdk.head_queue import CROMWELL_HEAD_IMAGE, NEXTFLOW_HEAD_IMAGE
 
 from ..conftest import CONFIGS, Synth
+from ..templates import EXAMPLE_ACCOUNT as ACCOUNT
+from ..templates import EXAMPLE_REGION as REGION
+from ..templates import resolve_example as resolve
 
-ACCOUNT, REGION = "111122223333", "us-east-1"
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
 OTHER_QUEUE = f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/someone-elses-queue"
-
-
-def resolve(node: Any, resources: dict[str, Any]) -> Any:
-    """``node`` with Ref, Fn::GetAtt and Fn::Join replaced by example values (a resource's name is its logical id)."""
-    if isinstance(node, list):
-        return [resolve(n, resources) for n in node]
-    if not isinstance(node, dict):
-        return node
-    if "Ref" in node:
-        name = node["Ref"]
-        if name in PSEUDO:
-            return PSEUDO[name]
-        kind = resources[name]["Type"]
-        if kind == "AWS::SSM::Parameter":
-            return resources[name]["Properties"]["Name"]
-        return {"AWS::Batch::JobQueue": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{name}",
-                "AWS::S3::Bucket": name.lower()}.get(kind, name)
-    if "Fn::GetAtt" in node:
-        name, attribute = node["Fn::GetAtt"]
-        kind = resources[name]["Type"]
-        return {
-            "AWS::S3::Bucket": f"arn:aws:s3:::{name.lower()}",
-            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
-            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
-            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
-            "AWS::Batch::JobQueue": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{name}",
-        }.get(kind, f"{name}.{attribute}")
-    if "Fn::Join" in node:
-        separator, parts = node["Fn::Join"]
-        return separator.join(str(resolve(p, resources)) for p in parts)
-    return {k: resolve(v, resources) for k, v in node.items()}
 
 
 def policies_of(s: Synth, role_prefix: str) -> list[dict[str, Any]]:
@@ -182,10 +152,12 @@ DESCRIBE_ONLY = {"batch:DescribeComputeEnvironments", "batch:DescribeJobDefiniti
 
 # aws-cdk-lib's StringParameter.grant_read adds ssm:DescribeParameters on the parameter, which IAM matches only on
 # "*": an action that grants nothing there, not a wider grant.
-INEFFECTIVE = {"HeadQueueNextflowContainerExecutionRole": [{"action": "ssm:DescribeParameters", "required_format": "*"}]}
+INEFFECTIVE = {f"HeadQueue{engine}ContainerExecutionRole": [{"action": "ssm:DescribeParameters", "required_format": "*"}]
+               for engine in ("Nextflow", "Cromwell")}
 
 
-@pytest.mark.parametrize("role", ["WorkspaceTaskRole", "HeadQueueRole", "HeadQueueNextflowContainerExecutionRole"])
+@pytest.mark.parametrize("role", ["WorkspaceTaskRole", "HeadQueueRole", "HeadQueueNextflowContainerExecutionRole",
+                                  "HeadQueueCromwellContainerExecutionRole"])
 def test_parliament_finds_nothing_but_the_describe_calls_on_resource_star(synth, role: str) -> None:
     parliament = _parliament()
     s = synth("efs-multiqueue")
@@ -278,6 +250,36 @@ def test_head_jobs_run_on_fargate_on_demand_with_the_generated_nextflow_config(s
         assert output in s.template["Outputs"], output
 
 
+def test_the_cromwell_head_job_runs_on_fargate_with_the_head_role_and_the_first_queues_config(synth) -> None:
+    s = synth("efs-multiqueue")
+    [(logical_id, definition)] = [(k, v) for k, v in s.resources("AWS::Batch::JobDefinition").items()
+                                  if k.startswith("HeadQueueCromwellHead")]
+    props = definition["Properties"]
+    assert props["PlatformCapabilities"] == ["FARGATE"] and props["Parameters"] == {"workflow": "/tmp/hello.wdl"}
+    container = props["ContainerProperties"]
+    assert container["Image"] == CROMWELL_HEAD_IMAGE
+    assert container["JobRoleArn"]["Fn::GetAtt"][0].startswith("HeadQueueRole")
+    assert {r["Type"]: r["Value"] for r in container["ResourceRequirements"]} == {"VCPU": "1", "MEMORY": "4096"}
+    assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "cromwell-head"
+    [secret] = container["Secrets"]
+    [parameter] = [k for k in s.resources("AWS::SSM::Parameter") if k in json.dumps(secret["ValueFrom"])]
+    assert parameter.startswith("QuickstartJq1CromwellConfig"), "the first queue's Cromwell configuration"
+    outputs = s.template["Outputs"]
+    assert outputs["CromwellHeadJobDefinitionArn"]["Value"] == {"Ref": logical_id}
+    command = outputs["CromwellHelloSubmitCommand"]["Value"]["Fn::Join"][1]
+    assert {"Ref": logical_id} in command and {"Fn::GetAtt": [next(k for k in s.resources("AWS::Batch::JobQueue")
+                                                                  if k.startswith("HeadQueue")), "JobQueueArn"]} in command
+
+
+@pytest.mark.parametrize(("engine", "file"), [("Nextflow", "nextflow.config"), ("Cromwell", "cromwell.conf")])
+def test_each_head_execution_role_reads_its_own_engines_configuration_only(synth, engine: str, file: str) -> None:
+    s = synth("efs-multiqueue")
+    statements = policies_of(s, f"HeadQueue{engine}ContainerExecutionRole")
+    names = [p["Properties"]["Name"] for p in s.resources("AWS::SSM::Parameter").values()]
+    readable = [n for n in names if allows(statements, "ssm:GetParameters", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{n}")]
+    assert readable == [f"/{s.stack.stack_name}/Jq1/{file}"]
+
+
 @pytest.mark.parametrize(("context", "message"), [
     ({"inputBuckets": "My_Bucket"}, "inputBuckets: 'My_Bucket' not accepted"),
     ({"inputBuckets": "ok-bucket/data/*"}, "inputBuckets: 'ok-bucket/data/*' not accepted"),
@@ -288,6 +290,8 @@ def test_head_jobs_run_on_fargate_on_demand_with_the_generated_nextflow_config(s
     ({"workspace": "false", "headQueue": "true"}, "headQueue: head jobs pass the workspace's task role"),
     ({"headQueue": "false", "headQueueMaxvCpus": 8}, "headQueueMaxvCpus: only used with the head queue"),
     ({"nextflowHeadImage": "nextflow:latest tag"}, "nextflowHeadImage: 'nextflow:latest tag' is not accepted"),
+    ({"cromwellHeadImage": "Cromwell:92"}, "cromwellHeadImage: 'Cromwell:92' is not accepted"),
+    ({"headQueue": "false", "cromwellHeadImage": "broadinstitute/cromwell:93"}, "cromwellHeadImage: only used with the head queue"),
 ])
 def test_workspace_settings_say_what_is_wrong(context: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
