@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+import aws_cdk as cdk
 
 from ..conftest import REPO
 from ..node import NODE_BIN, node_warnings, project_node_env
@@ -40,32 +41,28 @@ def test_cli_reports_every_bad_setting_without_a_traceback(tmp_path: Path) -> No
     assert not (tmp_path / "cdk.out" / "mmbatch-efs.template.json").exists()
 
 
-WARNING_APP = """
-import aws_cdk as cdk
-app = cdk.App()
-stack = cdk.Stack(app, "Warned")
-cdk.CfnWaitConditionHandle(stack, "Handle")
-cdk.Annotations.of(stack).add_warning_v2("mmbatch:checkpointTime", "a construct warning")
-app.synth()
-"""
 ANNOTATIONS_FLAG = "@aws-cdk/core:annotationsInValidationReport"
 
 
 def test_a_consumer_app_needs_the_annotations_flag_to_print_warnings_without_a_stray_location(tmp_path: Path) -> None:
     """docs/troubleshooting.md: without the flag the CLI renders a warning's trace itself and takes a frame of jsii's
-    kernel (``.../lib/program.js:1:NNNN``) for the app's code; the flag, which our cdk.json files set, avoids it."""
+    kernel (``.../lib/program.js:1:NNNN``) for the app's code; the flag, which our cdk.json files set, avoids it.
+
+    A consumer app's assembly (synthesized here, with traces, as ``python app.py`` makes it) read by the CLI, which
+    does the printing, as ``cdk synth --app <assembly>``."""
     runs = {}
     for flagged in (False, True):
-        app_dir = tmp_path / ("flagged" if flagged else "plain")
-        app_dir.mkdir()
-        (app_dir / "app.py").write_text(WARNING_APP)
-        (app_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py",
-                                                      "context": {ANNOTATIONS_FLAG: True} if flagged else {}}))
-        runs[flagged] = subprocess.Popen([str(CDK), "synth", "--quiet"], cwd=app_dir, text=True, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, env=project_node_env(CDK_DISABLE_CLI_TELEMETRY="1"))
-    (_, plain), (_, flagged) = (runs[False].communicate(timeout=300), runs[True].communicate(timeout=300))
-    assert "a construct warning" in plain and "a construct warning" in flagged, (plain, flagged)
+        app = cdk.App(outdir=str(tmp_path / f"flag-{flagged}"), context={ANNOTATIONS_FLAG: flagged})
+        stack = cdk.Stack(app, "Warned")
+        cdk.CfnWaitConditionHandle(stack, "Handle")
+        cdk.Annotations.of(stack).add_warning_v2("mmbatch:checkpointTime", "a construct warning")
+        assembly = app.synth().directory
+        runs[flagged] = subprocess.Popen([str(CDK), "synth", "--quiet", "--app", assembly], cwd=tmp_path, text=True,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         env=project_node_env(CDK_DISABLE_CLI_TELEMETRY="1"))
+    (_, plain), (_, flagged_err) = (runs[False].communicate(timeout=120), runs[True].communicate(timeout=120))
+    assert "a construct warning" in plain and "a construct warning" in flagged_err, (plain, flagged_err)
     assert "lib/program.js:1:" in plain  # the CLI's stray location: this test reproduces what users saw
-    assert "program.js" not in flagged
+    assert "program.js" not in flagged_err
     for cdk_json in (REPO / "cdk.json", REPO / "examples" / "team_vpc" / "cdk.json"):
         assert json.loads(cdk_json.read_text())["context"][ANNOTATIONS_FLAG] is True, cdk_json
