@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -17,6 +15,7 @@ from mmbatch_cdk.nag import add_nag
 from mmbatch_cdk.quickstart import QueueQuickstart
 from mmbatch_cdk.smoke_test import SmokeTestJobDefinition
 
+from ..lint import cfn_lint
 from .jobs_fixture import build_parts
 
 
@@ -45,9 +44,4 @@ def test_no_cdk_nag_findings(tmp_path: Path) -> None:
 
     # cfn-lint, as tests/stacks/test_cfn_lint.py runs it on the product's templates.
     template_path = Path(assembly.directory) / assembly.get_stack_by_name(stack.stack_name).template_file
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--regions", "us-east-1", "eu-west-1", "--format", "parseable",
-         "--", str(template_path)],
-        capture_output=True, text=True,
-    )
-    assert lint.returncode == 0 and lint.stdout == "", lint.stdout + lint.stderr
+    assert cfn_lint(template_path) == []

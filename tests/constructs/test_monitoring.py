@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +22,9 @@ from mmbatch_cdk.monitoring import (
     runnable_time_limit_actions,
 )
 
+from ..lint import cfn_lint
 from .observability_app import Built, shared
 
-BIN = Path(sys.executable).parent
 MEMORYDB = ["mmbatch-checkpoint", "mmbatch-scratch"]
 
 
@@ -317,9 +315,7 @@ def test_cfn_lint_passes(bursting: Built, elastic: tuple[Monitoring, assertions.
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(template))
         paths.append(str(path))
-    result = subprocess.run([str(BIN / "cfn-lint"), "--regions", "us-east-1", "eu-west-1", "--format", "parseable", "--", *paths],
-                            capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+    assert cfn_lint(*paths) == []
 
 
 @pytest.mark.parametrize("kwargs, message", [

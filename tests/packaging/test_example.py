@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,6 +12,7 @@ import pytest
 
 from ..templates import shell_parts, user_data_document
 from ..conftest import CDK_JSON_CONTEXT, REPO
+from ..lint import cfn_lint
 
 EXAMPLE = REPO / "examples" / "team_vpc" / "app.py"
 
@@ -93,9 +91,7 @@ def test_cdk_nag_has_no_findings(example) -> None:
 
 
 def test_cfn_lint_clean(example) -> None:
-    lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(lint), str(example["path"])], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout
+    assert cfn_lint(example["path"]) == []
 
 
 def test_server_settings_reach_its_user_data(example) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 from ..conftest import CONFIGS
-
-BIN = Path(sys.executable).parent
+from ..lint import cfn_lint
 
 
 def test_cfn_lint_passes_with_no_errors_or_warnings(synth) -> None:
-    paths = [str(synth(name).template_path) for name in CONFIGS]
-    result = subprocess.run(
-        [str(BIN / "cfn-lint"), "--regions", "us-east-1", "eu-west-1", "--format", "parseable", "--", *paths],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+    assert cfn_lint(*(synth(name).template_path for name in CONFIGS)) == []
+
+
+def test_cfn_lint_reports_warnings_as_well_as_errors(tmp_path: Path) -> None:
+    """The in-process linter reports what the command does: a warning (W2001, an unused parameter) and an error."""
+    template = tmp_path / "faulty.json"
+    template.write_text(json.dumps({
+        "Parameters": {"Unused": {"Type": "String"}},
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": "x"}}},
+    }))
+    found = cfn_lint(template)
+    assert any("[W2001:" in f for f in found) and any("[E3002:" in f for f in found), found
