@@ -8,7 +8,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
-__all__ = ["CheckpointStorage", "CHECKPOINT_MOUNT_POINT"]
+__all__ = ["CheckpointStorage", "CHECKPOINT_MOUNT_POINT", "direct_grantee"]
 
 CHECKPOINT_MOUNT_POINT = "/mmc-checkpoint"
 """Where the MMBatch engine expects checkpoint storage on every node."""
@@ -84,3 +84,10 @@ class CheckpointStorage(Construct):
         ``node_settings`` are the settings every node script takes (``NodeSettings.boot_settings``).
         """
         raise NotImplementedError
+
+
+def direct_grantee(grantee: iam.IGrantable) -> iam.IGrantable:
+    """``grantee``'s role when its principal is one, else ``grantee``: a role is its own grantee, so aws-cdk-lib then
+    calls no Python construct back for its principal (a jsii round trip per grant). The policy is the same."""
+    principal = grantee.grant_principal
+    return principal if isinstance(principal, iam.Role) else grantee

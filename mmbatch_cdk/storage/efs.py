@@ -14,7 +14,7 @@ from constructs import Construct, IDependable
 
 from ..nag import acknowledge_compliance
 from ..user_data import render
-from .base import CheckpointStorage
+from .base import CheckpointStorage, direct_grantee
 
 __all__ = ["CheckpointStorageEfs"]
 
@@ -178,7 +178,7 @@ class CheckpointStorageEfs(CheckpointStorage):
 
     def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow IAM-authorized mounts with write and root access, through the access point."""
-        return self.file_system.grant_root_access(grantee)
+        return self.file_system.grant_root_access(direct_grantee(grantee))
 
     def node_mount_script(self, node_settings: Optional[Mapping[str, Union[str, int]]] = None) -> str:
         """Install the ECS gate, then mount at ``/mmc-checkpoint`` with ``tls,iam`` through the access point, in fstab."""

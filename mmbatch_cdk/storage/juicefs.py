@@ -19,7 +19,7 @@ from constructs import Construct
 from ..nag import acknowledge_compliance
 from ..subnets import select_subnets
 from ..user_data import render
-from .base import CheckpointStorage
+from .base import CheckpointStorage, direct_grantee
 
 __all__ = [
     "CheckpointStorageJuiceFs",
@@ -322,12 +322,9 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
     def grant_node(self, grantee: iam.IGrantable) -> iam.Grant:
         """Object read/write on the two buckets, read of the one secret, describe of the two clusters."""
         statements, acknowledgements = self._node_access
-        principal = grantee.grant_principal
-        # A role is its own grantee: aws-cdk-lib then calls no Python construct back for its principal (a jsii round
-        # trip per statement).
-        target = principal if isinstance(principal, iam.Role) else grantee
+        target = direct_grantee(grantee)
         grants = [iam.Grant.add_to_principal(grantee=target, **statement) for statement in statements]
-        policy = principal.node.try_find_child("DefaultPolicy") if isinstance(principal, iam.Role) else None
+        policy = target.node.try_find_child("DefaultPolicy") if isinstance(target, iam.Role) else None
         if policy is not None:
             cdk.Validations.of(policy).acknowledge(*acknowledgements)
         combined = grants[0]
