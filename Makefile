@@ -37,9 +37,11 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 ## test: the type check, then every test (unit, snapshot, user data, shellcheck, cfn-lint, cdk-nag, CLI, package) on two
-## workers; JOBS=1 for one (each worker synthesizes the configurations its tests need)
+## workers; JOBS=1 for one (each worker synthesizes the configurations its tests need). Bytecode is cached (in the
+## ignored __pycache__ directories) even where PYTHONDONTWRITEBYTECODE is set: the run starts about a hundred Python
+## processes that import the same modules, and pytest caches its rewritten test modules the same way.
 test: typecheck
-	$(VENV)/bin/python -m pytest -n $(or $(JOBS),2) $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/python -m pytest -n $(or $(JOBS),2) $(PYTEST_ARGS)
 
 ## bench: CLI synth time, CPU and peak memory of the default and every-feature variants against the floor (an empty
 ## app with cdk-nag) in interleaved pairs, then where each one's time goes (jsii round trips, Node CPU by component)
