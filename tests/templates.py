@@ -187,6 +187,14 @@ class Synth:
         """The ``MMB_STEP`` of each script, in order."""
         return [re.search(r"^MMB_STEP=([a-z0-9-]+)$", script, re.M).group(1) for script in scripts]  # type: ignore[union-attr]
 
+    def metadata(self, type_: str) -> list[tuple[str, Any]]:
+        """``(construct path, data)`` of every metadata entry of one type in the stack, as the cloud assembly records it
+        (the stack's ``additionalMetadataFile``): one file read instead of a jsii call per construct and entry."""
+        artifact = json.loads((self.directory / "manifest.json").read_text())["artifacts"][self.stack.artifact_id]
+        recorded = json.loads((self.directory / artifact["additionalMetadataFile"]).read_text())
+        return [(path.lstrip("/"), entry["data"]) for path, entries in recorded.items()
+                for entry in entries if entry["type"] == type_]
+
     def validation_report(self) -> dict[str, Any]:
         """cdk's validation report (annotations and cdk-nag), empty when nothing was reported."""
         path = self.directory / "validation-report.json"

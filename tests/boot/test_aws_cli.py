@@ -134,12 +134,24 @@ def test_downloads_retry_a_bounded_number_of_times(tmp_path: Path, served) -> No
 # ---------------------------------------------------------------- PGP: a real gpg signature by a throwaway key
 
 
+KEYRINGS: list[Path] = []
+"""Every keyring :func:`new_key` made: making a key starts a gpg-agent for its home, stopped after the module."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_gpg_agents():
+    yield
+    for home in KEYRINGS:
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, capture_output=True)
+
+
 def new_key(home: Path, user_id: str, *, expire: str = "never", at: Optional[str] = None) -> dict[str, str]:
     """A fresh ed25519 signing key in its own keyring ``home``: its home, fingerprint and armoured public key.
 
     ``at``: make it at that time (gpg's ``--faked-system-time``), so that it can have expired by now.
     """
     home.chmod(0o700)
+    KEYRINGS.append(home)
     gpg_env = {**os.environ, "GNUPGHOME": str(home)}
     faked = ["--faked-system-time", at] if at else []
     subprocess.run(["gpg", "--batch", *faked, "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "sign", expire],

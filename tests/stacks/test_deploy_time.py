@@ -11,9 +11,8 @@ from ..graph import dependencies, longest_chain
 def test_default_deployments_warn_about_exactly_the_slow_defaults(synth) -> None:
     def warned(name: str) -> dict[str, str]:
         return {
-            path.split("/", 1)[1].replace("Default/", ""): str(entry["data"])
-            for path, entries in _metadata(synth(name)).items()
-            for entry in entries if entry["type"] == "aws:cdk:warning" and "checkpointTime" in str(entry["data"])
+            path.split("/", 1)[1].replace("Default/", ""): str(data)
+            for path, data in synth(name).metadata("aws:cdk:warning") if "checkpointTime" in str(data)
         }
 
     efs_default = warned("efs")
@@ -27,10 +26,6 @@ def test_default_deployments_warn_about_exactly_the_slow_defaults(synth) -> None
     assert warned("juicefs") == {}
     # Jq3 there is r7g, which the model does not cover; c7i and m7i fit.
     assert warned("juicefs-multiqueue") == {}
-
-
-def _metadata(s) -> dict[str, list[dict[str, object]]]:
-    return {c.node.path: [{"type": e.type, "data": e.data} for e in c.node.metadata] for c in s.stack.node.find_all()}
 
 
 def test_efs_throughput_settings_reach_the_file_system(synth) -> None:

@@ -65,11 +65,9 @@ def test_unacknowledged_reads_acknowledgements_as_cdks_report_does() -> None:
 def test_every_acknowledgement_is_narrow_and_gives_a_specific_reason(synth, name: str) -> None:
     stack = synth(name).stack
     acknowledgements = [
-        (construct.node.path, rule, reason)
-        for construct in stack.node.find_all()
-        for entry in construct.node.metadata
-        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
-        for rule, reason in entry.data.items()
+        (path, rule, reason)
+        for path, rules in synth(name).metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        for rule, reason in rules.items()
     ]
     ours = [a for a in acknowledgements if a[1].split("::")[0] in ALL_PACKS]
     assert len(ours) >= 7
