@@ -4,6 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
+STAMP_OPT := $(VENV)/.compiled-O
 
 # Offline and quiet CLI.
 export CDK_DISABLE_CLI_TELEMETRY := 1
@@ -12,14 +13,18 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup synth test typecheck bench diagram docs docs-serve clean
 
-setup: $(STAMP_PY) $(STAMP_NODE)
+setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_OPT)
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@# cdk.json runs the app with -O (app.py says why): compile its bytecode once now rather than on the first synth
-	@# (or on every synth where PYTHONDONTWRITEBYTECODE is set); aws-cdk-lib's bindings take a minute of CPU.
-	$(VENV)/bin/python -O -m compileall -q -j 0 $$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') >/dev/null
+	touch $@
+
+# cdk.json runs the app with -O (app.py says why): compile the installed packages' -O bytecode once, here, rather than
+# on the first synth (or on every synth where PYTHONDONTWRITEBYTECODE is set); aws-cdk-lib's bindings take a minute of
+# CPU. Its own stamp, so that a venv made before this step, or a change to it here, gets it too.
+$(STAMP_OPT): $(STAMP_PY) Makefile
+	$(VENV)/bin/python -O -m compileall -q -j 0 $$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 	touch $@
 
 $(STAMP_NODE): package.json package-lock.json
@@ -47,8 +52,8 @@ test: typecheck
 ## app with cdk-nag) in interleaved pairs, then where each one's time goes (jsii round trips, Node CPU by component)
 bench: setup
 	$(VENV)/bin/python bench/synth.py --runs $(or $(RUNS),5)
-	$(VENV)/bin/python bench/phases.py --variant default
-	$(VENV)/bin/python bench/phases.py --variant "every feature"
+	$(VENV)/bin/python -O bench/phases.py --variant default
+	$(VENV)/bin/python -O bench/phases.py --variant "every feature"
 
 ## diagram: redraw the architecture diagrams (README: overview; docs/architecture.md: detailed) from the default template
 diagram: setup

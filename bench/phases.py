@@ -212,7 +212,9 @@ def main() -> int:
         env = {**os.environ, "JSII_NODE": str(wrapper), "PYTHONPATH": str(REPO),
                "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}"}
         record = Path(tmp) / "record.json"
-        subprocess.run([sys.executable, __file__, "--variant", args.variant, "--child", str(record)],
+        # The child runs with this process's -O, if any: cdk.json runs the app with it, `make bench` runs this with it.
+        optimize = ["-O"] * sys.flags.optimize
+        subprocess.run([sys.executable, *optimize, __file__, "--variant", args.variant, "--child", str(record)],
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         data = json.loads(record.read_text())
         # jsii's runtime starts the kernel as a child Node; the kernel's profile is the large one.
