@@ -14,11 +14,13 @@ pass only the task role to AWS Batch, and use the workspace.
 
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -99,15 +101,19 @@ def _write(variable: str, path: str) -> str:
     return f'printf %s "${variable}" > {path}'
 
 
+_CROMWELL_UNSET_FILE = "/tmp/mmbatch-unset-bash-env"
+
 # Bash expands BASH_ENV's value, command substitution included, and reads the file it names before running the
-# entry point's command (bash(1), INVOCATION; bminor/bash shell.c execute_env_file); this one prints nothing, so
-# bash reads no file. Fail closed: without both the configuration and the options no configuration file is
+# entry point's command (bash(1), INVOCATION; bminor/bash shell.c execute_env_file). The substitution writes the
+# files and prints the name of one that unsets BASH_ENV, so that java, and any bash it starts, does not inherit it
+# (and write the files again). Fail closed: without both the configuration and the options no configuration file is
 # written, and java stops on the missing -Dconfig.file instead of running Cromwell with its Local backend here.
 _CROMWELL_BASH_ENV = (
     f'$([ -n "${_CROMWELL_CONFIG_ENV}" ] && [ -n "${_CROMWELL_OPTIONS_ENV}" ] '
     f"&& {_write(_CROMWELL_OPTIONS_ENV, _CROMWELL_OPTIONS_FILE)} && {_write(_CROMWELL_CONFIG_ENV, _CROMWELL_CONFIG_FILE)}; "
     f'[ -z "${_CROMWELL_INPUTS_ENV}" ] || {_write(_CROMWELL_INPUTS_ENV, _CROMWELL_INPUTS_FILE)}; '
-    f'[ -z "${_CROMWELL_HELLO_ENV}" ] || {_write(_CROMWELL_HELLO_ENV, _CROMWELL_HELLO_FILE)})'
+    f'[ -z "${_CROMWELL_HELLO_ENV}" ] || {_write(_CROMWELL_HELLO_ENV, _CROMWELL_HELLO_FILE)}; '
+    f"echo unset BASH_ENV > {_CROMWELL_UNSET_FILE} && echo {_CROMWELL_UNSET_FILE})"
 )
 # Split at spaces by the entry point: no value may hold one. MaxRAMPercentage: the heap as a share of the container's
 # memory (a HotSpot option since JDK 10; the image's JRE is 17, Publishing.scala ``from``).
@@ -118,6 +124,12 @@ _NEXTFLOW_CONFIG_ENV = "MMBATCH_NEXTFLOW_CONFIG"
 _NEXTFLOW_HEAD_SCRIPT = (
     f'printf "%s" "${_NEXTFLOW_CONFIG_ENV}" > /tmp/mmbatch.config && exec nextflow run "$0" -c /tmp/mmbatch.config'
 )
+
+
+_PRIVATE_ECR_IMAGE = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+                                r"(?P<repository>[^:@]+)(:(?P<tag>[^@]+))?(@(?P<digest>sha256:[0-9a-f]{64}))?$")
+"""A private Amazon ECR image, ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`` (a digest,
+when given, is what is pulled)."""
 
 
 class HeadJobQueue(Construct):
@@ -157,12 +169,14 @@ class HeadJobQueue(Construct):
         :param log_group: where head jobs log. Default: AWS Batch's ``/aws/batch/job``.
         :param nextflow_config: the SSM parameter holding the Nextflow configuration the head job runs with.
             Default: none (no Nextflow head job definition).
-        :param nextflow_image: the Nextflow head image. Default: :data:`NEXTFLOW_HEAD_IMAGE`.
+        :param nextflow_image: the Nextflow head image; one in private ECR (``<account>.dkr.ecr.<region>.amazonaws.com/
+            ...``, a pull through cache's too) is pulled with the job definition's execution role, which gets the
+            rights for that repository. Default: :data:`NEXTFLOW_HEAD_IMAGE`.
         :param cromwell_config: the SSM parameter holding the Cromwell configuration (``cromwell_config``) the head job
             runs with; its tasks get the workspace's task role (``cromwell_options``). Default: none (no Cromwell head
             job definition).
-        :param cromwell_image: the Cromwell head image, one with :data:`CROMWELL_ENTRY_POINT`. Default:
-            :data:`CROMWELL_HEAD_IMAGE`.
+        :param cromwell_image: the Cromwell head image, one with :data:`CROMWELL_ENTRY_POINT`; in private ECR as
+            ``nextflow_image``. Default: :data:`CROMWELL_HEAD_IMAGE`.
         """
         low, high = HEAD_QUEUE_MAX_VCPUS_RANGE
         if isinstance(max_vcpus, bool) or not isinstance(max_vcpus, int) or not low <= max_vcpus <= high:
@@ -282,8 +296,9 @@ class HeadJobQueue(Construct):
                              secrets: dict[str, ssm.IStringParameter], environment: Optional[dict[str, str]] = None,
                              assign_public_ip: bool, log_group: Optional[logs.ILogGroup]) -> batch.EcsJobDefinition:
         """A Fargate head job definition running ``image`` with the head role, its configuration from SSM."""
+        container_image, repository = self._image(engine, image)
         container = batch.EcsFargateContainerDefinition(
-            self, f"{engine}Container", image=ecs.ContainerImage.from_registry(image), cpu=1,
+            self, f"{engine}Container", image=container_image, cpu=1,
             memory=cdk.Size.gibibytes(4), job_role=self.role, assign_public_ip=assign_public_ip,
             command=list(command), environment=environment,
             # ECS puts the parameter's value in the variable before the container starts (the execution role
@@ -292,6 +307,16 @@ class HeadJobQueue(Construct):
             logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{engine.lower()}-head", log_group=log_group)
             if log_group else None,
         )
+        if repository is not None:
+            # A pull through cache's repository is created and filled on the first pull, by the puller: these two on
+            # this one repository (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry");
+            # from_ecr_repository granted the pull itself (GetAuthorizationToken on *, the rest on the repository).
+            repository.grant(container.execution_role, "ecr:BatchImportUpstreamImage", "ecr:CreateRepository")
+            cdk.Validations.of(container.execution_role.node.find_child("DefaultPolicy")).acknowledge(cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason=f"ecr:GetAuthorizationToken, to pull the {engine} head image from private ECR, supports no "
+                       "resource-level permissions (Service Authorization Reference); the pull itself is limited to "
+                       "the image's repository."))
         execution_role = container.node.try_find_child("ExecutionRole")
         if execution_role is not None:
             cdk.Validations.of(execution_role).acknowledge(*compliance_acknowledgments(
@@ -305,6 +330,18 @@ class HeadJobQueue(Construct):
                 "named per job at run time."),)))
         return batch.EcsJobDefinition(self, f"{engine}Head", container=container, parameters=parameters,
                                       propagate_tags=True)
+
+    def _image(self, engine: str, image: str) -> tuple[ecs.ContainerImage, Optional[ecr.IRepository]]:
+        """``image`` for a head job definition, and its repository when it is in private ECR (say a pull through cache
+        of Docker Hub's, against its anonymous pull limits): aws-cdk-lib then lets the execution role pull it."""
+        found = _PRIVATE_ECR_IMAGE.match(image)
+        if found is None:
+            return ecs.ContainerImage.from_registry(image), None
+        arn = cdk.Stack.of(self).format_arn(service="ecr", account=found["account"], region=found["region"],
+                                            resource="repository", resource_name=found["repository"])
+        repository = ecr.Repository.from_repository_attributes(self, f"{engine}Repository", repository_arn=arn,
+                                                              repository_name=found["repository"])
+        return ecs.ContainerImage.from_ecr_repository(repository, found["digest"] or found["tag"] or "latest"), repository
 
     def allow_submit_to(self, job_queues: Sequence[batch.IJobQueue]) -> None:
         """Let head jobs submit task jobs to ``job_queues`` (the Spot queues) as well as to this queue."""

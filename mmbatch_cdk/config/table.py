@@ -293,10 +293,13 @@ _GLOBAL: tuple[Setting, ...] = (
             "vCPUs of all head jobs together on the head queue.", props=("head.max_vcpus",)),
     Setting("nextflowHeadImage", "nextflow_head_image", _pattern(_IMAGE_RE, "a container image such as "
             "public.ecr.aws/seqera-labs/nextflow:25.10.2"), NEXTFLOW_HEAD_IMAGE,
-            "Image of the Nextflow head job (Nextflow's own, from Amazon ECR Public).", props=("head.nextflow_image",)),
+            "Image of the Nextflow head job (Nextflow's own, from Amazon ECR Public). An image in private ECR is pulled "
+            "with the job definition's execution role.", props=("head.nextflow_image",)),
     Setting("cromwellHeadImage", "cromwell_head_image", _pattern(_IMAGE_RE, "a container image such as "
             "broadinstitute/cromwell:92"), CROMWELL_HEAD_IMAGE,
-            "Image of the Cromwell head job (Cromwell's own, from Docker Hub; 92 or later, with its entry point).",
+            "Image of the Cromwell head job (Cromwell's own, from Docker Hub; 92 or later, with its entry point). An "
+            "image in private ECR, such as a pull through cache of Docker Hub's, is pulled with the job definition's "
+            "execution role (docs/engines.md, \"Docker Hub's pull limits\").",
             props=("head.cromwell_image",)),
     Setting("miniwdlEfsFileSystemId", "miniwdl_efs_file_system_id", _pattern(re.compile(r"^fs-[0-9a-f]{8,17}$"), "fs-0123456789abcdef0"),
             None, "Your EFS file system for miniwdl-aws's working files, named in its configuration.",

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import pytest
 import WDL
@@ -28,8 +28,8 @@ from ..debian import TYPESAFE_CONFIG_JAR, java_home
 from ..templates import EXAMPLE_REGION, Synth, resolve_example
 
 _STAND_IN_JAVA = f"""#!{sys.executable}
-import json, sys
-print(json.dumps(sys.argv[1:]))
+import json, os, sys
+print(json.dumps({{"argv": sys.argv[1:], "BASH_ENV": os.environ.get("BASH_ENV")}}))
 """
 
 
@@ -73,6 +73,8 @@ class Run:
     """One run of the entry point: what java was given and the directory that stood for /tmp."""
 
     java_argv: list[str]
+    java_bash_env: Optional[str]
+    """``BASH_ENV`` in java's environment (None: not set)."""
     directory: Path
     stderr: str
 
@@ -92,7 +94,8 @@ def run_entry_point(job: HeadJob, directory: Path, **overrides: str) -> Run:
     result = subprocess.run([*CROMWELL_ENTRY_POINT, *command], env={"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin", **environment},
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=directory)
     assert result.returncode == 0, result.stderr
-    return Run(json.loads(result.stdout), directory, result.stderr)
+    java = json.loads(result.stdout)
+    return Run(java["argv"], java["BASH_ENV"], directory, result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +120,12 @@ def test_the_entry_point_runs_cromwell_with_the_written_config_options_and_hello
     assert job.task_role_arn != job.head_role_arn
     assert json.loads((d / "cromwell-inputs.json").read_text()) == {}
     assert (d / "hello.wdl").read_text() == CROMWELL_HELLO
+
+
+def test_java_does_not_inherit_bash_env(job: HeadJob, ran: Run) -> None:
+    """A bash that java (Cromwell) starts would expand BASH_ENV again and write the files anew."""
+    assert "BASH_ENV" in job.environment
+    assert ran.java_bash_env is None
 
 
 @pytest.mark.parametrize("emptied", ["MMBATCH_CROMWELL_CONFIG", "MMBATCH_CROMWELL_OPTIONS"])
@@ -216,3 +225,22 @@ def test_without_a_written_config_typesafe_config_stops_on_the_missing_file(job:
     result = _typesafe(run, tmp_path)
     assert result.returncode != 0
     assert f"ConfigException$IO: {tmp_path}/cromwell.conf" in result.stderr, result.stderr[-3000:]
+
+
+# Cromwell's run mode takes a workflow source that is not a local path as a URL, validated with java.net.URL
+# (broadinstitute/cromwell server/src/main/scala/cromwell/CommandLineArguments.scala, validateSubmission, and
+# PartialWorkflowSources.validateWorkflowUrl): a scheme the JVM has no handler for is refused there.
+_URL_CHECK = """
+for (source in args) {
+    try { new URL(source); println "accepted" } catch (MalformedURLException e) { println "refused: " + e.message }
+}
+"""
+
+
+@pytest.mark.needs_deb("groovy", "default-jre-headless")
+def test_the_jvm_takes_an_https_workflow_url_and_refuses_an_s3_one() -> None:
+    """docs/engines.md: the Cromwell head job's ``workflow`` is an https:// URL or a path in the image, not s3://."""
+    result = subprocess.run(["groovy", "-e", _URL_CHECK, "https://example.org/main.wdl", "s3://bucket/main.wdl"],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "JAVA_HOME": str(java_home())})
+    assert result.stdout.splitlines() == ["accepted", "refused: unknown protocol: s3"], result.stderr[-2000:]

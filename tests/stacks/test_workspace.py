@@ -21,7 +21,7 @@ import pytest
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 from mmbatch_cdk.head_queue import CROMWELL_HEAD_IMAGE, NEXTFLOW_HEAD_IMAGE
 
-from ..conftest import CONFIGS, Synth
+from ..conftest import CONFIGS, Synth, synthesize
 from ..templates import EXAMPLE_ACCOUNT as ACCOUNT
 from ..templates import EXAMPLE_REGION as REGION
 from ..templates import resolve_example as resolve
@@ -319,3 +319,33 @@ def test_workspace_off_builds_neither_and_says_so_in_the_configurations(synth) -
     findings = [v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]
                 if not v["ruleName"].startswith("Annotation::")]
     assert findings == []
+
+
+ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/docker-hub/broadinstitute/cromwell:92"
+"""The Cromwell image through an ECR pull through cache of Docker Hub (prefix ``docker-hub``)."""
+
+
+def test_a_private_ecr_head_image_is_pulled_with_the_execution_role_of_its_job_only(tmp_path) -> None:
+    s = synthesize({"cromwellHeadImage": ECR_IMAGE}, tmp_path)
+    [container] = [v["Properties"]["ContainerProperties"] for k, v in s.resources("AWS::Batch::JobDefinition").items()
+                   if k.startswith("HeadQueueCromwellHead")]
+    assert resolve(container["Image"], s.template["Resources"]) == ECR_IMAGE, "the image as given"
+    cromwell = policies_of(s, "HeadQueueCromwellContainerExecutionRole")
+    repository = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/docker-hub/broadinstitute/cromwell"
+    for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
+                   "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"):
+        assert allows(cromwell, action, repository), action
+        assert not allows(cromwell, action, f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/docker-hub/other"), action
+    assert allows(cromwell, "ecr:GetAuthorizationToken", "*")
+    nextflow = policies_of(s, "HeadQueueNextflowContainerExecutionRole")
+    assert not any(a.startswith("ecr:") for st in nextflow for a in _listed(st["Action"])), "Nextflow's image is public"
+    report = s.validation_report()
+    assert [v["ruleName"] for p in report["pluginReports"] for v in p["violations"]
+            if not v["ruleName"].startswith("Annotation::mmbatch:")] == []
+
+
+def test_public_head_images_get_no_ecr_permissions(synth) -> None:
+    s = synth("efs")
+    for engine in ("Nextflow", "Cromwell"):
+        assert not any(a.startswith("ecr:") for st in policies_of(s, f"HeadQueue{engine}ContainerExecutionRole")
+                       for a in _listed(st["Action"])), engine
