@@ -4,6 +4,9 @@
 cdk.json runs it as `python -O app.py`: jsii's generated bindings check every argument of every aws-cdk-lib call
 against its type hints at run time (typeguard, under `if __debug__:`), about a tenth of a synth; -O skips those
 checks. This package's calls are checked statically instead (`mypy --strict`), and its asserts only narrow types.
+-O also drops jsii's own asserts, among them the check that its Node runtime is the version it expects
+(jsii/_kernel/providers/process.py); that runtime ships inside the same jsii package, so the two agree unless
+JSII_RUNTIME points at another.
 """
 
 import gc

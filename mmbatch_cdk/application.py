@@ -49,8 +49,8 @@ def build(app: cdk.App, *, config: MmBatchConfig | None = None) -> MmBatchStack:
 def _prepare(app: cdk.App) -> None:
     """Register CDK's template validation on ``app`` while a second thread imports the constructs' modules.
 
-    jsii's Node builds the validation engine for about 0.9 s (:func:`register_template_validation`) while Python
-    would wait; the imports are about 0.4 s of Python. That is safe because importing them makes no jsii call
+    jsii's Node builds the validation engine (:func:`register_template_validation`) while Python would wait; the
+    imports are Python's work (both measured in docs/performance.md, "Where the time goes"). That is safe because importing them makes no jsii call
     (``tests/packaging/test_lazy_package.py`` pins it): only the calling thread talks to jsii's kernel.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmbatch-import") as importer:

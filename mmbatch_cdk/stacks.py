@@ -119,7 +119,7 @@ class MmBatchStack(cdk.Stack):
                     vpc_subnets=self.network.compute_subnets, security_groups=self.network.extra_security_groups,
                     assign_public_ip=not config.private_only,
                     nextflow_config=next(iter(self.quickstarts.values())).parameters["nextflow"],
-                cromwell_config=next(iter(self.quickstarts.values())).parameters["cromwell"],
+                    cromwell_config=next(iter(self.quickstarts.values())).parameters["cromwell"],
                     # The first queue's job log group: kept, encrypted and retained as the settings say.
                     log_group=next(iter(self.queues.values())).job_log_group, **config.props("head"),
                 )

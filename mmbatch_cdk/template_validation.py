@@ -17,8 +17,8 @@ def register_template_validation(app: cdk.App) -> None:
 
     CDK would register a ``CloudFormationValidatePlugin`` with the same default rules by itself at synth
     time, so the checks and their findings do not change; the report lists them before cdk-nag's. Its
-    rule engine (about 2 s to build) is built now, while the construct tree is empty, which measured
-    about 0.5 s faster per ``cdk synth`` (docs/performance.md, "Synth and test speed").
+    rule engine is built now, while the construct tree is empty, which measured faster per ``cdk synth``
+    (the figures: docs/performance.md, "Where the time goes").
 
     Call it in an app's entry point, right after ``cdk.App()``. A second call for the same app does
     nothing. It is not for test helpers that create many apps in one process: each registration builds

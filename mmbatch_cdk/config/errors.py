@@ -31,4 +31,4 @@ class ConfigWarning:
     @property
     def text(self) -> str:
         """The message with how to accept it from the command line."""
-        return f"{self.message} To accept this, pass -c acknowledge={self.id}."
+        return f"{self.message} To accept it: -c acknowledge={self.id}."

@@ -124,6 +124,15 @@ def test_the_budget_is_the_spot_notice_whatever_the_stop_timeout(parts) -> None:
             'Annotations.of(<this construct>).acknowledge_warning("mmbatch:checkpointTime", "<why>").') in warning
 
 
+def test_the_acknowledgement_the_warning_names_silences_it_in_your_own_app(parts) -> None:
+    stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
+    compute = BatchCompute(stack, "Acknowledged", vpc=vpc, storage=CheckpointStorageEfs(stack, "Store4", vpc=vpc),
+                           agent=server.agent_installer, instance_types=["m6i.12xlarge"])
+    assert len(warnings_of(compute)) == 1
+    cdk.Annotations.of(compute).acknowledge_warning("mmbatch:checkpointTime", "jobs here dirty little of their memory")
+    assert warnings_of(compute) == []
+
+
 def test_a_timeout_that_is_not_a_duration_is_named(parts) -> None:
     stack, vpc, server = parts["stack"], parts["vpc"], parts["server"]
     with pytest.raises(ValueError, match="Bad: node_settings.ecs_stop_timeout: 'soon' is not accepted; expected a duration from 30s to 1h"):

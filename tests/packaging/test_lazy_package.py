@@ -53,7 +53,7 @@ def test_every_module_exports_only_names_it_has() -> None:
 
 
 IMPORT_EVERY_MODULE_RECORDING_JSII = '''
-import pkgutil, sys, threading
+import pkgutil, sys
 import mmbatch_cdk.application  # starts jsii's kernel with aws-cdk-lib, as app.py's main finds it
 from jsii._kernel.providers import process
 calls = []

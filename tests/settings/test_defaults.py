@@ -48,7 +48,8 @@ def _construct_default(prop: str) -> Any:
     target, _, name = prop.partition(".")
     if target in ("nodes", "awscli"):
         return {f.name: f.default for f in dataclasses.fields(NodeSettings if target == "nodes" else AwsCliInstall)}[name]
-    if target == "limits":  # None in the signature (a Duration default would call jsii at import): the actions' own
+    if target == "limits":
+        # The signature says None (a Duration default would call jsii at import), so read the actions it makes.
         reason = (CAPACITY_REASONS if name == "capacity_max_time" else MISCONFIGURATION_REASONS)[0]
         return next(action.max_time for action in runnable_time_limit_actions() if action.reason == reason)
     if target in FUNCTIONS:

@@ -200,7 +200,7 @@ def test_private_only_with_an_existing_vpc_says_what_happens() -> None:
 ])
 def test_every_warning_says_how_to_accept_it_and_accepting_silences_it(context: dict[str, Any]) -> None:
     (warning,) = MmBatchConfig.from_mapping(context).warnings
-    assert warning.text.endswith(f"To accept this, pass -c acknowledge={warning.id}.")
+    assert warning.text.endswith(f"To accept it: -c acknowledge={warning.id}.")
     assert MmBatchConfig.from_mapping({**context, "acknowledge": warning.id}).warnings == ()
     assert MmBatchConfig.from_mapping({**context, "acknowledge": f"Annotation::mmbatch:{warning.id}"}).warnings == ()
 

@@ -109,7 +109,7 @@ application.main()
 
 
 def test_main_imports_the_constructs_while_the_engine_is_built() -> None:
-    """The engine takes jsii's Node about 0.9 s; the constructs' modules load on a second thread meanwhile."""
+    """While jsii's Node builds the engine, the constructs' modules load on a second thread."""
     run = subprocess.run([sys.executable, "-c", MAIN_WITH_A_WAITING_ENGINE], cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert run.stdout.strip() == "loaded while the engine was being built", run.stderr
