@@ -126,10 +126,12 @@ _NEXTFLOW_HEAD_SCRIPT = (
 )
 
 
-_PRIVATE_ECR_IMAGE = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
-                                r"(?P<repository>[^:@]+)(:(?P<tag>[^@]+))?(@(?P<digest>sha256:[0-9a-f]{64}))?$")
-"""A private Amazon ECR image, ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`` (a digest,
-when given, is what is pulled)."""
+_PRIVATE_ECR_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12})\.(dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
+    r"|dkr-ecr(-fips)?\.(?P<dual_stack_region>[a-z0-9-]+)\.on\.aws)/(?P<repository>[^:@]+)")
+"""An image in a private Amazon ECR repository, through any of its registry endpoints (``<account>.dkr.ecr.<region>.
+amazonaws.com``, ``dkr.ecr-fips``, the dual-stack ``<account>.dkr-ecr.<region>.on.aws``; Amazon ECR User Guide,
+"Making requests to Amazon ECR registries"): its account, region and repository name."""
 
 
 class HeadJobQueue(Construct):
@@ -296,9 +298,8 @@ class HeadJobQueue(Construct):
                              secrets: dict[str, ssm.IStringParameter], environment: Optional[dict[str, str]] = None,
                              assign_public_ip: bool, log_group: Optional[logs.ILogGroup]) -> batch.EcsJobDefinition:
         """A Fargate head job definition running ``image`` with the head role, its configuration from SSM."""
-        container_image, repository = self._image(engine, image)
         container = batch.EcsFargateContainerDefinition(
-            self, f"{engine}Container", image=container_image, cpu=1,
+            self, f"{engine}Container", image=ecs.ContainerImage.from_registry(image), cpu=1,
             memory=cdk.Size.gibibytes(4), job_role=self.role, assign_public_ip=assign_public_ip,
             command=list(command), environment=environment,
             # ECS puts the parameter's value in the variable before the container starts (the execution role
@@ -307,22 +308,14 @@ class HeadJobQueue(Construct):
             logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{engine.lower()}-head", log_group=log_group)
             if log_group else None,
         )
-        if repository is not None:
-            # A pull through cache's repository is created and filled on the first pull, by the puller: these two on
-            # this one repository (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry");
-            # from_ecr_repository granted the pull itself (GetAuthorizationToken on *, the rest on the repository).
-            repository.grant(container.execution_role, "ecr:BatchImportUpstreamImage", "ecr:CreateRepository")
-            cdk.Validations.of(container.execution_role.node.find_child("DefaultPolicy")).acknowledge(cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason=f"ecr:GetAuthorizationToken, to pull the {engine} head image from private ECR, supports no "
-                       "resource-level permissions (Service Authorization Reference); the pull itself is limited to "
-                       "the image's repository."))
+        self._grant_private_ecr_pull(engine, image, container)
         execution_role = container.node.try_find_child("ExecutionRole")
         if execution_role is not None:
             cdk.Validations.of(execution_role).acknowledge(*compliance_acknowledgments(
                 "IAMNoInlinePolicy",
                 "aws-cdk-lib's execution-role default policy: this head job definition's role only; it reads the "
-                f"{engine} configuration parameter and writes the head job's log streams.",
+                f"{engine} configuration parameter, writes the head job's log streams and, for an image in private "
+                "ECR, pulls it.",
             ), *(() if log_group is not None else (cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
                    ":log-group:/aws/batch/job:*]",
@@ -331,17 +324,29 @@ class HeadJobQueue(Construct):
         return batch.EcsJobDefinition(self, f"{engine}Head", container=container, parameters=parameters,
                                       propagate_tags=True)
 
-    def _image(self, engine: str, image: str) -> tuple[ecs.ContainerImage, Optional[ecr.IRepository]]:
-        """``image`` for a head job definition, and its repository when it is in private ECR (say a pull through cache
-        of Docker Hub's, against its anonymous pull limits): aws-cdk-lib then lets the execution role pull it."""
+    def _grant_private_ecr_pull(self, engine: str, image: str, container: batch.EcsFargateContainerDefinition) -> None:
+        """Let the execution role pull ``image`` when it is in private ECR (say a pull through cache of Docker Hub's,
+        against its anonymous pull limits). The image stays as given, endpoint included (a FIPS or dual-stack one,
+        which ``ContainerImage.from_ecr_repository`` would rewrite), so the grant is made here rather than by it."""
         found = _PRIVATE_ECR_IMAGE.match(image)
         if found is None:
-            return ecs.ContainerImage.from_registry(image), None
-        arn = cdk.Stack.of(self).format_arn(service="ecr", account=found["account"], region=found["region"],
+            return
+        region = found["region"] or found["dual_stack_region"]
+        arn = cdk.Stack.of(self).format_arn(service="ecr", account=found["account"], region=region,
                                             resource="repository", resource_name=found["repository"])
         repository = ecr.Repository.from_repository_attributes(self, f"{engine}Repository", repository_arn=arn,
                                                               repository_name=found["repository"])
-        return ecs.ContainerImage.from_ecr_repository(repository, found["digest"] or found["tag"] or "latest"), repository
+        repository.grant_pull(container.execution_role)  # the pull on the repository, GetAuthorizationToken on *
+        # A pull through cache's repository is created and filled on the first pull, by the puller: these two on this
+        # one repository (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry").
+        repository.grant(container.execution_role, "ecr:BatchImportUpstreamImage", "ecr:CreateRepository")
+        cdk.Annotations.of(container).acknowledge_warning(
+            "@aws-cdk/aws-ecs:ecrImageRequiresPolicy", "the execution role is granted the pull of this repository here")
+        cdk.Validations.of(container.execution_role.node.find_child("DefaultPolicy")).acknowledge(cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason=f"ecr:GetAuthorizationToken, to pull the {engine} head image from private ECR, supports no "
+                   "resource-level permissions (Service Authorization Reference); the pull itself is limited to the "
+                   "image's repository."))
 
     def allow_submit_to(self, job_queues: Sequence[batch.IJobQueue]) -> None:
         """Let head jobs submit task jobs to ``job_queues`` (the Spot queues) as well as to this queue."""

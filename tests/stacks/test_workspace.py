@@ -329,7 +329,7 @@ def test_a_private_ecr_head_image_is_pulled_with_the_execution_role_of_its_job_o
     s = synthesize({"cromwellHeadImage": ECR_IMAGE}, tmp_path)
     [container] = [v["Properties"]["ContainerProperties"] for k, v in s.resources("AWS::Batch::JobDefinition").items()
                    if k.startswith("HeadQueueCromwellHead")]
-    assert resolve(container["Image"], s.template["Resources"]) == ECR_IMAGE, "the image as given"
+    assert container["Image"] == ECR_IMAGE, "the image as given"
     cromwell = policies_of(s, "HeadQueueCromwellContainerExecutionRole")
     repository = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/docker-hub/broadinstitute/cromwell"
     for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
@@ -349,3 +349,25 @@ def test_public_head_images_get_no_ecr_permissions(synth) -> None:
     for engine in ("Nextflow", "Cromwell"):
         assert not any(a.startswith("ecr:") for st in policies_of(s, f"HeadQueue{engine}ContainerExecutionRole")
                        for a in _listed(st["Action"])), engine
+
+
+@pytest.mark.parametrize(("image", "region", "repository"), [
+    (f"{ACCOUNT}.dkr.ecr-fips.us-gov-west-1.amazonaws.com/team/cromwell:92", "us-gov-west-1", "team/cromwell"),
+    (f"{ACCOUNT}.dkr-ecr.eu-west-1.on.aws/docker-hub/broadinstitute/cromwell@sha256:{'a' * 64}", "eu-west-1",
+     "docker-hub/broadinstitute/cromwell"),
+    (f"{ACCOUNT}.dkr.ecr.cn-north-1.amazonaws.com.cn/cromwell", "cn-north-1", "cromwell"),
+])
+def test_every_ecr_registry_endpoint_names_its_repository(image: str, region: str, repository: str) -> None:
+    from mmbatch_cdk.head_queue import _PRIVATE_ECR_IMAGE
+
+    found = _PRIVATE_ECR_IMAGE.match(image)
+    assert found is not None
+    assert (found["account"], found["region"] or found["dual_stack_region"], found["repository"]) == (ACCOUNT, region, repository)
+
+
+@pytest.mark.parametrize("image", [CROMWELL_HEAD_IMAGE, NEXTFLOW_HEAD_IMAGE, "ghcr.io/org/cromwell:92",
+                                   "public.ecr.aws/x/cromwell:92"])
+def test_public_registries_are_not_taken_for_private_ecr(image: str) -> None:
+    from mmbatch_cdk.head_queue import _PRIVATE_ECR_IMAGE
+
+    assert _PRIVATE_ECR_IMAGE.match(image) is None
