@@ -6,6 +6,7 @@ built once per process, rather than building one per app (tests/test_template_va
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -113,3 +114,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             if os.environ.get(debian.REQUIRE_REAL) == "1":
                 pytest.fail(f"{reason} ({debian.REQUIRE_REAL}=1: this test may not be skipped)", pytrace=False)
             pytest.skip(reason)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """As app.py does before exit: what the session made is frozen, so the interpreter's exit does not scan it."""
+    gc.freeze()

@@ -1,4 +1,4 @@
-"""A real redis-server (Debian's) in cluster mode on a free loopback port, for as long as a ``with`` block runs.
+"""A real redis-server (Debian's) in cluster mode on a free loopback port, from start to stop.
 
 MemoryDB runs Redis OSS (7.x) or Valkey (7.2+) always in cluster mode; one node that owns all 16,384 slots is the
 smallest such server. Every wait is bounded and the server is stopped on the way out, even when a test fails.
@@ -6,13 +6,12 @@ smallest such server. Every wait is bounded and the server is stopped on the way
 
 from __future__ import annotations
 
-import contextlib
 import random
 import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import redis
 from redis.backoff import NoBackoff
@@ -47,28 +46,41 @@ def _until(what: str, check: Callable[[], bool], deadline: float) -> None:
         time.sleep(0.02)
 
 
-@contextlib.contextmanager
-def cluster_mode_server(directory: Path) -> Iterator[redis.Redis]:
-    """Start ``redis-server`` in cluster mode on 127.0.0.1, yield an administrator's connection, stop it.
+class ClusterModeServer:
+    """A ``redis-server`` in cluster mode on 127.0.0.1 owning all slots, started by the constructor, which returns as
+    soon as it answers; :meth:`ready` waits until it reports ``cluster_state:ok``. A fresh master does so only about
+    2 s after it starts (measured here; redis's ``CLUSTER_WRITABLE_DELAY``), so a caller can start it early and use
+    that time. :meth:`stop` stops it.
 
-    Another process may take the chosen port between the check and the start: then the server exits at once and
-    the start is tried again on other ports (three times at most)."""
-    for attempt in range(3):
-        try:
-            with _started(directory / str(attempt)) as admin:
-                yield admin
+    Another process may take the chosen port between the check and the start: then the server exits at once and the
+    start is tried again on other ports (three times at most)."""
+
+    def __init__(self, directory: Path) -> None:
+        for attempt in range(3):
+            try:
+                self.process, self.admin = _start(directory / str(attempt))
+                self._deadline = time.monotonic() + START_TIMEOUT_S
                 return
-        except _PortTaken:
-            continue
-    raise RuntimeError("redis-server: the ports were taken three times")
+            except _PortTaken:
+                continue
+        raise RuntimeError("redis-server: the ports were taken three times")
+
+    def ready(self) -> redis.Redis:
+        """An administrator's connection once the cluster is up (bounded by :data:`START_TIMEOUT_S`)."""
+        _until("cluster_state:ok", lambda: "cluster_state:ok" in self.admin.execute_command("CLUSTER", "INFO"),
+               self._deadline)
+        return self.admin
+
+    def stop(self) -> None:
+        """Stop the server (terminate, then kill after 5 s)."""
+        _stop(self.process, self.admin)
 
 
 class _PortTaken(Exception):
     pass
 
 
-@contextlib.contextmanager
-def _started(directory: Path) -> Iterator[redis.Redis]:
+def _start(directory: Path) -> tuple[subprocess.Popen[bytes], redis.Redis]:
     directory.mkdir(parents=True)
     port = _free_port()
     process = subprocess.Popen(
@@ -80,8 +92,6 @@ def _started(directory: Path) -> Iterator[redis.Redis]:
     # No retries: a wait that fails is tried again by the bounded loop below, which also notices the server's exit.
     admin = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, decode_responses=True, retry=Retry(NoBackoff(), 0))
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-
         def answers() -> bool:
             if process.poll() is not None:
                 log = (directory / "redis.log").read_text()
@@ -93,15 +103,19 @@ def _started(directory: Path) -> Iterator[redis.Redis]:
             except (redis.ConnectionError, redis.TimeoutError):  # not listening yet, or another process's port
                 return False
 
-        _until("PING answer", answers, deadline)
+        _until("PING answer", answers, time.monotonic() + START_TIMEOUT_S)
         admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        _until("cluster_state:ok", lambda: "cluster_state:ok" in admin.execute_command("CLUSTER", "INFO"), deadline)
-        yield admin
-    finally:
-        admin.close()
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        return process, admin
+    except BaseException:
+        _stop(process, admin)
+        raise
+
+
+def _stop(process: subprocess.Popen[bytes], admin: redis.Redis) -> None:
+    admin.close()
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
