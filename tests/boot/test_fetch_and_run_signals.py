@@ -19,10 +19,12 @@ def _wait_for(path: Path, text: str, timeout: float = 20) -> None:
 
 
 def _slow_download(tmp_path: Path) -> None:
-    """Make the stand-in CLI announce the download, then take a second before it delivers the task script."""
+    """Make the stand-in CLI announce the download, then deliver the task script only once the test has sent its
+    signal (or after 20 s), so the signal always arrives during the download however late the test runs."""
     cli = tmp_path / "aws-cli" / "aws"
     lines = cli.read_text().splitlines()
-    cli.write_text("\n".join([lines[0], f"echo downloading >>{tmp_path}/progress", "sleep 1", *lines[1:]]) + "\n")
+    wait = f"for _ in $(seq 200); do [[ -e {tmp_path}/signalled ]] && break; sleep 0.1; done"
+    cli.write_text("\n".join([lines[0], f"echo downloading >>{tmp_path}/progress", wait, *lines[1:]]) + "\n")
 
 
 def test_a_stop_before_the_task_starts_ends_the_job_with_143_and_never_runs_the_task(tmp_path: Path) -> None:
@@ -31,6 +33,7 @@ def test_a_stop_before_the_task_starts_ends_the_job_with_143_and_never_runs_the_
     job = subprocess.Popen([str(script)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(tmp_path / "progress", "downloading")
     job.send_signal(signal.SIGTERM)
+    (tmp_path / "signalled").touch()
     assert job.wait(timeout=10) == 143, job.communicate()
     assert not (tmp_path / "ran").exists()
 
