@@ -23,7 +23,7 @@ def test_a_signal_during_the_boot_is_a_fatal_error(tmp_path: Path, sent: signal.
     root, bin_dir = make_root(tmp_path)
     (root / "dev").mkdir()
     # A slow mount: it returns only once the test has sent the signal (or after 20 s), so the signal always arrives
-    # while the script waits for it, however late the test runs (a fixed 0.5 s mount lost the race under CI's load).
+    # while the script waits for it, however late the test runs (a fixed 0.5 s left a window a slow run could miss).
     (bin_dir / "mount").write_text(
         f"#!/bin/bash\ntouch {tmp_path}/mounting\n"
         f"for _ in $(seq 200); do [[ -e {tmp_path}/signalled ]] && exit 0; /bin/sleep 0.1; done\n"
