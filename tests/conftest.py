@@ -10,17 +10,16 @@ import gc
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
 os.environ["PATH"] = f"{Path(__file__).resolve().parent.parent / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"  # jsii: pinned Node
 
-import aws_cdk as cdk  # noqa: E402
-
-from mmbatch_cdk.application import build  # noqa: E402
-from .templates import Synth  # noqa: E402
 from . import debian  # noqa: E402
+
+if TYPE_CHECKING:
+    from .templates import Synth
 
 REPO = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
@@ -83,7 +82,16 @@ byte-identical without compliance=hipaa when the profile was added), so its conf
 
 
 def synthesize(context: dict[str, Any], outdir: Path) -> Synth:
-    """Build the app as app.py does, with cdk.json's context plus ``context``."""
+    """Build the app as app.py does, with cdk.json's context plus ``context``.
+
+    aws-cdk-lib and the constructs are imported here, not at the top of this file: pytest-xdist's controller loads
+    this file too but runs no test, and importing them there (jsii's Node with aws-cdk-lib, 1.2-1.5 s of CPU) held
+    back the start of the workers."""
+    import aws_cdk as cdk
+
+    from mmbatch_cdk.application import build
+    from .templates import Synth
+
     # The CLI passes aws:cdk:disable-stack-trace unless --debug; so do the tests (it also saves time).
     app = cdk.App(context={**CDK_JSON_CONTEXT, "aws:cdk:disable-stack-trace": True, **context}, outdir=str(outdir))
     stack = build(app)

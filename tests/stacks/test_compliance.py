@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ..conftest import COMPLIANCE_CONFIGS, CONFIGS, Synth
+from ..conftest import COMPLIANCE_CONFIGS, CONFIGS
+from ..templates import Synth
 
 KEY = "ComplianceKey7E87934C"
 

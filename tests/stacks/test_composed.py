@@ -12,7 +12,8 @@ from mmbatch_cdk import application, stacks
 from mmbatch_cdk.application import build, main
 from mmbatch_cdk.config import ConfigError
 
-from ..conftest import CDK_JSON_CONTEXT, Synth, synthesize
+from ..conftest import CDK_JSON_CONTEXT, synthesize
+from ..templates import Synth
 
 
 def test_on_demand_reaches_every_queue(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from aws_cdk.assertions import Match
 
 from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES
 
-from ..conftest import CONFIGS, Synth, synthesize
-from ..templates import shell_parts, user_data_document
+from ..conftest import CONFIGS, synthesize
+from ..templates import Synth, shell_parts, user_data_document
 
 
 @pytest.fixture(scope="module")

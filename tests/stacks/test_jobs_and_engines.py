@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from ..templates import shell_parts, user_data_document
-from ..conftest import Synth
+from ..templates import Synth, shell_parts, user_data_document
 
 
 def _outputs(s: Synth, prefix: str) -> dict[str, str]:

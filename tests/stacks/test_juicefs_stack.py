@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from ..templates import shell_parts, user_data_document
-from ..conftest import CONFIGS, Synth, synthesize
+from ..templates import Synth, shell_parts, user_data_document
+from ..conftest import CONFIGS, synthesize
 
 
 @pytest.fixture(scope="module")

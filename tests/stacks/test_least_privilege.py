@@ -12,7 +12,8 @@ from mmbatch_cdk.config import SETTINGS
 from mmbatch_cdk.session_manager import SESSION_MANAGER_ACTIONS
 from mmbatch_cdk.storage.juicefs import JUICEFS_ACCESS_STRING, JUICEFS_ACCESS_STRING_VERSION
 
-from ..conftest import CONFIGS, Synth, synthesize
+from ..conftest import CONFIGS, synthesize
+from ..templates import Synth
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ..conftest import Synth
+from ..templates import Synth
 
 
 @pytest.fixture(scope="module", params=["efs-multiqueue", "juicefs-multiqueue"])

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ..conftest import Synth
+from ..templates import Synth
 
 
 @pytest.mark.parametrize("name", ["efs", "juicefs-multiqueue"])

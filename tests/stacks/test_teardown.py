@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import Synth, synthesize
+from ..conftest import synthesize
+from ..templates import Synth
 
 
 def _kept(s: Synth) -> dict[str, str]:

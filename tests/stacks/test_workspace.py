@@ -21,7 +21,8 @@ import pytest
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
 from mmbatch_cdk.head_queue import CROMWELL_HEAD_IMAGE, NEXTFLOW_HEAD_IMAGE
 
-from ..conftest import CONFIGS, Synth, synthesize
+from ..conftest import CONFIGS, synthesize
+from ..templates import Synth
 from ..templates import EXAMPLE_ACCOUNT as ACCOUNT
 from ..templates import EXAMPLE_REGION as REGION
 from ..templates import resolve_example as resolve
