@@ -85,7 +85,7 @@ def synthesize(context: dict[str, Any], outdir: Path) -> Synth:
     """Build the app as app.py does, with cdk.json's context plus ``context``.
 
     aws-cdk-lib and the constructs are imported here, not at the top of this file: pytest-xdist's controller loads
-    this file too but runs no test, and importing them there (jsii's Node with aws-cdk-lib, 1.2-1.5 s of CPU) held
+    this file too but runs no test, and importing them there (jsii's Node with aws-cdk-lib, about 1.5 s of CPU) held
     back the start of the workers."""
     import aws_cdk as cdk
 
