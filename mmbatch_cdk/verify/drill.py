@@ -154,5 +154,19 @@ def _drill(aws: Aws, stack: StackOutputs, smoke: SmokeJob, template: str, checkp
                 verdict.details.append(f"MMAB lists RestoreSucceeded for the job: {'yes' if restored else 'no'}")
             return verdict
         if clock.now() >= deadline:
-            return Verdict("drill", "failed", f"no judgement within {timeout_s / 60:.0f} min of the experiment: "
-                           f"job {job.get('status')}, {len(attempts)} attempt(s) ended")
+            verdict = Verdict("drill", "failed", f"no judgement within {timeout_s / 60:.0f} min of the experiment: "
+                              f"job {job.get('status')}, {len(attempts)} attempt(s) ended")
+            if aws.cleanups.pop(f"stop experiment {experiment_id}", None) is not None:  # not seen to end: it may still run
+                verdict.details.append(_stop(fis, experiment_id))
+            return verdict
+
+
+def _stop(fis: Any, experiment_id: str) -> str:
+    """Stop an experiment that may still be running; what happened, as a line of evidence."""
+    from botocore.exceptions import ClientError
+
+    try:
+        fis.stop_experiment(id=experiment_id)
+    except ClientError as err:  # it may have ended meanwhile; say so rather than lose the verdict
+        return f"FIS experiment {experiment_id} not stopped: {err.response['Error'].get('Message', err)}"
+    return f"stopped FIS experiment {experiment_id}"

@@ -75,3 +75,11 @@ def test_drill_judge_a_count_starting_over_without_its_started_line_is_not_a_res
     assert verdict is not None
     assert (verdict.outcome, verdict.summary) == ("failed", "retried, not restored: the count started again at 1")
     assert judge(job, first, [], notice_ms=5_000) is None  # the second attempt has logged nothing yet: wait
+
+
+def test_an_output_the_stack_lacks_could_not_run_naming_it() -> None:
+    """A stack from another version of the app: verify stops on the missing output rather than read an empty one."""
+    stack = StackOutputs("mmbatch", "CREATE_COMPLETE", {"JobQueueArn": "arn:aws:batch:us-east-1:111122223333:job-queue/q"}, [])
+    assert stack.get("JobQueueArn").endswith("job-queue/q")
+    with pytest.raises(CouldNotRun, match="^stack mmbatch has no output NodeBootLogGroupName: deployed from another version"):
+        stack.get("NodeBootLogGroupName")

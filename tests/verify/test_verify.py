@@ -235,6 +235,90 @@ def test_drill_experiment_finding_no_node_could_not_run(world: World, out: Any) 
     assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 failed: Target resolution returned empty set"
 
 
+def running_and_logged(world: World) -> None:
+    """Smoke job RUNNING on NODE_1 with its started line, its node through the boot gate (the drill's preamble)."""
+    healthy_until_smoke(world, drill=True)
+    world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    smoke_log(world, STREAM_1, range(1, 3))
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+
+
+def test_drill_without_a_checkpoint_fails_at_its_bound_and_starts_no_experiment(world: World, out: Any) -> None:
+    """--checkpoint-timeout bounds the wait for MMAB's first checkpoint: 1 min at 15 s polls is five reads."""
+    running_and_logged(world)
+    for _ in range(5):
+        world.mmab_jobs(["Checkpointing"])
+    world.terminated()  # the job is still RUNNING: it is terminated, and no FIS call is stubbed (one would fail)
+    assert run(world, "--drill", "--yes", "--checkpoint-timeout", "1") == 1
+    drill = out()["drill"]
+    assert drill["summary"] == f"MMAB listed no CheckpointSucceeded for {JOB_ID} within 1 min"
+    # The world fixture checks that all five answers were read: no fewer reads, and a sixth would find no answer.
+
+
+def test_drill_without_a_judgement_fails_at_its_bound_and_stops_the_experiment(world: World, out: Any) -> None:
+    """--drill-timeout bounds the wait after the interruption; an experiment not seen to end is stopped."""
+    until_interrupted(world)
+    for _ in range(4):  # 1 min at 15 s polls: four reads, the job never interrupted
+        world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    world.stub("fis").add_response("stop_experiment", experiment("stopping"), {"id": "EXP5Zk8s1Xh2b3c4"})
+    world.terminated()
+    assert run(world, "--drill", "--yes", "--drill-timeout", "1") == 1
+    drill = out()["drill"]
+    assert drill["summary"] == "no judgement within 1 min of the experiment: job RUNNING, 0 attempt(s) ended"
+    assert drill["details"] == ["stopped FIS experiment EXP5Zk8s1Xh2b3c4"]
+
+
+def test_drill_interrupted_and_not_retried_says_so(world: World, out: Any) -> None:
+    """A Spot loss on the only attempt that ended the job FAILED: the retry rule did not retry it."""
+    until_interrupted(world)
+    world.job("FAILED", stream=STREAM_1, instance=NODE_1, attempts=[attempt(NODE_1, STREAM_1, SPOT_LOSS)],
+              reason="Essential container in task exited")
+    assert run(world, "--drill", "--yes") == 1
+    assert out()["drill"]["summary"] == f"interrupted ({SPOT_LOSS}) but not retried: Essential container in task exited"
+
+
+def test_drill_is_skipped_on_a_queue_whose_smoke_job_failed(world: World, out: Any) -> None:
+    """No MMAB read and no experiment (neither is stubbed: a call would fail the run) after a failed smoke job."""
+    healthy_until_smoke(world, drill=True)
+    world.job("FAILED", stream=STREAM_1, instance=NODE_1, reason="Essential container in task exited")
+    smoke_log(world, STREAM_1, range(1, 3))
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    assert run(world, "--drill", "--yes") == 1
+    steps = out()
+    assert steps["smoke"]["outcome"] == "failed"
+    assert steps["drill"] == {"step": "drill", "outcome": "skipped", "summary": "queue default: its smoke job did not run",
+                              "details": []}
+
+
+def test_a_smoke_job_that_succeeded_without_its_finished_line_fails(world: World, out: Any) -> None:
+    """SUCCEEDED is not enough: the job must have logged that it ran to the end."""
+    healthy_until_smoke(world)
+    world.job("SUCCEEDED", stream=STREAM_1, instance=NODE_1)
+    smoke_log(world, STREAM_1, range(1, 7), finished=False)
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    assert run(world, "--yes") == 1
+    smoke = out()["smoke"]
+    assert (smoke["outcome"], smoke["summary"]) == ("failed", f"queue default: {JOB_ID} SUCCEEDED without a 'smoke-test finished' line")
+
+
+def test_an_enabled_queue_that_is_not_valid_fails_compute(world: World, out: Any) -> None:
+    """State and status both count: ENABLED/INVALID is not a queue jobs can run on."""
+    world.deploy()
+    world.server_answers(body=CONFIG)
+    world.stub("batch").add_response("describe_job_queues", {"jobQueues": [{
+        "jobQueueName": "JobQueueEE3AD499-abc", "jobQueueArn": world.outputs["JobQueueArn"], "state": "ENABLED",
+        "status": "INVALID", "statusReason": "CLIENT_ERROR - compute environment missing", "priority": 10,
+        "computeEnvironmentOrder": []}]})
+    assert run(world, "--yes") == 1
+    steps = out()
+    assert steps["compute"]["details"] == ["queue default: ENABLED/INVALID: CLIENT_ERROR - compute environment missing",
+                                           "queue default: no compute environment"]
+    assert steps["smoke"]["summary"] == "not started: the server or compute check failed"
+
+
 def test_without_a_terminal_nothing_is_asked_and_nothing_started(world: World, out: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     world.deploy()
     world.server_answers(body=CONFIG)
