@@ -21,7 +21,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct, IConstruct
 
-__all__ = ["apply_cost_tags", "MAX_USER_TAGS", "MonthlyBudget", "PREFIX_TAG", "tag_problem"]
+from .management_server import DEPLOYMENT_TAG_KEY
+from .multi_queue import QUEUE_TAG
+
+__all__ = ["apply_cost_tags", "MAX_USER_TAGS", "MonthlyBudget", "OWN_TAG_KEYS", "PREFIX_TAG", "tag_problem", "tags_problem"]
 
 PREFIX_TAG = "mmbatch:prefix"
 """The tag every resource of a deployment carries, with the deployment's prefix as value."""
@@ -51,6 +54,32 @@ def tag_problem(key: object, value: object) -> Optional[str]:
     return None
 
 
+OWN_TAG_KEYS = (PREFIX_TAG, DEPLOYMENT_TAG_KEY, QUEUE_TAG)
+"""The tag keys the app sets itself: the budget filters on the first, the drill's and the scoped permissions' conditions
+match the other two. A user tag of the same key would replace the app's on every resource it reaches."""
+
+
+def tags_problem(tags: Mapping[str, str]) -> Optional[str]:
+    """What would be rejected in a set of user tags, naming it, or None: too many, a tag AWS refuses, a key of the
+    app's own, or two keys that differ only in case (IAM compares tag keys case-insensitively and refuses such a pair
+    on a role: "Duplicate tag keys found. Please note that Tag keys are case insensitive", aws/aws-cdk#26253)."""
+    if len(tags) > MAX_USER_TAGS:
+        return f"{len(tags)} tags given; expected {TAGS_ACCEPTED}"
+    seen: dict[str, str] = {}
+    for key, value in tags.items():
+        problem = tag_problem(key, value)
+        if problem:
+            return problem
+        own = next((k for k in OWN_TAG_KEYS if k.lower() == key.lower()), None)
+        if own is not None:
+            return f"tag key {key!r} is mmbatch-cdk's own ({own}, set by the app); choose another key"
+        if key.lower() in seen:
+            return (f"tag keys {seen[key.lower()]!r} and {key!r} differ only in case; IAM takes them for one key and refuses "
+                    "both on a role: give one")
+        seen[key.lower()] = key
+    return None
+
+
 def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, str]] = None) -> None:
     """Tag every resource under ``scope`` with ``mmbatch:prefix=<prefix>`` and each of ``tags``.
 
@@ -58,13 +87,9 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
     infrastructure update changes in place), not on itself (create-only). Call it once the compute
     environments exist. Raises ValueError naming the tag when a key or value is not one AWS accepts.
     """
-    if len(tags or {}) > MAX_USER_TAGS:
-        raise ValueError(f"tags: {len(tags or {})} given; {TAGS_ACCEPTED}")
-    all_tags = {PREFIX_TAG: prefix, **(tags or {})}
-    for key, value in all_tags.items():
-        problem = tag_problem(key, value)
-        if problem:
-            raise ValueError(problem)
+    problem = tag_problem(PREFIX_TAG, prefix) or tags_problem(tags or {})
+    if problem:
+        raise ValueError(f"tags: {problem}")
     cdk.Tags.of(scope).add(PREFIX_TAG, prefix)
     for key, value in (tags or {}).items():
         cdk.Tags.of(scope).add(key, value, exclude_resource_types=["AWS::Batch::ComputeEnvironment"])
@@ -73,7 +98,7 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
 
         for construct in scope.node.find_all():
             if isinstance(construct, BatchCompute):
-                construct.tag_instances(all_tags)
+                construct.tag_instances({PREFIX_TAG: prefix, **tags})
 
 
 class MonthlyBudget(Construct):

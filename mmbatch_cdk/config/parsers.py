@@ -10,7 +10,7 @@ import re
 from typing import Any, Callable, Optional
 
 from .. import rules
-from ..cost import MAX_USER_TAGS, TAGS_ACCEPTED, tag_problem
+from ..cost import tag_problem, tags_problem
 from ..job_definition import spot_attempts_problem
 from ..storage.juicefs import MEMORYDB_NODE_TYPES
 from ..workspace import bucket_name_problem, parse_input_location
@@ -285,8 +285,9 @@ def _tag_map(value: Any) -> dict[str, str]:
         if key in tags:
             raise _Invalid(f"tag {key!r} is given more than once ({tags[key]!r}, {tag_value!r}); give each key once")
         tags[key] = tag_value
-    if len(tags) > MAX_USER_TAGS:
-        raise _Invalid(f"{len(tags)} tags given; expected {TAGS_ACCEPTED}")
+    problem = tags_problem(tags)
+    if problem:
+        raise _Invalid(problem)
     return tags
 
 

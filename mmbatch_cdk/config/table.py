@@ -325,7 +325,8 @@ _GLOBAL: tuple[Setting, ...] = (
             props=("awscli.pgp_key_source",)),
     Setting("tags", "tags", _tag_map, {},
             "Cost-allocation tags on every resource, and on the instances and volumes AWS Batch launches: a JSON object in "
-            "cdk.json, or `team=genomics,project=rnaseq` on the command line. `mmbatch:prefix` is always added.",
+            "cdk.json, or `team=genomics,project=rnaseq` on the command line. `mmbatch:prefix` is always added; the app's "
+            "own keys (`mmbatch:prefix`, `mmbatch-stack`, `mmbatch:queue`) and keys that differ only in case are refused.",
             props=("cost.tags",)),
     Setting("alarmEmail", "alarm_email", _email, None,
             "Email address subscribed to the alarm topic (confirm the subscription mail) and told by the budget.",

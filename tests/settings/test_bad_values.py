@@ -110,6 +110,31 @@ def test_no_resource_carries_more_of_the_apps_own_tags_than_the_tag_limit_leaves
     assert counts and max(counts) <= 50 - cost.MAX_USER_TAGS
 
 
+
+@pytest.mark.parametrize("key", [*cost.OWN_TAG_KEYS, cost.PREFIX_TAG.upper(), "Mmbatch-Stack"])
+def test_a_tag_key_of_the_apps_own_is_refused_as_it_would_replace_the_apps_tag(key: str) -> None:
+    """mmbatch:prefix feeds the budget's filter, mmbatch-stack and mmbatch:queue the drill's targets and the tag-scoped
+    permissions: a user tag of the same key (in any case) would replace the app's on every resource it reaches."""
+    own = next(k for k in cost.OWN_TAG_KEYS if k.lower() == key.lower())
+    assert_named(problems({"tags": {key: "x"}}), "tags", f"tag key {key!r} is mmbatch-cdk's own ({own}, set by the app)")
+
+
+@pytest.mark.parametrize("tags", [{"Team": "a", "team": "b"}, "Team=a,team=b"])
+def test_tag_keys_that_differ_only_in_case_are_refused_as_iam_refuses_them(tags: Any) -> None:
+    assert_named(problems({"tags": tags}), "tags", "tag keys 'Team' and 'team' differ only in case")
+
+
+def test_the_construct_refuses_the_tags_the_setting_refuses_in_the_same_words() -> None:
+    """One check (cost.tags_problem) behind the ``tags`` setting and ``apply_cost_tags``."""
+    import aws_cdk as cdk
+
+    for tags in ({"mmbatch:queue": "x"}, {"Team": "a", "team": "b"}):
+        (found,) = problems({"tags": tags})
+        with pytest.raises(ValueError) as construct:
+            cost.apply_cost_tags(cdk.Stack(), "mmbatch", tags)
+        assert str(construct.value) == found
+
+
 # ----------------------------------------------------------------------------- repeated keys in map-valued settings
 
 @pytest.mark.parametrize(("context", "key", "fragment"), [
@@ -177,3 +202,79 @@ def test_the_head_line_counts_settings_not_messages() -> None:
     assert len(err.problems) == 2 and str(err).startswith("mmbatch-cdk: 2 settings not valid")
     two_about_one = ConfigError(["tags: first", "tags: second"])
     assert str(two_about_one).startswith("mmbatch-cdk: 1 setting not valid;")
+
+
+# ----------------------------------------------------------------------------- every numeric bound, stated once more here
+
+NUMERIC_BOUNDS = {
+    # key: (lowest accepted, highest accepted or None), and where the bound comes from.
+    "computeAzCount": (1, 3),  # a new VPC's zones: availabilityZones takes at most 3
+    "managementRootVolumeGib": (8, 16384),  # the Ubuntu AMI's 8 GiB snapshot; gp3's 16 TiB
+    "rootVolumeGib": (30, 16384),  # the ECS-optimized AMI's 30 GiB snapshot; gp3's 16 TiB
+    "juicefsCacheGib": (1, 7400),
+    "juicefsMaxUploads": (1, 200),
+    "juicefsBufferSizeMib": (32, 16384),
+    "efsProvisionedMibps": (1, 3414),  # EFS provisioned throughput: 1 to 3,414 MiB/s without a quota increase
+    "agentWaitSeconds": (60, 3600),
+    "bootCheckSeconds": (60, 3600),
+    "infrastructureUpdateMinutes": (1, 360),  # Batch UpdatePolicy.jobExecutionTimeoutMinutes
+    "workExpiryDays": (1, 3650),
+    "headQueueMaxvCpus": (1, 4096),
+    "runnableTimeoutMinutes": (10, 1440),  # Batch jobStateTimeLimitActions maxTimeSeconds: 600 to 86,400
+    "misconfiguredTimeoutMinutes": (10, 1440),
+    "alarmFailedJobs": (1, None),
+    "alarmRunnableCancellations": (1, None),
+    "alarmSpotInterruptionsPerHour": (1, None),
+    "alarmBootFailures": (1, None),
+    "minvCpus": (0, 2**31 - 1),  # CloudFormation Integer: 32-bit
+    "maxvCpus": (1, 2**31 - 1),
+    **{f"jq{n}{key}": bounds for n in (1, 2, 3) for key, bounds in (("MinvCpus", (0, 2**31 - 1)), ("MaxvCpus", (1, 2**31 - 1)))},
+}
+"""The bounds each whole-number setting must keep: a bound changed in the table alone fails here."""
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def test_every_whole_number_setting_has_its_bounds_stated_here() -> None:
+    integers = {s.key for s in SETTINGS if s.parse.__qualname__.startswith("_integer.")}
+    assert integers == set(NUMERIC_BOUNDS)
+
+
+@pytest.mark.parametrize(("key", "bounds"), NUMERIC_BOUNDS.items(), ids=list(NUMERIC_BOUNDS))
+def test_a_whole_number_setting_takes_its_bounds_and_refuses_one_past_each_by_naming_them(key: str, bounds: Any) -> None:
+    low, high = bounds
+    parse = _BY_KEY[key].parse
+    assert parse(str(low)) == low
+    expected = f"expected a whole number >= {low}" + (f" and <= {high}" if high is not None else "")
+    with pytest.raises(ValueError, match=f"^{low - 1} is out of range; {expected}$"):
+        parse(str(low - 1))
+    if high is not None:
+        assert parse(str(high)) == high
+        with pytest.raises(ValueError, match=f"^{high + 1} is out of range; {expected}$"):
+            parse(str(high + 1))
+
+
+@pytest.mark.parametrize("value", ["subnet-123456789", "subnet-0123456789abcdef", "subnet-0123456789ABCDEF0"])
+def test_a_subnet_id_of_neither_aws_length_is_refused(value: str) -> None:
+    """EC2 resource ids carry 8 (older) or 17 lowercase hex digits; nothing in between."""
+    assert_named(problems({"vpcId": "vpc-12345678", "subnetIds": value}), "subnetIds", repr(value))
+
+
+def test_a_miniwdl_access_point_without_its_file_system_is_refused_by_name() -> None:
+    assert_named(problems({"miniwdlEfsAccessPointId": "fsap-0123456789abcdef0"}), "miniwdlEfsFileSystemId",
+                 "required with miniwdlEfsAccessPointId")
+
+
+def test_fatal_shutdown_minutes_says_what_it_takes() -> None:
+    assert problems({"fatalShutdownMinutes": "soon"}) == [
+        "fatalShutdownMinutes: 'soon' is not accepted; expected whole minutes from 0 to 60, or never"]
+
+
+@pytest.mark.parametrize(("cidr", "refused"), [("11.0.0.0/15", True), ("11.0.0.0/16", False),
+                                               ("2600::/31", True), ("2600::/32", False)])
+def test_a_public_admin_range_may_be_at_most_a_slash_16_or_an_ipv6_slash_32(cidr: str, refused: bool) -> None:
+    """About what one organisation holds (a /16, an IPv6 /32 allocation); wider public ranges are someone else's too."""
+    if refused:
+        assert_named(problems({"adminCidr": cidr}), "adminCidr", "far more than one organisation owns")
+    else:
+        assert accepted({"adminCidr": cidr})
