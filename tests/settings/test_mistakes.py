@@ -241,6 +241,12 @@ OTHER_CLI = "https://awscli.amazonaws.com/awscli-exe-linux-{arch}-2.40.0.zip"
     ({"awsCliSource": OTHER_CLI, "awsCliPgpKeySource": "none"}, "awsCliSha256X86", "whose checksums are the defaults"),
     ({"awsCli": False, "awsCliSha256X86": X86}, "awsCliSha256X86", "only used when nodes install the AWS CLI"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.deb"}, "cloudWatchAgentNodeSource", ".rpm"),
+    ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.DEB"}, "cloudWatchAgentNodeSource", ".rpm"),
+    # cloudwatch_agent.sh picks dpkg by the file name's .deb: anything else went to dnf, which Ubuntu does not have.
+    ({"cloudWatchAgentServerSource": "https://example.org/agent.rpm"}, "cloudWatchAgentServerSource", "ending in .deb"),
+    ({"cloudWatchAgentServerSource": "https://example.org/agent.DEB"}, "cloudWatchAgentServerSource", "ending in .deb"),
+    ({"cloudWatchAgentServerSource": "https://b.s3.amazonaws.com/agent.deb?X-Amz-Signature=abc"}, "cloudWatchAgentServerSource",
+     "no query string"),
     ({"multiQueue": True, "jq3InstanceTypes": "r7g.large", "cloudWatchAgentNodeSource": "s3://my-artifacts/agent-{arch}.rpm",
       "cloudWatchAgentNodeSha256": X86}, "cloudWatchAgentNodeSha256", "both architectures"),
     ({"drill": True, "spot": False}, "drill", "spot=false runs On-Demand nodes only"),
