@@ -26,7 +26,7 @@ _AZ_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
 _VPC_RE = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
 _SG_RE = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 _PREFIX_RE = re.compile(r"^(?=.{1,20}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_SIZE = r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[1-9][0-9]*xl)?)"
+_SIZE = r"(nano|micro|small|medium|large|xlarge|([2-9]|[1-9][0-9]+)xlarge|metal(-[1-9][0-9]*xl)?)"
 """EC2 size names (nano ... 48xlarge, metal, metal-24xl)."""
 _INSTANCE_TYPE_RE = re.compile(rf"^([a-z][a-z0-9-]*[0-9][a-z0-9-]*(\.{_SIZE})?|optimal|default_x86_64|default_arm64)$")
 _SIZED_TYPE_RE = re.compile(rf"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.{_SIZE}$")

@@ -278,3 +278,13 @@ def test_a_public_admin_range_may_be_at_most_a_slash_16_or_an_ipv6_slash_32(cidr
         assert_named(problems({"adminCidr": cidr}), "adminCidr", "far more than one organisation owns")
     else:
         assert accepted({"adminCidr": cidr})
+
+
+@pytest.mark.parametrize(("types", "refused"), [("m6i.1xlarge", True), ("m6i.01xlarge", True), ("m6i.xlarge", False),
+                                                ("m6i.2xlarge", False), ("m6i.12xlarge", False), ("m7i.metal-24xl", False)])
+def test_an_instance_size_ec2_does_not_name_is_refused(types: str, refused: bool) -> None:
+    """EC2's sizes go xlarge, 2xlarge, ...: there is no 1xlarge, which Batch would refuse at deploy."""
+    if refused:
+        assert_named(problems({"instanceTypes": types}), "instanceTypes", repr(types))
+    else:
+        assert accepted({"instanceTypes": types})
