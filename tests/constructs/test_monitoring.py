@@ -169,6 +169,30 @@ def test_a_server_that_cannot_configure_mmab_raises_an_alarm(bursting: Built) ->
     assert props["AlarmActions"] == [ref(bursting, bursting.monitoring.topic)]
 
 
+
+ALARM_SEMANTICS = {
+    # name: (comparison, evaluation periods, missing data). Counts of events fire on the first period that has any
+    # and read no data as nothing happened; gauges (status checks, EFS, MemoryDB) need their periods in a row and show
+    # a metric that stopped reporting as INSUFFICIENT_DATA rather than OK.
+    **{name: ("GreaterThanOrEqualToThreshold", 1, "notBreaching") for name in (
+        "FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures", "ServerBootFailures",
+        "FailedJobsDelivery", "RunnableCancellationsDelivery", "SpotInterruptionsDelivery")},
+    "ServerSystemCheck": ("GreaterThanOrEqualToThreshold", 2, "missing"),
+    "ServerInstanceCheck": ("GreaterThanOrEqualToThreshold", 3, "missing"),
+    "EfsIoLimit": ("GreaterThanOrEqualToThreshold", 3, "missing"),
+    "EfsBurstCredits": ("LessThanThreshold", 3, "missing"),  # credits running out: below the floor
+    **{f"MemoryDb{m}": ("GreaterThanOrEqualToThreshold", 3, "missing")
+       for m in ("CPUUtilization", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage")},
+}
+
+
+def test_each_alarm_fires_in_its_direction_after_its_periods_and_reads_missing_data_as_it_should(bursting: Built) -> None:
+    assert set(ALARM_SEMANTICS) == set(bursting.monitoring.alarms)
+    for name, expected in ALARM_SEMANTICS.items():
+        props = alarm(bursting, name)
+        assert (props["ComparisonOperator"], props["EvaluationPeriods"], props["TreatMissingData"]) == expected, name
+
+
 def test_server_system_check_recovers_the_instance_and_instance_check_notifies(bursting: Built) -> None:
     [instance_id] = bursting.resources("AWS::EC2::Instance")
     server = {"Ref": instance_id}
@@ -211,7 +235,12 @@ def test_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use_ssl_only_and_m
     bursting.assertions.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key["Ref"], "Arn"]}})
     bursting.assertions.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "KeyPolicy": {"Statement": Match.array_with([
         Match.object_like({"Sid": "CloudWatchAlarmsPublish", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                           "Action": ["kms:Decrypt", "kms:GenerateDataKey*"]})])}})
+                           "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                           # this account's alarms only (a confused-deputy guard): both keys, nothing else
+                           "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                         "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", [
+                                             "arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:", {"Ref": "AWS::Region"}, ":",
+                                             {"Ref": "AWS::AccountId"}, ":alarm:*"]]}}}})])}})
     bursting.assertions.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
         Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}})
     bursting.assertions.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})

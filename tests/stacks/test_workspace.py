@@ -121,6 +121,21 @@ DATA_PREFIXES = ("s3:", "kms:decrypt", "kms:generatedatakey", "secretsmanager:ge
                  "elasticfilesystem:client", "dynamodb:")
 
 
+
+@pytest.mark.parametrize("name", ["efs", "juicefs-compliance"])
+def test_only_this_accounts_ecs_tasks_in_this_region_may_take_the_task_and_head_roles(synth, name: str) -> None:
+    """The confused-deputy pair the ECS guide gives for task roles: aws:SourceAccount and an ECS aws:SourceArn."""
+    s = synth(name)
+    roles = {k: r for k, r in s.resources("AWS::IAM::Role").items() if k.startswith(("WorkspaceTaskRole", "HeadQueueRole"))}
+    assert len(roles) == 2, sorted(roles)
+    for logical_id, role in roles.items():
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert (statement["Principal"], statement["Action"]) == ({"Service": "ecs-tasks.amazonaws.com"}, "sts:AssumeRole")
+        condition = resolve(statement["Condition"], s.template["Resources"])
+        assert condition == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                             "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:*"}}, logical_id
+
+
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_no_policy_grants_all_of_s3_or_data_on_every_resource(synth, name: str) -> None:
     s = synth(name)
