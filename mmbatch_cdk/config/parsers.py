@@ -168,9 +168,21 @@ def _cidr(value: Any) -> str:
     return str(network)
 
 
+_HTTPS_URL_RE = re.compile(r"^https://[^\s'\"`$\\]+$")
+_S3_URL_RE = re.compile(r"^s3://([^/]+)/[^\s'\"`$\\]+$")
+
+
+def _is_package_url(text: str) -> bool:
+    """An https:// URL, or s3://bucket/key of a valid bucket name (S3's naming rules: no adjacent dots, not an IP
+    address, ...), with none of the characters the boot scripts' shell would read."""
+    if _HTTPS_URL_RE.match(text):
+        return True
+    s3 = _S3_URL_RE.match(text)
+    return s3 is not None and bucket_name_problem(s3.group(1)) is None
+
 def _install_source(value: Any) -> str:
     text = _text(value)
-    if re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
+    if _is_package_url(text):
         return text
     raise _Invalid(
         f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of the MMAB installer, "
@@ -221,7 +233,7 @@ def _minutes_or_never(value: Any) -> Optional[int]:
 def _client_source_of(what: str, placeholders: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = _text(value)
-        if re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
+        if _is_package_url(text):
             return text
         raise _Invalid(f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of {what}"
                        + (f", optionally containing {placeholders}" if placeholders else ""))
@@ -303,7 +315,7 @@ def _spot_attempts(value: Any) -> int:
 
 def _agent_source(value: Any) -> str:
     text = _text(value)
-    if text == "dnf" or re.match(r"^https://[^\s'\"`$\\]+$", text) or re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\s'\"`$\\]+$", text):
+    if text == "dnf" or _is_package_url(text):
         return text
     raise _Invalid(f"{text!r} is not accepted; expected dnf (nodes only), an https:// URL or an s3://bucket/key of the "
                    "CloudWatch agent package, optionally containing {arch} (amd64 or arm64)")

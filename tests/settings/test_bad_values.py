@@ -288,3 +288,16 @@ def test_an_instance_size_ec2_does_not_name_is_refused(types: str, refused: bool
         assert_named(problems({"instanceTypes": types}), "instanceTypes", repr(types))
     else:
         assert accepted({"instanceTypes": types})
+
+
+_SOURCE_SETTINGS = ["mmabSource", "juicefsSource", "awsCliSource", "awsCliPgpKeySource", "cloudWatchAgentNodeSource",
+                    "cloudWatchAgentServerSource"]
+"""Every setting that takes an https:// or s3:// package location."""
+
+
+@pytest.mark.parametrize("key", _SOURCE_SETTINGS)
+@pytest.mark.parametrize("bucket", ["my..bucket", "192.168.1.1", "My-Bucket", "xn--bucket"])
+def test_an_s3_source_in_a_bucket_s3_cannot_name_is_refused(key: str, bucket: str) -> None:
+    """S3's general purpose bucket naming rules, as workBucket applies them (workspace.bucket_name_problem)."""
+    value = f"s3://{bucket}/tools/package.deb"
+    assert_named(problems({key: value}), key, repr(value))
