@@ -36,7 +36,8 @@ STANDINS: dict[str, str] = {
     ),
     "snap": "",
     "apt-get": "",
-    "systemctl": "",
+    # systemctl: "enable" fails when $STANDIN_SYSTEMCTL_ENABLE_FAILS is set (a unit that does not start).
+    "systemctl": '[ "$1" != enable ] || [ -z "${STANDIN_SYSTEMCTL_ENABLE_FAILS:-}" ]\n',
     "shutdown": "",
     "mount.efs": "",
     "dpkg": "",

@@ -338,11 +338,14 @@ def test_as_the_containers_pid_1_fetch_and_run_passes_the_stop_signal_to_the_tas
     ({"BATCH_FILE_S3_URL": "https://example.com/x.sh"}, "expected s3://bucket/key"),
     ({"BATCH_FILE_S3_URL": "s3://scripts-bucket/scripts/missing"}, "could not download s3://scripts-bucket/scripts/missing"),
     ({"NO_CLI": "1"}, "no AWS CLI at"),
+    ({"CLI_NOT_EXECUTABLE": "1"}, "no AWS CLI at"),  # mounted noexec, or a wrong mode: not one it can run
 ])
 def test_fetch_and_run_refuses_what_it_cannot_run(tmp_path: Path, change: dict[str, str], message: str) -> None:
     script, environment = _container(tmp_path, "#!/bin/bash\ntouch ran\n")
     if change.pop("NO_CLI", None):
         (tmp_path / "aws-cli" / "aws").unlink()  # the node's /usr/local/aws-cli not mounted
+    if change.pop("CLI_NOT_EXECUTABLE", None):
+        (tmp_path / "aws-cli" / "aws").chmod(0o644)
     result = subprocess.run(["/bin/bash", "-c", str(script)], env={**environment, **change}, capture_output=True,
                             text=True, cwd=tmp_path)
     assert result.returncode != 0 and message in result.stderr

@@ -103,7 +103,7 @@ def test_server_downloads_the_deb_for_its_architecture_and_warns_without_a_check
     script = render("cloudwatch_agent.sh", settings(UBUNTU_AGENT_URL, log="/var/log/mmab/bootstrap.log"))
     run = run_script(script, tmp_path / "run", {"STANDIN_CURL_DIR": str(tmp_path / "served")})
     assert run.returncode == 0, run.stderr
-    assert run.calls[0].startswith("curl -fsSL --proto =https --tlsv1.2 -o ")
+    assert run.calls[0].startswith("curl -fsSL --proto =https --tlsv1.2 --connect-timeout 10 --max-time 900 -o ")
     assert run.calls[0].endswith(" https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb")
     assert run.calls[1].startswith("dpkg -i -E ") and run.calls[1].endswith("/amazon-cloudwatch-agent.deb")
     assert run.calls[2] == FETCH_CONFIG

@@ -154,7 +154,19 @@ def test_mount_units_flush_on_stop_and_outlast_their_own_mount_wait(tmp_path: Pa
     assert "$(seq 120); do mountpoint -q /mmc-checkpoint && exit 0; sleep 1; done; exit 1" in post
     timeout = next(line for line in lines if line.startswith("TimeoutStartSec="))
     assert int(timeout.split("=")[1]) > 120, "systemd must not kill a mount that is still within its wait"
+    # umount --flush uploads what is still pending: systemd's default 90 s stop timeout would cut it off
+    assert "TimeoutStopSec=300" in lines
 
+
+
+def test_a_mount_service_that_does_not_start_fails_the_node_closed(tmp_path: Path) -> None:
+    """Not a log line and on: the node shuts down now, with the cause, rather than when the boot check gives up."""
+    release, _ = juicefs_release(tmp_path)
+    run = run_script(render("juicefs_mount.sh", JUICEFS_MOUNT), tmp_path / "run", _env(release, STANDIN_SYSTEMCTL_ENABLE_FAILS="1"))
+    assert run.returncode == 1
+    assert f"{FATAL}juicefs-mount: a JuiceFS mount service failed to start" in run.stderr
+    assert run.calls[-1].startswith("shutdown -h +1 ")
+    assert run_gate(tmp_path / "gate", run.root, mounted=False).returncode == 1
 
 def test_nodes_give_up_when_never_formatted_and_fail_closed(tmp_path: Path) -> None:
     release, _ = juicefs_release(tmp_path)

@@ -63,6 +63,7 @@ def test_the_unit_installs_the_agent_and_opens_the_gate(tmp_path: Path) -> None:
     assert [c for c in unit.calls if c.startswith("sleep")] == ["sleep 2", "sleep 4", "sleep 8"]
     assert unit.calls[0] == f"curl -fsSk --connect-timeout 5 --max-time 60 -o {unit.calls[0].split(' -o ')[1].split()[0]} {URL}"
     assert unit.file("installer.log") == "pagent installer ran\n"
+    assert [c.split(" /")[0] for c in unit.calls if c.startswith("timeout ")] == ["timeout 600 bash"], "the installer's run is bounded"
     assert unit.file("/var/lib/mmbatch/agent-ready") == "installed for MMAB 1.4.0-release\n"
     gate = run_gate(tmp_path / "after", boot.root)
     assert gate.returncode == 0, gate.stdout
