@@ -60,8 +60,10 @@ mmb_memorydb_endpoint() {
   printf '%s\n' "${answer##*[[:space:]]}"
 }
 
-# mmb_meta_password: the MemoryDB user's password from Secrets Manager, never echoed to the log.
+# mmb_meta_password: the MemoryDB user's password from Secrets Manager, never echoed to the log; an empty or
+# missing one (the CLI prints None) is a failure, not a password.
 mmb_meta_password() {
-  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ARN" \
-    --query SecretString --output text
+  local password
+  password="$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ARN" \
+    --query SecretString --output text)" && [ -n "$password" ] && [ "$password" != None ] && printf '%s\n' "$password"
 }

@@ -168,6 +168,19 @@ def test_a_mount_service_that_does_not_start_fails_the_node_closed(tmp_path: Pat
     assert run.calls[-1].startswith("shutdown -h +1 ")
     assert run_gate(tmp_path / "gate", run.root, mounted=False).returncode == 1
 
+
+@pytest.mark.parametrize("secret", ["", "None"])
+def test_a_password_that_cannot_be_read_fails_the_node_after_five_tries(tmp_path: Path, secret: str) -> None:
+    """An empty SecretString, or none (the CLI prints None), is not a password: five tries, then closed."""
+    release, _ = juicefs_release(tmp_path)
+    run = run_script(render("juicefs_mount.sh", JUICEFS_MOUNT), tmp_path / "run", {**_env(release), "STANDIN_SECRET": secret})
+    assert run.returncode == 1
+    assert sum(c.startswith("aws secretsmanager get-secret-value") for c in run.calls) == 5
+    assert run.waited == 2 + 4 + 8 + 16  # mmb_retry backs off 2, 4, 8, 16 s (at most 30)
+    assert f"{FATAL}juicefs-mount: cannot read the MemoryDB password" in run.stderr
+    assert run.calls[-1].startswith("shutdown -h +1 ")
+    assert run_gate(tmp_path / "gate", run.root, mounted=False).returncode == 1
+
 def test_nodes_give_up_when_never_formatted_and_fail_closed(tmp_path: Path) -> None:
     release, _ = juicefs_release(tmp_path)
     run = run_script(render("juicefs_mount.sh", {**JUICEFS_MOUNT, "FORMAT_WAIT_ATTEMPTS": 3}), tmp_path / "run",
