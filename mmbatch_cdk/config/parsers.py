@@ -256,8 +256,11 @@ def _number(minimum: float, maximum: Optional[float] = None, *, above: bool = Fa
     bounds = f"a number {'>' if above else '>='} {minimum:g}" + (f" and <= {maximum:g}" if maximum is not None else "")
 
     def parse(value: Any) -> float:
+        # Text as a plain decimal: float() would also take "1e-300", "1_000" and other scripts' digits ("١٠٠").
+        if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", value)):
+            raise _Invalid(f"{value!r} is not accepted; expected {bounds}")
         try:
-            number = float(value) if not isinstance(value, bool) else float("nan")
+            number = float(value)
         except (TypeError, ValueError):
             raise _Invalid(f"{value!r} is not accepted; expected {bounds}") from None
         if not math.isfinite(number):  # JSON, and so a template, has no Infinity or NaN

@@ -301,3 +301,14 @@ def test_an_s3_source_in_a_bucket_s3_cannot_name_is_refused(key: str, bucket: st
     """S3's general purpose bucket naming rules, as workBucket applies them (workspace.bucket_name_problem)."""
     value = f"s3://{bucket}/tools/package.deb"
     assert_named(problems({key: value}), key, repr(value))
+
+
+@pytest.mark.parametrize("value", ["1e3", "1e-300", "1_000", "\u0661\u0660\u0660", "0x10", "nan", "inf"])
+def test_a_number_given_as_text_is_a_plain_decimal(value: str) -> None:
+    """As the whole-number settings read text: float() alone takes exponents, underscores and other scripts' digits."""
+    assert_named(problems({"monthlyBudgetUsd": value, "alarmEmail": "ops@example.org"}), "monthlyBudgetUsd", repr(value))
+
+
+def test_a_plain_decimal_budget_is_taken_as_given() -> None:
+    config = MmBatchConfig.from_mapping({"monthlyBudgetUsd": " 1250.50 ", "alarmEmail": "ops@example.org"})
+    assert config.values["monthlyBudgetUsd"] == 1250.5
