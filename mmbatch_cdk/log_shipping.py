@@ -28,6 +28,7 @@ from .nag import acknowledge_compliance
 from .user_data import render
 
 __all__ = [
+    "agent_package_problem",
     "LogShipping",
     "agent_config",
     "node_collect_list",
@@ -56,6 +57,23 @@ _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731
 _INSTANCE = "{instance_id}"
 _S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
+
+
+def agent_package_problem(kind: str, source: str) -> Optional[str]:
+    """What ``cloudwatch_agent.sh`` could not install from ``source`` on a ``kind`` ("node", Amazon Linux 2023, or
+    "server", Ubuntu), or None: the script installs a download by its file name, the URL's last part, with dpkg for
+    ``*.deb`` and dnf otherwise, and dnf takes a file as a package only when its name ends in ``.rpm``."""
+    if kind == "node":
+        if source == "dnf" or source.endswith(".rpm"):
+            return None
+        return ("nodes run Amazon Linux 2023, whose dnf installs a downloaded package only by a name ending in .rpm; "
+                "give dnf, or an https:// or s3:// URL ending in .rpm (lower case, no query string after it)")
+    if source == "dnf":
+        return "the server runs Ubuntu, which has no dnf; give an https:// or s3:// .deb"
+    if not source.endswith(".deb"):
+        return ("the server runs Ubuntu and installs the package with dpkg by its name; give an https:// or s3:// URL "
+                "ending in .deb (lower case, no query string after it)")
+    return None
 
 def agent_config(collect_list: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
     """The agent's logs-only configuration: each ``(file_path, log_group_name, log_stream_name)`` shipped as is."""
@@ -151,6 +169,9 @@ class LogShipping(Construct):
         ):
             if not source.startswith(allowed) or (source.startswith("s3://") and not _S3_URI.match(source)):
                 raise ValueError(f"LogShipping: {prop} {source!r} is not one of: {', '.join(allowed)}... (s3://bucket/key)")
+            problem = agent_package_problem(prop.partition("_")[0], source)
+            if problem:
+                raise ValueError(f"LogShipping: {prop} {source!r}: {problem}")
         for prop, digest in (("node_agent_sha256", node_agent_sha256), ("server_agent_sha256", server_agent_sha256)):
             if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", digest):
                 raise ValueError(f"LogShipping: {prop} must be 64 lowercase hex digits (a SHA-256), got {digest!r}")

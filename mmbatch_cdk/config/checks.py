@@ -10,6 +10,7 @@ from typing import Any, Mapping, Protocol
 from .. import rules
 from ..aws_cli import AWS_CLI_PINNED_SOURCE, AWS_CLI_VERSION
 from ..instance_types import architecture
+from ..log_shipping import agent_package_problem
 from ..multi_queue import QueueSpec
 from ..storage.juicefs import juicefs_node_disk_gib
 from .errors import ConfigWarning
@@ -100,9 +101,10 @@ def _cross_checks(config: _Config) -> list[str]:
             problems.append(f"{missing[0]}: awsCliSource is not AWS CLI {AWS_CLI_VERSION}'s zip ({pinned_file}), whose "
                             f"checksums are the defaults; give your zip's checksum for each architecture the queues use "
                             f"({', '.join(sorted(queue_arches))}), or awsCliPgpKeySource to check AWS's signature instead")
-    # cloudwatch_agent.sh installs a package by its file name, the URL's last part: dpkg for *.deb, dnf otherwise.
-    if v["cloudWatchAgentNodeSource"].lower().endswith(".deb"):
-        problems.append("cloudWatchAgentNodeSource: nodes run Amazon Linux 2023, which installs .rpm packages, not .deb")
+    for key, kind in (("cloudWatchAgentNodeSource", "node"), ("cloudWatchAgentServerSource", "server")):
+        problem = agent_package_problem(kind, v[key])
+        if problem:
+            problems.append(f"{key}: {problem}")
     if v["cloudWatchAgentNodeSha256"] and "{arch}" in v["cloudWatchAgentNodeSource"] and len(queue_arches) > 1:
         problems.append("cloudWatchAgentNodeSha256: one checksum cannot match the package of both architectures the "
                         "queues use; give an architecture-free source, or leave the checksum out")
@@ -111,11 +113,6 @@ def _cross_checks(config: _Config) -> list[str]:
                         "or leave drill out")
     if "monthlyBudgetUsd" in given and "alarmEmail" not in given:
         problems.append("monthlyBudgetUsd: the budget mails its alerts to alarmEmail; set alarmEmail too")
-    if v["cloudWatchAgentServerSource"] == "dnf":
-        problems.append("cloudWatchAgentServerSource: the server runs Ubuntu, which has no dnf; give an https:// or s3:// .deb")
-    elif not v["cloudWatchAgentServerSource"].endswith(".deb"):
-        problems.append("cloudWatchAgentServerSource: the server runs Ubuntu and installs the package with dpkg by its "
-                        "name; give an https:// or s3:// URL ending in .deb (lower case, no query string after it)")
     if not v["workspace"]:
         for key in ("inputBuckets", "workExpiryDays"):
             if key in given:

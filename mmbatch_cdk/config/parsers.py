@@ -92,6 +92,11 @@ _INT32_MAX = 2**31 - 1
 ``ComputeResource`` minvCpus and maxvCpus (AWS Batch API Reference, "Type: Integer")."""
 
 
+_WHOLE_TEXT = re.compile(r"\s*-?[0-9]+\s*")
+"""A whole number as text: ASCII digits only (int() would also take other scripts' digits and underscores)."""
+_DECIMAL_TEXT = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*")
+"""A decimal as text, such as 12, 12.5, .5 or +5; no exponent."""
+
 def _integer(minimum: int, maximum: Optional[int] = None) -> Callable[[Any], int]:
     bounds = f"a whole number >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
 
@@ -100,7 +105,7 @@ def _integer(minimum: int, maximum: Optional[int] = None) -> Callable[[Any], int
             raise _Invalid(f"{value!r} is not accepted; expected {bounds}")
         if isinstance(value, int):
             number = value
-        elif isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
+        elif isinstance(value, str) and _WHOLE_TEXT.fullmatch(value):
             number = int(value)
         else:
             raise _Invalid(f"{value!r} is not accepted; expected {bounds}")
@@ -257,12 +262,12 @@ def _number(minimum: float, maximum: Optional[float] = None, *, above: bool = Fa
 
     def parse(value: Any) -> float:
         # Text as a plain decimal: float() would also take "1e-300", "1_000" and other scripts' digits ("١٠٠").
-        if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", value)):
-            raise _Invalid(f"{value!r} is not accepted; expected {bounds}")
+        if isinstance(value, bool) or (isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value)):
+            raise _Invalid(f"{value!r} is not accepted; expected {bounds}, written as a plain decimal such as 12.5")
         try:
             number = float(value)
-        except (TypeError, ValueError):
-            raise _Invalid(f"{value!r} is not accepted; expected {bounds}") from None
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past any float, such as 10**400
+            raise _Invalid(f"{value!r} is not accepted; expected {bounds}, a finite number") from None
         if not math.isfinite(number):  # JSON, and so a template, has no Infinity or NaN
             raise _Invalid(f"{value!r} is not accepted; expected {bounds}, a finite number")
         if not (number > minimum if above else number >= minimum) or (maximum is not None and number > maximum):
@@ -308,7 +313,7 @@ def _tag_map(value: Any) -> dict[str, str]:
 
 def _spot_attempts(value: Any) -> int:
     """The job definition's own rule (:func:`~mmbatch_cdk.job_definition.spot_attempts_problem`), in its words."""
-    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
+    if isinstance(value, str) and _WHOLE_TEXT.fullmatch(value):
         value = int(value)
     problem = spot_attempts_problem(value)
     if problem:

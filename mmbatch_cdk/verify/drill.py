@@ -156,17 +156,30 @@ def _drill(aws: Aws, stack: StackOutputs, smoke: SmokeJob, template: str, checkp
         if clock.now() >= deadline:
             verdict = Verdict("drill", "failed", f"no judgement within {timeout_s / 60:.0f} min of the experiment: "
                               f"job {job.get('status')}, {len(attempts)} attempt(s) ended")
-            if aws.cleanups.pop(f"stop experiment {experiment_id}", None) is not None:  # not seen to end: it may still run
-                verdict.details.append(_stop(fis, experiment_id))
+            if f"stop experiment {experiment_id}" in aws.cleanups:  # not seen to end: it may still run
+                stopped = _stop_if_running(fis, experiment_id)
+                if stopped:
+                    verdict.details.append(stopped)
+                aws.cleanups.pop(f"stop experiment {experiment_id}", None)
             return verdict
 
 
-def _stop(fis: Any, experiment_id: str) -> str:
-    """Stop an experiment that may still be running; what happened, as a line of evidence."""
-    from botocore.exceptions import ClientError
+_RUNNING = ("pending", "initiating", "running")
+"""FIS experiment states that can still act (GetExperiment's state.status)."""
+
+
+def _stop_if_running(fis: Any, experiment_id: str) -> Optional[str]:
+    """Stop the experiment if it still runs; what was done, as a line of evidence (None: it had ended).
+
+    An AWS error is reported in the line rather than raised: the drill's verdict stands either way."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
+        status = fis.get_experiment(id=experiment_id)["experiment"].get("state", {}).get("status")
+        if status not in _RUNNING:
+            return None
         fis.stop_experiment(id=experiment_id)
-    except ClientError as err:  # it may have ended meanwhile; say so rather than lose the verdict
-        return f"FIS experiment {experiment_id} not stopped: {err.response['Error'].get('Message', err)}"
-    return f"stopped FIS experiment {experiment_id}"
+    except (BotoCoreError, ClientError) as err:
+        why = err.response["Error"].get("Message", err) if isinstance(err, ClientError) else err
+        return f"FIS experiment {experiment_id} may still be running, not stopped: {why}: stop it by hand"
+    return f"stopped FIS experiment {experiment_id} ({status})"

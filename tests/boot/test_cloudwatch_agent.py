@@ -190,6 +190,23 @@ def test_bad_sources_and_checksums_are_rejected_by_name(prop: str, value: str) -
         LogShipping(cdk.Stack(cdk.App(), "S"), "Logs", **{prop: value})  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("key", "prop", "value"), [
+    ("cloudWatchAgentServerSource", "server_agent_source", "https://example.org/agent.rpm"),
+    ("cloudWatchAgentServerSource", "server_agent_source", "https://b.s3.amazonaws.com/agent.deb?X-Amz-Signature=a"),
+    ("cloudWatchAgentNodeSource", "node_agent_source", "https://example.org/agent-{arch}.deb"),
+])
+def test_the_construct_refuses_a_package_the_script_cannot_install_in_the_settings_words(key: str, prop: str, value: str) -> None:
+    """One rule (log_shipping.agent_package_problem) behind LogShipping and the setting: library users get it too."""
+    from mmbatch_cdk.config import ConfigError, MmBatchConfig
+
+    with pytest.raises(ConfigError) as setting:
+        MmBatchConfig.from_mapping({key: value})
+    (found,) = [p for p in setting.value.problems if p.startswith(f"{key}: ")]
+    with pytest.raises(ValueError) as construct:
+        LogShipping(cdk.Stack(cdk.App(), "S"), "Logs", **{prop: value})  # type: ignore[arg-type]
+    assert str(construct.value) == f"LogShipping: {prop} {value!r}: {found.partition(': ')[2]}"
+
+
 # ------------------------------------------------------------------ no secret reaches a log
 
 SECRET = "s3cr3t-MemoryDB-Password-0123456789"

@@ -309,6 +309,11 @@ def test_a_number_given_as_text_is_a_plain_decimal(value: str) -> None:
     assert_named(problems({"monthlyBudgetUsd": value, "alarmEmail": "ops@example.org"}), "monthlyBudgetUsd", repr(value))
 
 
-def test_a_plain_decimal_budget_is_taken_as_given() -> None:
-    config = MmBatchConfig.from_mapping({"monthlyBudgetUsd": " 1250.50 ", "alarmEmail": "ops@example.org"})
-    assert config.values["monthlyBudgetUsd"] == 1250.5
+@pytest.mark.parametrize(("value", "number"), [(" 1250.50 ", 1250.5), (".5", 0.5), ("+5", 5), ("5.", 5), (12, 12), (1e3, 1000)])
+def test_a_plain_decimal_budget_is_taken_as_given(value: Any, number: float) -> None:
+    config = MmBatchConfig.from_mapping({"monthlyBudgetUsd": value, "alarmEmail": "ops@example.org"})
+    assert config.values["monthlyBudgetUsd"] == number
+
+
+def test_a_number_past_any_float_is_refused_by_name_not_with_a_traceback() -> None:
+    assert_named(problems({"alarmEfsPercentIoLimit": 10**400}), "alarmEfsPercentIoLimit", "a finite number")

@@ -242,6 +242,10 @@ OTHER_CLI = "https://awscli.amazonaws.com/awscli-exe-linux-{arch}-2.40.0.zip"
     ({"awsCli": False, "awsCliSha256X86": X86}, "awsCliSha256X86", "only used when nodes install the AWS CLI"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.deb"}, "cloudWatchAgentNodeSource", ".rpm"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.DEB"}, "cloudWatchAgentNodeSource", ".rpm"),
+    ({"cloudWatchAgentNodeSource": "https://example.org/agent"}, "cloudWatchAgentNodeSource", "ending in .rpm"),
+    ({"cloudWatchAgentNodeSource": "https://example.org/agent.RPM"}, "cloudWatchAgentNodeSource", "ending in .rpm"),
+    ({"cloudWatchAgentNodeSource": "https://b.s3.amazonaws.com/agent.rpm?X-Amz-Signature=a"}, "cloudWatchAgentNodeSource",
+     "no query string"),
     # cloudwatch_agent.sh picks dpkg by the file name's .deb: anything else went to dnf, which Ubuntu does not have.
     ({"cloudWatchAgentServerSource": "https://example.org/agent.rpm"}, "cloudWatchAgentServerSource", "ending in .deb"),
     ({"cloudWatchAgentServerSource": "https://example.org/agent.DEB"}, "cloudWatchAgentServerSource", "ending in .deb"),

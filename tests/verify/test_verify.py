@@ -261,12 +261,33 @@ def test_drill_without_a_judgement_fails_at_its_bound_and_stops_the_experiment(w
     until_interrupted(world)
     for _ in range(4):  # 1 min at 15 s polls: four reads, the job never interrupted
         world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
-    world.stub("fis").add_response("stop_experiment", experiment("stopping"), {"id": "EXP5Zk8s1Xh2b3c4"})
+    fis = world.stub("fis")
+    fis.add_response("get_experiment", experiment("running"), {"id": "EXP5Zk8s1Xh2b3c4"})
+    fis.add_response("stop_experiment", experiment("stopping"), {"id": "EXP5Zk8s1Xh2b3c4"})
     world.terminated()
     assert run(world, "--drill", "--yes", "--drill-timeout", "1") == 1
     drill = out()["drill"]
     assert drill["summary"] == "no judgement within 1 min of the experiment: job RUNNING, 0 attempt(s) ended"
-    assert drill["details"] == ["stopped FIS experiment EXP5Zk8s1Xh2b3c4"]
+    assert drill["details"] == ["stopped FIS experiment EXP5Zk8s1Xh2b3c4 (running)"]
+
+
+@pytest.mark.parametrize(("state", "stop_error", "details"), [
+    ("completed", None, []),  # its two-minute action long over: nothing to stop, nothing said
+    ("running", "ResourceNotFoundException",
+     ["FIS experiment EXP5Zk8s1Xh2b3c4 may still be running, not stopped: gone: stop it by hand"]),
+])
+def test_a_drill_without_a_judgement_stops_only_a_running_experiment_and_says_when_it_could_not(
+        world: World, out: Any, state: str, stop_error: Optional[str], details: list[str]) -> None:
+    until_interrupted(world)
+    for _ in range(4):
+        world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    fis = world.stub("fis")
+    fis.add_response("get_experiment", experiment(state))
+    if stop_error:
+        fis.add_client_error("stop_experiment", stop_error, "gone")
+    world.terminated()
+    assert run(world, "--drill", "--yes", "--drill-timeout", "1") == 1  # the verdict stands: failed, not could-not-run
+    assert out()["drill"]["details"] == details
 
 
 def test_drill_interrupted_and_not_retried_says_so(world: World, out: Any) -> None:
