@@ -85,7 +85,8 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
 
     A compute environment carries ``tags`` on the instances it launches (``ComputeResources.Tags``, which an
     infrastructure update changes in place), not on itself (create-only). Call it once the compute
-    environments exist. Raises ValueError naming the tag when a key or value is not one AWS accepts.
+    environments exist. Raises ValueError naming the problem (:func:`tags_problem`): a key or value AWS does not
+    accept, too many tags, a key of the app's own, or two keys that differ only in case.
     """
     problem = tag_problem(PREFIX_TAG, prefix) or tags_problem(tags or {})
     if problem:

@@ -21,6 +21,7 @@ from ..aws_cli import (
 )
 from ..compliance import COMPLIANCE_PROFILES
 from ..compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
+from ..cost import OWN_TAG_KEYS
 from ..head_queue import CROMWELL_HEAD_IMAGE, HEAD_QUEUE_MAX_VCPUS_RANGE, NEXTFLOW_HEAD_IMAGE
 from ..log_shipping import UBUNTU_AGENT_URL, retention_days
 from ..management_server import MMAB_SOURCE_WARNING
@@ -326,7 +327,7 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("tags", "tags", _tag_map, {},
             "Cost-allocation tags on every resource, and on the instances and volumes AWS Batch launches: a JSON object in "
             "cdk.json, or `team=genomics,project=rnaseq` on the command line. `mmbatch:prefix` is always added; the app's "
-            "own keys (`mmbatch:prefix`, `mmbatch-stack`, `mmbatch:queue`) and keys that differ only in case are refused.",
+            f"own keys ({', '.join(f'`{k}`' for k in OWN_TAG_KEYS)}) and keys that differ only in case are refused.",
             props=("cost.tags",)),
     Setting("alarmEmail", "alarm_email", _email, None,
             "Email address subscribed to the alarm topic (confirm the subscription mail) and told by the budget.",

@@ -235,7 +235,7 @@ NUMERIC_BOUNDS = {
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 
-def test_every_whole_number_setting_has_its_bounds_stated_here() -> None:
+def test_every_setting_read_by_the_whole_number_parser_has_its_bounds_stated_here() -> None:
     integers = {s.key for s in SETTINGS if s.parse.__qualname__.startswith("_integer.")}
     assert integers == set(NUMERIC_BOUNDS)
 
