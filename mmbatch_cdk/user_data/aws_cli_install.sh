@@ -56,7 +56,7 @@ trap 'status=$?; rm -rf "$work"; mmb_node_exit "$status"' EXIT
 fetch() {
   case "$1" in
     s3://*) timeout -k 10 "${3:-600}" aws s3 cp --only-show-errors "$1" "$2" ;;
-    https://*) curl -fsSL --proto '=https' --tlsv1.2 --connect-timeout 10 --max-time "${3:-600}" -o "$2" "$1" ;;
+    https://*) mmb_download "$1" "$2" "${3:-600}" ;;
     *) return 2 ;;
   esac
 }

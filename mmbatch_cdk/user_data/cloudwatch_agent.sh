@@ -26,7 +26,7 @@ else
       mmb_install_aws_cli
       mmb_retry 5 30 aws s3 cp --only-show-errors "$url" "$pkg"
       ;;
-    *) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 --connect-timeout 10 --max-time 900 -o "$pkg" "$url" ;;
+    *) mmb_retry 5 30 mmb_download "$url" "$pkg" ;;
   esac
   sum="$(sha256sum "$pkg" | cut -d' ' -f1)"
   [ "${AGENT_SHA256:-$sum}" = "$sum" ] || mmb_fail "checksum mismatch for $url: expected $AGENT_SHA256, got $sum"

@@ -5,7 +5,7 @@
 mmb_fetch() {
   case "$1" in
     s3://*) mmb_retry 5 30 aws s3 cp --only-show-errors "$1" "$2" ;;
-    https://*) mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 --connect-timeout 10 --max-time 900 -o "$2" "$1" ;;
+    https://*) mmb_retry 5 30 mmb_download "$1" "$2" ;;
     *) mmb_fail "unsupported source $1 (expected https:// or s3://)" ;;
   esac
 }

@@ -20,6 +20,12 @@ mmb_fail() {
   exit 1
 }
 
+# mmb_download URL FILE [SECONDS]: one try of an https:// download: https only (redirects too), TLS 1.2 or later,
+# given up after 10 s without a connection or SECONDS in all (default 900: curl itself has no time limit).
+mmb_download() {
+  curl -fsSL --proto '=https' --tlsv1.2 --connect-timeout 10 --max-time "${3:-900}" -o "$2" "$1"
+}
+
 # mmb_retry ATTEMPTS MAX_DELAY COMMAND...: run COMMAND until it succeeds, doubling the pause up to MAX_DELAY seconds.
 mmb_retry() {
   local attempts=$1 max_delay=$2 delay=2 attempt=1

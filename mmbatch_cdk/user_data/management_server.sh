@@ -33,7 +33,7 @@ else
       mmb_retry 5 30 aws s3 cp --only-show-errors "$source_url" "$artifact"
       ;;
     https://*)
-      mmb_retry 5 30 curl -fsSL --proto '=https' --tlsv1.2 --connect-timeout 10 --max-time 900 -o "$artifact" "$source_url"
+      mmb_retry 5 30 mmb_download "$source_url" "$artifact"
       ;;
     *) mmb_fail "unsupported install source $source_url (expected https:// or s3://)" ;;
   esac
