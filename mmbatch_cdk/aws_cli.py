@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional, Union
 
+from .package_source import package_source_problem
 from .user_data import render
 
 __all__ = [
@@ -90,7 +91,6 @@ _FETCH_AND_RUN_MARKER = "@FETCH_AND_RUN_SCRIPT@"
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
-_URL = re.compile(r"^(https://|s3://)[^\s'\"]+$")
 
 
 def aws_cli_install_script(
@@ -122,16 +122,16 @@ def aws_cli_install_script(
     :param node_settings: the settings every node script takes (``NodeSettings.boot_settings``: a refused or failed
         install is a failed boot). Default: shut down one minute after a failure.
     """
-    if not _URL.match(source):
-        raise ValueError(f"awsCliSource {source!r} is not accepted; expected an https:// URL or s3://bucket/key")
+    for name, value in (("awsCliSource", source), ("awsCliPgpKeySource", pgp_key_source)):
+        problem = None if value is None else package_source_problem(value)
+        if problem:
+            raise ValueError(f"{name} {problem}")
     for name, value in (("awsCliSha256X86", sha256_x86_64), ("awsCliSha256Arm64", sha256_aarch64)):
         if value is not None and not _SHA256.match(value):
             raise ValueError(f"{name} {value!r} is not accepted; expected 64 lowercase hex digits")
     fingerprint = pgp_fingerprint.replace(" ", "").upper()
     if not _FINGERPRINT.match(fingerprint):
         raise ValueError(f"awsCliPgpFingerprint {pgp_fingerprint!r} is not accepted; expected 40 hex digits")
-    if pgp_key_source is not None and not _URL.match(pgp_key_source):
-        raise ValueError(f"awsCliPgpKeySource {pgp_key_source!r} is not accepted; expected an https:// URL or s3://bucket/key")
     if not (sha256_x86_64 or sha256_aarch64 or pgp_key_source):
         raise ValueError(
             "the AWS CLI install needs a way to verify the download: set awsCliSha256X86 / awsCliSha256Arm64 "

@@ -25,6 +25,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .nag import acknowledge_compliance
+from .package_source import package_source_problem, s3_object
 from .user_data import render
 
 __all__ = [
@@ -55,7 +56,6 @@ _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731
 """CloudWatch Logs' retention periods, in the order of ``logs.RetentionDays`` (which ends with INFINITE)."""
 
 _INSTANCE = "{instance_id}"
-_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
 
 
@@ -163,12 +163,10 @@ class LogShipping(Construct):
             Default: none (CloudWatch Logs' own encryption).
         """
         super().__init__(scope, id)
-        for prop, source, allowed in (
-            ("node_agent_source", node_agent_source, ("dnf", "https://", "s3://")),
-            ("server_agent_source", server_agent_source, ("https://", "s3://")),
-        ):
-            if not source.startswith(allowed) or (source.startswith("s3://") and not _S3_URI.match(source)):
-                raise ValueError(f"LogShipping: {prop} {source!r} is not one of: {', '.join(allowed)}... (s3://bucket/key)")
+        for prop, source in (("node_agent_source", node_agent_source), ("server_agent_source", server_agent_source)):
+            problem = None if prop == "node_agent_source" and source == "dnf" else package_source_problem(source)
+            if problem:
+                raise ValueError(f"LogShipping: {prop} {problem}" + (" (or dnf)" if prop == "node_agent_source" else ""))
             problem = agent_package_problem(prop.partition("_")[0], source)
             if problem:
                 raise ValueError(f"LogShipping: {prop} {source!r}: {problem}")
@@ -242,9 +240,9 @@ class LogShipping(Construct):
             group.grant_write(grantee)
             group.grant(grantee, "logs:DescribeLogStreams")
         source = self._sources[kind][0]
-        match = _S3_URI.match(source)
-        if match:
-            bucket, key = match.groups()
+        found = s3_object(source)
+        if found:
+            bucket, key = found
             iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["s3:GetObject"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import aws_cdk as cdk
@@ -15,6 +14,7 @@ from constructs import Construct
 from .agent import MMAB_PORT, AgentInstaller
 from .instance_types import architecture
 from .nag import how_to_accept
+from .package_source import package_source_problem, s3_object
 from .session_manager import SESSION_MANAGER_ACKNOWLEDGMENTS, grant_session_manager
 from .subnets import select_subnets
 from .user_data import add_script, render
@@ -34,7 +34,6 @@ MMAB_SOURCE_WARNING = "mmbatch:mmabSourceMissing"
 UBUNTU_AMI_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
 """Canonical's public SSM parameter for the current Ubuntu 24.04 LTS image of a region."""
 
-_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
 
 @jsii.implements(iam.IGrantable)
@@ -115,6 +114,9 @@ class ManagementServer(Construct):
         super().__init__(scope, id)
         if ebs_scope not in ("tag", "account"):
             raise ValueError(f"{self.node.path}: ebs_scope: {ebs_scope!r} is not accepted; expected tag or account")
+        problem = mmab_source and package_source_problem(mmab_source)
+        if problem:
+            raise ValueError(f"{self.node.path}: mmab_source: {problem}")
         stack = cdk.Stack.of(self)
         stack_name = stack.stack_name
         self.deployment_tag = (DEPLOYMENT_TAG_KEY, deployment_tag_value or stack_name)
@@ -399,10 +401,7 @@ def _grant_mmab_permissions(role: iam.Role, stack: cdk.Stack, instances: str, de
 
 def _grant_installer_read(role: iam.Role, stack: cdk.Stack, s3_uri: str) -> None:
     """``s3:GetObject`` on the installer object."""
-    match = _S3_URI.match(s3_uri)
-    if not match:
-        raise ValueError(f"ManagementServer: mmab_source {s3_uri!r} is not an s3://bucket/key URI")
-    bucket, key = match.groups()
+    bucket, key = s3_object(s3_uri)  # type: ignore[misc]  # checked in ManagementServer.__init__
     role.add_to_policy(
         iam.PolicyStatement(
             sid="ReadMmabInstaller",

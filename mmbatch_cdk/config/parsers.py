@@ -13,6 +13,7 @@ from .. import rules
 from ..cost import tag_problem, tags_problem
 from ..job_definition import spot_attempts_problem
 from ..storage.juicefs import MEMORYDB_NODE_TYPES
+from ..package_source import package_source_problem
 from ..workspace import bucket_name_problem, parse_input_location
 
 
@@ -173,28 +174,6 @@ def _cidr(value: Any) -> str:
     return str(network)
 
 
-_HTTPS_URL_RE = re.compile(r"^https://[^\s'\"`$\\]+$")
-_S3_URL_RE = re.compile(r"^s3://([^/]+)/[^\s'\"`$\\]+$")
-
-
-def _is_package_url(text: str) -> bool:
-    """An https:// URL, or s3://bucket/key of a valid bucket name (S3's naming rules: no adjacent dots, not an IP
-    address, ...), with none of the characters the boot scripts' shell would read."""
-    if _HTTPS_URL_RE.match(text):
-        return True
-    s3 = _S3_URL_RE.match(text)
-    return s3 is not None and bucket_name_problem(s3.group(1)) is None
-
-def _install_source(value: Any) -> str:
-    text = _text(value)
-    if _is_package_url(text):
-        return text
-    raise _Invalid(
-        f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of the MMAB installer, "
-        "optionally containing {version}"
-    )
-
-
 def _duration(minimum_s: int, maximum_s: int) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = _text(value)
@@ -235,18 +214,25 @@ def _minutes_or_never(value: Any) -> Optional[int]:
         raise _Invalid(f"{value!r} is not accepted; expected whole minutes from 0 to 60, or never") from None
 
 
-def _client_source_of(what: str, placeholders: str) -> Callable[[Any], str]:
+def _package_source(what: str, placeholders: str, *, dnf: bool = False) -> Callable[[Any], str]:
+    """A download source (package_source.package_source_problem) of ``what``, or ``dnf`` if ``dnf``; a bad bucket
+    name is named as such."""
     def parse(value: Any) -> str:
         text = _text(value)
-        if _is_package_url(text):
+        problem = None if dnf and text == "dnf" else package_source_problem(text)
+        if problem is None:
             return text
-        raise _Invalid(f"{text!r} is not accepted; expected an https:// URL or an s3://bucket/key URI of {what}"
-                       + (f", optionally containing {placeholders}" if placeholders else ""))
+        if "bucket" in problem:
+            raise _Invalid(problem)
+        raise _Invalid(f"{text!r} is not accepted; expected {'dnf (nodes only), ' if dnf else ''}an https:// URL or an "
+                       f"s3://bucket/key URI of {what}" + (f", optionally containing {placeholders}" if placeholders else ""))
 
     return parse
 
 
-_client_source = _client_source_of("the JuiceFS tarball", "{version} and {arch} (amd64 or arm64)")
+_install_source = _package_source("the MMAB installer", "{version}")
+_client_source = _package_source("the JuiceFS tarball", "{version} and {arch} (amd64 or arm64)")
+_agent_source = _package_source("the CloudWatch agent package", "{arch} (amd64 or arm64)", dnf=True)
 
 
 def _or_none(parse: Callable[[Any], str]) -> Callable[[Any], Optional[str]]:
@@ -319,14 +305,6 @@ def _spot_attempts(value: Any) -> int:
     if problem:
         raise _Invalid(problem)
     return int(value)
-
-
-def _agent_source(value: Any) -> str:
-    text = _text(value)
-    if text == "dnf" or _is_package_url(text):
-        return text
-    raise _Invalid(f"{text!r} is not accepted; expected dnf (nodes only), an https:// URL or an s3://bucket/key of the "
-                   "CloudWatch agent package, optionally containing {arch} (amd64 or arm64)")
 
 
 def _memorydb_node_type(value: Any) -> str:

@@ -53,7 +53,6 @@ from .parsers import (
     _choice_int,
     _cidr,
     _client_source,
-    _client_source_of,
     _duration,
     _email,
     _input_location,
@@ -66,6 +65,7 @@ from .parsers import (
     _minutes_or_never,
     _number,
     _or_none,
+    _package_source,
     _pattern,
     _spot_attempts,
     _tag_map,
@@ -311,7 +311,7 @@ _GLOBAL: tuple[Setting, ...] = (
             f"Nodes install AWS CLI v2 at `{AWS_CLI_PATH}` (Nextflow's `cliPath`; Cromwell mounts its directory) and "
             f"Cromwell's `{FETCH_AND_RUN_PATH}`, verified or refused (docs/queues-and-jobs.md 'AWS CLI on the nodes'); `false` for "
             "neither.", props=()),
-    Setting("awsCliSource", "aws_cli_source", _client_source_of("the AWS CLI v2 zip", "{arch} (x86_64, aarch64)"),
+    Setting("awsCliSource", "aws_cli_source", _package_source("the AWS CLI v2 zip", "{arch} (x86_64, aarch64)"),
             AWS_CLI_PINNED_SOURCE, f"Where nodes get the AWS CLI v2 zip: `https://...` or `s3://bucket/key` (then its "
             f"`.sig` beside it for a signature check). Default: AWS's zip of release {AWS_CLI_VERSION}, pinned with its "
             "checksums; another release needs its own checksums or awsCliPgpKeySource.", props=("awscli.source",)),
@@ -320,7 +320,7 @@ _GLOBAL: tuple[Setting, ...] = (
             props=("awscli.sha256_x86_64",)),
     Setting("awsCliSha256Arm64", "aws_cli_sha256_aarch64", _pattern(_SHA256_RE, "64 lowercase hex digits"),
             AWS_CLI_PINNED_SHA256["aarch64"], "SHA-256 of the aarch64 zip.", props=("awscli.sha256_aarch64",)),
-    Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _or_none(_client_source_of("the AWS CLI Team public key", "")),
+    Setting("awsCliPgpKeySource", "aws_cli_pgp_key_source", _or_none(_package_source("the AWS CLI Team public key", "")),
             None, "Where nodes fetch the AWS CLI Team public key to also check AWS's signature of the zip (by the key "
             "with AWS's published fingerprint), for example a copy in your bucket. Unset or `none`: checksums only.",
             props=("awscli.pgp_key_source",)),

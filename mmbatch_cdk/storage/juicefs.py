@@ -17,6 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ..nag import acknowledge_compliance
+from ..package_source import package_source_problem, s3_object
 from ..subnets import select_subnets
 from ..user_data import render
 from .base import CheckpointStorage, direct_grantee
@@ -84,8 +85,6 @@ _JUICEFS_COMMANDS = (
 JUICEFS_ACCESS_STRING = "on ~* resetchannels -@all " + " ".join(f"+{c}" for group in _JUICEFS_COMMANDS for c in group.split())
 """The MemoryDB user's access string: exactly the commands JuiceFS :data:`JUICEFS_ACCESS_STRING_VERSION` uses, no
 pub/sub channels (it uses none), nothing destructive beyond its own keys (no FLUSHDB, KEYS, CONFIG, EVAL)."""
-
-_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
 
 _META_DB = 1  # JuiceFS turns the db number into a {1} hash-tag key prefix on a cluster-mode server.
 _CACHE_DIR = "/var/jfsCache"
@@ -164,6 +163,9 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             version this many days. Default: none (no versioning: JuiceFS's deleted blocks go at once).
         """
         super().__init__(scope, id)
+        problem = package_source_problem(juicefs_source)
+        if problem:
+            raise ValueError(f"{self.node.path}: juicefs_source: {problem}")
         self.juicefs_source = juicefs_source
         """Where nodes and server get the JuiceFS client (``{version}``, ``{arch}`` filled in at boot)."""
         self._client_checksums = juicefs_sha256
@@ -359,11 +361,11 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
             # server-side encryption with AWS KMS keys"); only through S3.
             statements.append({"actions": ["kms:Decrypt", "kms:GenerateDataKey"], "resource_arns": [key_arn],
                                "conditions": {"StringEquals": {"kms:ViaService": f"s3.{region}.{url_suffix}"}}})
-        source = _S3_URI.match(self.juicefs_source)
+        source = s3_object(self.juicefs_source)
         client_keys: list[str] = []
         if source:
             # The client tarball for either architecture, and checksums.txt beside it when no checksum is pinned.
-            bucket_name, key = source.groups()
+            bucket_name, key = source
             key = key.replace("{version}", self._settings["JUICEFS_VERSION"].__str__()).replace("{arch}", "*")
             keys = [key] + ([] if self._client_checksums else [key.rsplit("/", 1)[0] + "/checksums.txt" if "/" in key else "checksums.txt"])
             client_keys = [f"{bucket_name}/{key}"] if "*" in key else []

@@ -22,7 +22,10 @@ from mmbatch_cdk import (
     Network,
     Workspace,
 )
+from mmbatch_cdk.aws_cli import aws_cli_install_script
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
+from mmbatch_cdk.log_shipping import LogShipping
+from mmbatch_cdk.package_source import package_source_problem, s3_object
 
 from ..conftest import CDK_JSON_CONTEXT
 
@@ -152,3 +155,36 @@ def test_a_construct_words_a_rule_as_the_settings_do(types: list[str], setting_t
     assert construct_text.startswith("Check/Compute: instance_types: ")
     assert construct_text.removeprefix("Check/Compute: instance_types: ") == "; ".join(
         p.removeprefix("instanceTypes: ") for p in from_settings.value.problems)
+
+
+_SOURCE_PROPS: dict[str, tuple[str, Callable[[cdk.Stack, str], Any]]] = {
+    "mmabSource": ("mmab_source", lambda s, v: ManagementServer(s, "Server", vpc=_vpc(s), mmab_source=v)),
+    "juicefsSource": ("juicefs_source", lambda s, v: CheckpointStorageJuiceFs(s, "Storage", vpc=_vpc(s), juicefs_source=v)),
+    "cloudWatchAgentServerSource": ("server_agent_source", lambda s, v: LogShipping(s, "Logs", server_agent_source=v)),
+    "awsCliSource": ("awsCliSource", lambda s, v: aws_cli_install_script(source=v)),
+}
+
+
+@pytest.mark.parametrize("value", ["s3://Artifacts/pkg.deb", "s3://art..ifacts/pkg.deb", "s3://192.168.1.1/pkg.deb",
+                                   "https://example.org/pkg-$(id).deb", "s3://bucket-only", "ftp://example.org/pkg.deb"])
+@pytest.mark.parametrize("key", list(_SOURCE_PROPS))
+def test_a_download_source_is_refused_by_one_rule_in_the_settings_and_the_constructs(key: str, value: str) -> None:
+    """package_source.package_source_problem behind every source setting and construct prop: a library user's
+    ManagementServer(mmab_source=) or CheckpointStorageJuiceFs(juicefs_source=) is held to what the setting is."""
+    problem = package_source_problem(value)
+    assert problem is not None
+    with pytest.raises(ConfigError) as setting:
+        MmBatchConfig.from_mapping({key: value})
+    (found,) = [p for p in setting.value.problems if p.startswith(f"{key}: ")]
+    if "bucket" in problem:
+        assert found == f"{key}: {problem}"  # the bucket named as the problem, not a generic "not accepted"
+    prop, build = _SOURCE_PROPS[key]
+    with pytest.raises(ValueError) as construct:
+        build(cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check"), value)
+    assert prop in str(construct.value) and problem in str(construct.value)
+
+
+def test_a_download_source_names_its_bucket_key_only_when_s3_can_name_the_bucket() -> None:
+    assert s3_object("s3://artifacts/mmab/mmab-{version}.deb") == ("artifacts", "mmab/mmab-{version}.deb")
+    assert s3_object("s3://Artifacts/mmab.deb") is None and s3_object("https://artifacts/mmab.deb") is None
+    assert package_source_problem("https://example.org/mmab-{version}.deb") is None
