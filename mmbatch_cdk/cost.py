@@ -13,7 +13,6 @@ https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filt
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Mapping, Optional
 
@@ -102,6 +101,13 @@ def apply_cost_tags(scope: IConstruct, prefix: str, tags: Optional[Mapping[str, 
                 construct.tag_instances({PREFIX_TAG: prefix, **tags})
 
 
+BUDGET_USD_RANGE = (0.01, 1e20)
+"""A monthly budget's least and greatest amount in US dollars: a cent, and below 1e21, from where JSON writers (the
+CDK's among them) put a number in exponent form, which the Budgets API's ``Spend.Amount`` pattern,
+``([0-9]*\\.)?[0-9]+``, refuses (AWS Billing and Cost Management API Reference, "Spend"); a cent also keeps it above
+1e-6, below which they do the same."""
+
+
 class MonthlyBudget(Construct):
     """An AWS Budget of the deployment's monthly cost, by its ``mmbatch:prefix`` cost allocation tag.
 
@@ -129,8 +135,9 @@ class MonthlyBudget(Construct):
         :param forecast_percent: notify when forecast cost exceeds this share of the amount. Default: 100.
         """
         super().__init__(scope, id)
-        if not amount_usd > 0 or not math.isfinite(amount_usd):
-            raise ValueError(f"MonthlyBudget: amount_usd must be above 0 (and finite), got {amount_usd}")
+        if not BUDGET_USD_RANGE[0] <= amount_usd <= BUDGET_USD_RANGE[1]:
+            raise ValueError(f"MonthlyBudget: amount_usd must be from {BUDGET_USD_RANGE[0]:g} to {BUDGET_USD_RANGE[1]:g}, "
+                             f"got {amount_usd}")
         subscribers = [budgets.CfnBudget.SubscriberProperty(address=email, subscription_type="EMAIL")]
         self.budget = budgets.CfnBudget(
             self,

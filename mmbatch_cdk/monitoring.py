@@ -82,6 +82,10 @@ MIN_COUNT_THRESHOLD = 1
 """The smallest event-count alarm threshold: with ``>=`` and missing data not breaching, 0 would always alarm."""
 PERCENT_RANGE = (0, 100)
 """Percentage alarm thresholds: above the first, at most the second (the metrics are percentages)."""
+EFS_BURST_CREDIT_GIB_RANGE = (0, 1e9)
+"""The burst-credit alarm's threshold in GiB: above the first, at most the second. EFS caps a balance at 2.1 TiB per
+TiB stored (Amazon EFS User Guide, "Throughput modes"), so no file system nears a billion GiB; the bound keeps the
+threshold in bytes (x 2**30) finite and a plain decimal in the template (JSON writers use an exponent from 1e21)."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONSOLE_HOSTS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
 
@@ -229,8 +233,9 @@ class Monitoring(Construct):
             if not PERCENT_RANGE[0] < percent <= PERCENT_RANGE[1]:
                 raise ValueError(f"Monitoring: {name} must be a percentage above {PERCENT_RANGE[0]} and at most "
                                  f"{PERCENT_RANGE[1]}, got {percent}")
-        if not efs_burst_credit_balance_gib > 0:
-            raise ValueError(f"Monitoring: efs_burst_credit_balance_gib must be above 0, got {efs_burst_credit_balance_gib}")
+        if not EFS_BURST_CREDIT_GIB_RANGE[0] < efs_burst_credit_balance_gib <= EFS_BURST_CREDIT_GIB_RANGE[1]:
+            raise ValueError(f"Monitoring: efs_burst_credit_balance_gib must be above {EFS_BURST_CREDIT_GIB_RANGE[0]} and "
+                             f"at most {EFS_BURST_CREDIT_GIB_RANGE[1]:g}, got {efs_burst_credit_balance_gib}")
         stack = cdk.Stack.of(self)
 
         key = kms.Key(

@@ -21,11 +21,11 @@ from ..aws_cli import (
 )
 from ..compliance import COMPLIANCE_PROFILES
 from ..compute import CHECKPOINT_TIME_WARNING, DEFAULT_INSTANCE_TYPES
-from ..cost import OWN_TAG_KEYS
+from ..cost import BUDGET_USD_RANGE, OWN_TAG_KEYS
 from ..head_queue import CROMWELL_HEAD_IMAGE, HEAD_QUEUE_MAX_VCPUS_RANGE, NEXTFLOW_HEAD_IMAGE
 from ..log_shipping import UBUNTU_AGENT_URL, retention_days
 from ..management_server import MMAB_SOURCE_WARNING
-from ..monitoring import MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
+from ..monitoring import EFS_BURST_CREDIT_GIB_RANGE, MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
 from ..multi_queue import DEFAULT_QUEUES, QueueSpec
 from ..network import DEFAULT_AZS
 from ..node_settings import BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
@@ -332,7 +332,7 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("alarmEmail", "alarm_email", _email, None,
             "Email address subscribed to the alarm topic (confirm the subscription mail) and told by the budget.",
             props=("monitoring.alarm_email", "budget.email")),
-    Setting("monthlyBudgetUsd", "monthly_budget_usd", _number(0, above=True), None,
+    Setting("monthlyBudgetUsd", "monthly_budget_usd", _number(*BUDGET_USD_RANGE), None,
             "A monthly AWS Budget in USD over this deployment's cost (by its mmbatch:prefix tag, once activated in "
             "Billing): mails alarmEmail at 80% actual and 100% forecast. Needs alarmEmail.", props=("budget.amount_usd",)),
     Setting("logRetentionDays", "log_retention_days", _choice_int(*_RETENTION_DAYS), 30,
@@ -359,7 +359,7 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("alarmEfsPercentIoLimit", "alarm_efs_percent_io_limit", _number(*PERCENT_RANGE, above=True), 90,
             "EFS PercentIOLimit (15-minute average; General Purpose with bursting or provisioned throughput) that raises the alarm.",
             backend="efs", props=("monitoring.efs_percent_io_limit",)),
-    Setting("alarmEfsBurstCreditGib", "alarm_efs_burst_credit_gib", _number(0, above=True), 360,
+    Setting("alarmEfsBurstCreditGib", "alarm_efs_burst_credit_gib", _number(*EFS_BURST_CREDIT_GIB_RANGE, above=True), 360,
             "EFS burst credits (GiB; bursting throughput only) below which the alarm is raised.",
             backend="efs", props=("monitoring.efs_burst_credit_balance_gib",)),
     Setting("alarmMemoryDbCpuPercent", "alarm_memorydb_cpu_percent", _number(*PERCENT_RANGE, above=True), 80,

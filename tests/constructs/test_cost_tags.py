@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
 
-from mmbatch_cdk.cost import PREFIX_TAG, MonthlyBudget, apply_cost_tags
+from mmbatch_cdk.cost import BUDGET_USD_RANGE, PREFIX_TAG, MonthlyBudget, apply_cost_tags
 
 from .observability_app import USER_TAGS, Built, shared
 
@@ -103,9 +104,24 @@ def test_a_bad_prefix_is_rejected_as_a_tag_value() -> None:
         apply_cost_tags(cdk.Stack(cdk.App(), "S"), "bad,prefix")
 
 
-def test_budget_amount_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="MonthlyBudget: amount_usd must be above 0"):
-        MonthlyBudget(cdk.Stack(cdk.App(), "S"), "B", prefix="p", amount_usd=0, email="ops@example.com")
+@pytest.mark.parametrize("amount", [0, -1, 0.009, 1.5e20, float("inf"), float("nan")])
+def test_a_budget_amount_outside_a_cent_to_1e20_is_refused_by_name(amount: float) -> None:
+    with pytest.raises(ValueError, match=r"^MonthlyBudget: amount_usd must be from 0\.01 to 1e\+20, got "):
+        MonthlyBudget(cdk.Stack(cdk.App(), "S"), "B", prefix="p", amount_usd=amount, email="ops@example.com")
+
+
+def test_budget_amounts_from_a_cent_to_1e20_reach_the_template_as_the_budgets_api_pattern_takes_them(tmp_path: Path) -> None:
+    """The CDK's own JSON writer, not ours: it puts 1e21 and up, and below 1e-6, in exponent form, which Spend.Amount's
+    pattern refuses (AWS Billing and Cost Management API Reference, "Spend")."""
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "S")
+    amounts = [BUDGET_USD_RANGE[0], 12.345, BUDGET_USD_RANGE[1]]
+    for n, amount in enumerate(amounts):
+        MonthlyBudget(stack, f"B{n}", prefix="p", amount_usd=amount, email="ops@example.com")
+    app.synth()
+    written = re.findall(r'"Amount":\s*([^,}\s]+)', (tmp_path / "S.template.json").read_text())
+    assert written == ["0.01", "12.345", "100000000000000000000"]
+    assert all(re.fullmatch(r"([0-9]*\.)?[0-9]+", amount) for amount in written)
 
 
 def test_budget_thresholds_are_props() -> None:

@@ -352,7 +352,10 @@ def test_cfn_lint_passes(bursting: Built, elastic: tuple[Monitoring, assertions.
     ({"alarm_email": "not-an-address"}, "alarm_email 'not-an-address' is not an email address"),
     ({"failed_jobs_threshold": 0}, "failed_jobs_threshold must be at least 1"),
     ({"memorydb_memory_percent": 120}, "memorydb_memory_percent must be a percentage"),
-    ({"efs_burst_credit_balance_gib": 0}, "efs_burst_credit_balance_gib must be above 0"),
+    ({"efs_burst_credit_balance_gib": 0}, r"efs_burst_credit_balance_gib must be above 0 and at most 1e\+09, got 0"),
+    # 1e300 GiB in bytes is past any float: the template would carry no threshold (JSON has no Infinity).
+    ({"efs_burst_credit_balance_gib": 1e300}, r"efs_burst_credit_balance_gib must be above 0 and at most 1e\+09"),
+    ({"efs_burst_credit_balance_gib": float("nan")}, "efs_burst_credit_balance_gib must be above 0"),
 ])
 def test_bad_props_are_rejected_by_name(kwargs: dict[str, Any], message: str) -> None:
     stack = cdk.Stack(cdk.App(), "S")

@@ -5,6 +5,7 @@ compare the two, so a bound changed in one place only fails here."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -252,6 +253,31 @@ def test_a_whole_number_setting_takes_its_bounds_and_refuses_one_past_each_by_na
         assert parse(str(high)) == high
         with pytest.raises(ValueError, match=f"^{high + 1} is out of range; {expected}$"):
             parse(str(high + 1))
+
+
+DECIMAL_BOUNDS = {
+    # key: (bound, highest accepted, whether the bound itself is refused), and where they come from.
+    "monthlyBudgetUsd": (0.01, 1e20, False),  # cost.BUDGET_USD_RANGE: Budgets' Spend.Amount takes no exponent
+    "alarmEfsBurstCreditGib": (0, 1e9, True),  # monitoring.EFS_BURST_CREDIT_GIB_RANGE: bytes stay finite
+    **{key: (0, 100, True) for key in ("alarmEfsPercentIoLimit", "alarmMemoryDbCpuPercent",
+                                       "alarmMemoryDbEngineCpuPercent", "alarmMemoryDbMemoryPercent")},
+}
+"""The bounds each decimal setting must keep."""
+
+
+def test_every_setting_read_by_the_decimal_parser_has_its_bounds_stated_here() -> None:
+    assert {s.key for s in SETTINGS if s.parse.__qualname__.startswith("_number.")} == set(DECIMAL_BOUNDS)
+
+
+@pytest.mark.parametrize(("key", "bounds"), DECIMAL_BOUNDS.items(), ids=list(DECIMAL_BOUNDS))
+def test_a_decimal_setting_takes_its_bounds_and_refuses_past_each_by_naming_them(key: str, bounds: Any) -> None:
+    low, high, above = bounds
+    parse = _BY_KEY[key].parse
+    expected = f"expected a number {'>' if above else '>='} {low:g} and <= {high:g}"
+    assert parse(high) == high and parse(str(low + 0.5)) == low + 0.5
+    for refused in ([low] if above else [low / 2]) + [high * 1.5, 1e300]:
+        with pytest.raises(ValueError, match=f"^{re.escape(repr(refused))} is out of range; {re.escape(expected)}$"):
+            parse(refused)
 
 
 @pytest.mark.parametrize("value", ["subnet-123456789", "subnet-0123456789abcdef", "subnet-0123456789ABCDEF0"])

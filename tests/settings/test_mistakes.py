@@ -213,7 +213,7 @@ def test_acknowledging_an_unknown_warning_stops_synth() -> None:
 
 @pytest.mark.parametrize(("context", "key", "fragment"), [
     ({"monthlyBudgetUsd": 100}, "monthlyBudgetUsd", "set alarmEmail too"),
-    ({"monthlyBudgetUsd": 0, "alarmEmail": "ops@example.org"}, "monthlyBudgetUsd", "> 0"),
+    ({"monthlyBudgetUsd": 0, "alarmEmail": "ops@example.org"}, "monthlyBudgetUsd", ">= 0.01"),
     ({"alarmEmail": "ops"}, "alarmEmail", "an email address"),
     ({"tags": "team"}, "tags", "key=value"),
     ({"tags": {"aws:x": "1"}}, "tags", "not starting with aws:"),
