@@ -149,12 +149,17 @@ def _list_of(item: Callable[[Any], str], what: str, *, min_items: int = 1) -> Ca
                 bad.append(repr(entry))
         if bad:
             raise _Invalid(f"{', '.join(bad)} not accepted; expected a comma-separated list of {what}")
-        duplicates = sorted({i for i in items if items.count(i) > 1})
-        if duplicates:
-            raise _Invalid(f"{', '.join(duplicates)} listed more than once")
-        return tuple(items)
+        return _once_each(items)
 
     return parse
+
+
+def _once_each(items: list[str]) -> tuple[str, ...]:
+    """``items``, refusing any listed twice (a repeat is a typo for another item more often than not)."""
+    duplicates = sorted({i for i in items if items.count(i) > 1})
+    if duplicates:
+        raise _Invalid(f"{', '.join(duplicates)} listed more than once")
+    return tuple(items)
 
 
 def _cidr(value: Any) -> str:

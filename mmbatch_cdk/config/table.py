@@ -64,6 +64,7 @@ from .parsers import (
     _memorydb_node_type,
     _minutes_or_never,
     _number,
+    _once_each,
     _or_none,
     _package_source,
     _pattern,
@@ -429,7 +430,7 @@ def _acknowledgements(value: Any) -> tuple[str, ...]:
         if text not in _ACKNOWLEDGEABLE:
             raise _Invalid(f"{entry!r} is not a warning mmbatch-cdk raises; expected any of: {', '.join(_ACKNOWLEDGEABLE)}")
         found.append(text)
-    return tuple(found)
+    return _once_each(found)
 
 
 _QUEUES = _queue_settings()

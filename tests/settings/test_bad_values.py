@@ -343,3 +343,29 @@ def test_a_plain_decimal_budget_is_taken_as_given(value: Any, number: float) -> 
 
 def test_a_number_past_any_float_is_refused_by_name_not_with_a_traceback() -> None:
     assert_named(problems({"alarmEfsPercentIoLimit": 10**400}), "alarmEfsPercentIoLimit", "a finite number")
+
+
+LIST_ITEMS = {
+    # key: two spellings of one item (the second as the setting normalises it, where it does), other settings needed.
+    "subnetIds": ("subnet-12345678", "subnet-12345678", {"vpcId": "vpc-12345678"}),
+    "computeSubnetIds": ("subnet-12345678", "subnet-12345678", {"vpcId": "vpc-12345678", "subnetIds": "subnet-12345678,subnet-87654321"}),
+    "availabilityZones": ("eu-west-1a", "eu-west-1a", {}),
+    "instanceTypes": ("m6i.large", "m6i.large", {}),
+    **{f"jq{n}InstanceTypes": ("m6i.large", "m6i.large", {"multiQueue": "true"}) for n in (1, 2, 3)},
+    "inputBuckets": ("genomes", "s3://genomes", {}),
+    "acknowledge": ("checkpointTime", "Annotation::mmbatch:checkpointTime", {}),
+}
+"""An item of each comma-list setting, written twice."""
+
+
+def test_every_comma_list_setting_is_tried_with_a_repeat() -> None:
+    lists = {s.key for s in SETTINGS if s.parse.__qualname__.startswith(("_list_of.", "_acknowledgements"))}
+    assert lists == set(LIST_ITEMS)
+
+
+@pytest.mark.parametrize("key", list(LIST_ITEMS))
+def test_an_item_listed_twice_is_refused_by_name(key: str) -> None:
+    """A repeat is refused, not folded into one: more often than not it is a typo for another item."""
+    first, second, context = LIST_ITEMS[key]
+    found = problems({**context, key: f"{first},{second}"})
+    assert any(p.startswith(f"{key}: ") and "listed more than once" in p for p in found), found
