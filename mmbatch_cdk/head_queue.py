@@ -27,6 +27,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .container_image import container_image_problem
 from .engines import cromwell_options
 from .nag import acknowledge_compliance, compliance_acknowledgments
 from .smoke_test import SMOKE_TEST_IMAGE, submit_job_command
@@ -184,6 +185,10 @@ class HeadJobQueue(Construct):
         if isinstance(max_vcpus, bool) or not isinstance(max_vcpus, int) or not low <= max_vcpus <= high:
             raise ValueError(f"HeadJobQueue {id}: max_vcpus {max_vcpus!r} is not accepted; expected whole vCPUs from {low} "
                              f"to {high}")
+        for prop, image in (("nextflow_image", nextflow_image), ("cromwell_image", cromwell_image)):
+            problem = container_image_problem(image)
+            if problem:
+                raise ValueError(f"HeadJobQueue {id}: {prop} {problem}")
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,

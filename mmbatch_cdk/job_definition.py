@@ -20,6 +20,7 @@ from constructs import Construct
 
 from .checkpoint_model import SPOT_NOTICE_SECONDS
 from .compute import BatchCompute
+from .container_image import container_image_problem
 from .durations import duration_seconds
 from .nag import acknowledge_compliance
 from .storage.base import CHECKPOINT_MOUNT_POINT
@@ -180,6 +181,9 @@ class CheckpointedJobDefinition(Construct):
         """
         owner = f"CheckpointedJobDefinition {id}"
         validate_spot_attempts(spot_attempts, owner)
+        problem = isinstance(image, str) and container_image_problem(image)
+        if problem:
+            raise ValueError(f"{owner}: image {problem}")
         if isinstance(cpu, bool) or not isinstance(cpu, (int, float)) or cpu <= 0:
             raise ValueError(f"{owner}: cpu {cpu!r} is not accepted; expected a positive number of vCPUs")
         if isinstance(memory_mib, bool) or not isinstance(memory_mib, int) or memory_mib < 4:

@@ -13,6 +13,7 @@ from .. import rules
 from ..cost import tag_problem, tags_problem
 from ..job_definition import spot_attempts_problem
 from ..storage.juicefs import MEMORYDB_NODE_TYPES
+from ..container_image import container_image_problem
 from ..package_source import package_source_problem
 from ..workspace import bucket_name_problem, parse_input_location
 
@@ -49,6 +50,18 @@ def _pattern(regex: re.Pattern[str], accepted: str) -> Callable[[Any], str]:
         text = _text(value)
         if not regex.match(text):
             raise _Invalid(f"{text!r} is not accepted; expected {accepted}")
+        return text
+
+    return parse
+
+
+def _image(example: str) -> Callable[[Any], str]:
+    """A container image (container_image.container_image_problem); ``example`` is shown when one is refused."""
+    def parse(value: Any) -> str:
+        text = _text(value)
+        problem = container_image_problem(text, example)
+        if problem:
+            raise _Invalid(problem)
         return text
 
     return parse
@@ -335,8 +348,6 @@ def _input_location(value: Any) -> str:
     except ValueError as err:
         raise _Invalid(str(err)) from None
 
-
-_IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
 
 _INSTANCE_TYPES = _list_of(_pattern(_INSTANCE_TYPE_RE, "instance types"),
                            "instance types or families such as m6i.large or c7i, or optimal, default_x86_64, default_arm64")

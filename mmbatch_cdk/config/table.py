@@ -33,7 +33,6 @@ from ..storage.juicefs import JUICEFS_RELEASE_URL
 from ..workspace import WORK_EXPIRY_DAYS_RANGE
 from .parsers import (
     _AZ_RE,
-    _IMAGE_RE,
     _INSTANCE_TYPES,
     _INT32_MAX,
     _KEY_NAME_RE,
@@ -55,6 +54,7 @@ from .parsers import (
     _client_source,
     _duration,
     _email,
+    _image,
     _input_location,
     _install_source,
     _integer,
@@ -293,12 +293,10 @@ _GLOBAL: tuple[Setting, ...] = (
             "head job definitions; needs `workspace`. Costs nothing idle.", props=()),
     Setting("headQueueMaxvCpus", "head_queue_max_vcpus", _integer(*HEAD_QUEUE_MAX_VCPUS_RANGE), 16,
             "vCPUs of all head jobs together on the head queue.", props=("head.max_vcpus",)),
-    Setting("nextflowHeadImage", "nextflow_head_image", _pattern(_IMAGE_RE, "a container image such as "
-            "public.ecr.aws/seqera-labs/nextflow:25.10.2"), NEXTFLOW_HEAD_IMAGE,
+    Setting("nextflowHeadImage", "nextflow_head_image", _image("public.ecr.aws/seqera-labs/nextflow:25.10.2"), NEXTFLOW_HEAD_IMAGE,
             "Image of the Nextflow head job (Nextflow's own, from Amazon ECR Public). An image in private ECR is pulled "
             "with the job definition's execution role.", props=("head.nextflow_image",)),
-    Setting("cromwellHeadImage", "cromwell_head_image", _pattern(_IMAGE_RE, "a container image such as "
-            "broadinstitute/cromwell:92"), CROMWELL_HEAD_IMAGE,
+    Setting("cromwellHeadImage", "cromwell_head_image", _image("broadinstitute/cromwell:92"), CROMWELL_HEAD_IMAGE,
             "Image of the Cromwell head job (Cromwell's own, from Docker Hub; 92 or later, with its entry point). An "
             "image in private ECR, such as a pull through cache of Docker Hub's, is pulled with the job definition's "
             "execution role (docs/engines.md, \"Docker Hub's pull limits\").",

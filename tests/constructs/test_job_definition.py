@@ -103,6 +103,8 @@ def test_attributes(parts: Parts) -> None:
         ({"environment": {"MMC_CHECKPOINT_MODE": "none"}}, "environment sets MMC_CHECKPOINT_MODE; use checkpoint_mode"),
         ({"cpu": 0}, "cpu 0 is not accepted; expected a positive number of vCPUs"),
         ({"memory_mib": 2}, "memory_mib 2 is not accepted; expected an integer of at least 4"),
+        ({"image": "Busybox"}, "image 'Busybox' is not accepted; expected a container image such as"),
+        ({"image": "registry.example.org/" + "a" * 235}, "is 256 characters; AWS Batch takes an image name of at most 255"),
     ],
 )
 def test_bad_props_name_the_prop_and_what_is_accepted(props: dict[str, Any], message: str) -> None:

@@ -42,6 +42,25 @@ def test_workspace_refuses_bad_props_naming_itself(props: dict, message: str) ->
         Workspace(stack, "W", **props)
 
 
+@pytest.mark.parametrize("prop", ["nextflow_image", "cromwell_image"])
+def test_head_queue_refuses_an_image_aws_batch_would_not_take_in_the_settings_words(prop: str) -> None:
+    """container_image.container_image_problem behind HeadJobQueue's images and the *HeadImage settings."""
+    from mmbatch_cdk.config import ConfigError, MmBatchConfig
+
+    image = "registry.example.org/" + "a" * 234 + ":1"  # 257 characters; 255 is AWS Batch's limit
+    key = {"nextflow_image": "nextflowHeadImage", "cromwell_image": "cromwellHeadImage"}[prop]
+    with pytest.raises(ConfigError) as setting:
+        MmBatchConfig.from_mapping({"workspace": "true", "headQueue": "true", key: image})
+    (found,) = [p for p in setting.value.problems if p.startswith(f"{key}: ")]
+    stack = cdk.Stack(cdk.App())
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)
+    with pytest.raises(ValueError) as construct:
+        HeadJobQueue(stack, "H", vpc=vpc, workspace=Workspace(stack, "W"), **{prop: image})
+    assert str(construct.value) == f"HeadJobQueue H: {prop} {found.partition(': ')[2]}"
+    assert "is 257 characters; AWS Batch takes an image name of at most 255" in found
+    assert MmBatchConfig.from_mapping({"workspace": "true", "headQueue": "true", key: image[:253]})
+
+
 def test_head_queue_refuses_a_bad_vcpu_limit() -> None:
     stack = cdk.Stack(cdk.App())
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)
