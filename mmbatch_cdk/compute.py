@@ -20,6 +20,7 @@ from .checkpoint_model import checkpoint_time_warning
 from .instance_types import architecture, is_gpu
 from .nag import acknowledge_compliance, compliance_acknowledgments, how_to_accept
 from .node_settings import (
+    AGENT_WAIT_SECONDS_RANGE,
     BOOT_CHECK_SECONDS_RANGE,
     ECS_CREATE_TIMEOUT_RANGE,
     ECS_START_TIMEOUT_RANGE,
@@ -364,14 +365,13 @@ class BatchCompute(Construct):
             ("ecs_create_timeout", node.ecs_create_timeout, ECS_CREATE_TIMEOUT_RANGE),
         ):
             rules.raise_problems(self, f"node_settings.{prop}", [rules.duration_problem(value, low, high)])
-        for whole, number, (least, most), unit in (
+        for whole, number, bounds, unit in (
+            ("agent_wait_seconds", node.agent_wait_seconds, AGENT_WAIT_SECONDS_RANGE, "seconds"),
             ("boot_check_seconds", node.boot_check_seconds, BOOT_CHECK_SECONDS_RANGE, "seconds"),
             ("infrastructure_update_minutes", node.infrastructure_update_minutes, INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
              "minutes"),
         ):
-            if isinstance(number, bool) or not isinstance(number, int) or not least <= number <= most:
-                rules.raise_problems(self, f"node_settings.{whole}", [
-                    f"{number!r} is not accepted; expected whole {unit} from {least} to {most}"])
+            rules.raise_problems(self, f"node_settings.{whole}", [rules.whole_number_problem(number, bounds, unit)])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )

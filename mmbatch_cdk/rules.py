@@ -21,6 +21,7 @@ __all__ = [
     "raise_problems",
     "root_volume_problem",
     "vcpu_problem",
+    "whole_number_problem",
 ]
 
 GP3_MAX_GIB = 16384
@@ -108,6 +109,14 @@ def root_volume_problem(root_gib: int, cache_gib: int) -> Optional[str]:
             f"{root_gib} GiB plus {cache_gib} GiB of storage cache makes a {root_gib + cache_gib} GiB root volume, "
             f"over gp3's limit of {GP3_MAX_GIB} GiB (16 TiB)"
         )
+    return None
+
+
+def whole_number_problem(value: object, bounds: tuple[int, int], unit: str) -> Optional[str]:
+    """``value`` is not a whole number of ``unit`` within ``bounds`` (a bool is not one), or None."""
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return f"{value!r} is not accepted; expected whole {unit} from {low} to {high}"
     return None
 
 

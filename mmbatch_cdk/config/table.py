@@ -28,8 +28,15 @@ from ..management_server import MMAB_SOURCE_WARNING
 from ..monitoring import EFS_BURST_CREDIT_GIB_RANGE, MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
 from ..multi_queue import DEFAULT_QUEUES, QueueSpec
 from ..network import DEFAULT_AZS
-from ..node_settings import BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
-from ..storage.juicefs import JUICEFS_RELEASE_URL
+from ..node_settings import AGENT_WAIT_SECONDS_RANGE, BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
+from ..storage.efs import PROVISIONED_MIBPS_RANGE
+from ..storage.juicefs import (
+    BLOCK_SIZES_MIB,
+    BUFFER_SIZE_MIB_RANGE,
+    CACHE_SIZE_GIB_RANGE,
+    JUICEFS_RELEASE_URL,
+    MAX_UPLOADS_RANGE,
+)
 from ..workspace import WORK_EXPIRY_DAYS_RANGE
 from .parsers import (
     _AZ_RE,
@@ -204,22 +211,22 @@ _GLOBAL: tuple[Setting, ...] = (
             "SHA-256 of the JuiceFS tarball: one value when the server and every queue share a CPU architecture, "
             "else one per architecture (`amd64:<sha256>,arm64:<sha256>`). Unset: checked against the release's checksums.txt.",
             backend="juicefs", props=("juicefs.juicefs_sha256",), to_prop=_one_or_per_arch),
-    Setting("juicefsCacheGib", "juicefs_cache_gib", _integer(1, 7400), 50,
+    Setting("juicefsCacheGib", "juicefs_cache_gib", _integer(*CACHE_SIZE_GIB_RANGE), 50,
             "Local JuiceFS cache per volume on each node, in GiB (added to the root volume).", backend="juicefs",
             props=("juicefs.cache_size_gib",)),
-    Setting("juicefsMaxUploads", "juicefs_max_uploads", _integer(1, 200), 40,
+    Setting("juicefsMaxUploads", "juicefs_max_uploads", _integer(*MAX_UPLOADS_RANGE), 40,
             "JuiceFS `--max-uploads`: parallel S3 uploads per mount. 40 (JuiceFS: 20) lets a 25 Gbps node write at full speed.",
             backend="juicefs", props=("juicefs.max_uploads",)),
-    Setting("juicefsBlockSizeMib", "juicefs_block_size_mib", _choice_int(1, 2, 4, 8, 16), 4,
+    Setting("juicefsBlockSizeMib", "juicefs_block_size_mib", _choice_int(*BLOCK_SIZES_MIB), 4,
             "JuiceFS block size in MiB, fixed when a volume is formatted (later changes do not apply to it).",
             backend="juicefs", props=("juicefs.block_size_mib",)),
-    Setting("juicefsBufferSizeMib", "juicefs_buffer_size_mib", _integer(32, 16384), 300,
+    Setting("juicefsBufferSizeMib", "juicefs_buffer_size_mib", _integer(*BUFFER_SIZE_MIB_RANGE), 300,
             "JuiceFS `--buffer-size` per mount, in MiB: memory holding data not yet uploaded.", backend="juicefs",
             props=("juicefs.buffer_size_mib",)),
     Setting("efsThroughputMode", "efs_throughput_mode", _choice("elastic", "bursting", "provisioned"), "elastic",
             "EFS throughput mode: `elastic` scales with checkpoint bursts and bills per use.", backend="efs",
             props=("efs.throughput_mode",), to_prop=_THROUGHPUT.__getitem__),
-    Setting("efsProvisionedMibps", "efs_provisioned_mibps", _integer(1, 3414), None,
+    Setting("efsProvisionedMibps", "efs_provisioned_mibps", _integer(*PROVISIONED_MIBPS_RANGE), None,
             "With `efsThroughputMode=provisioned`: the file system's throughput in MiB/s (required then; EFS takes "
             "1-3414, less in some regions).", backend="efs", props=("efs.provisioned_throughput_mibps",)),
     Setting("multiQueue", "multi_queue", _boolean, False, "Three job queues (compute, general, memory) instead of one.",
@@ -254,7 +261,7 @@ _GLOBAL: tuple[Setting, ...] = (
             "ECS_CONTAINER_START_TIMEOUT: a restore runs at container start.", props=("nodes.ecs_start_timeout",)),
     Setting("ecsCreateTimeout", "ecs_create_timeout", _duration(180, 4 * 3600), "15m",
             "ECS_CONTAINER_CREATE_TIMEOUT: a restore may pull a large image first.", props=("nodes.ecs_create_timeout",)),
-    Setting("agentWaitSeconds", "agent_wait_seconds", _integer(60, 3600), 900,
+    Setting("agentWaitSeconds", "agent_wait_seconds", _integer(*AGENT_WAIT_SECONDS_RANGE), 900,
             "How long a node waits for the management server to serve the MMBatch agent before it logs one FATAL line "
             "and shuts down (AWS Batch replaces it).", props=("nodes.agent_wait_seconds",)),
     Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,

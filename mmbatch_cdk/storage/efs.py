@@ -13,10 +13,15 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
 from ..nag import acknowledge_compliance
+from ..rules import raise_problems, whole_number_problem
 from ..user_data import render
 from .base import CheckpointStorage, direct_grantee
 
-__all__ = ["CheckpointStorageEfs"]
+__all__ = ["CheckpointStorageEfs", "PROVISIONED_MIBPS_RANGE"]
+
+PROVISIONED_MIBPS_RANGE = (1, 3414)
+"""Accepted ``provisioned_throughput_mibps``: EFS takes 1-3414 MiB/s without a quota increase, less in some regions
+(EFS API Reference, CreateFileSystem ``ProvisionedThroughputInMibps``)."""
 
 _ELASTIC_CLIENT_MIBPS = 1500.0
 """EFS per-client throughput, Elastic mode, amazon-efs-utils >= 2.0 (EFS performance specifications)."""
@@ -67,6 +72,9 @@ class CheckpointStorageEfs(CheckpointStorage):
         :param backup_plan: an AWS Backup plan that gets a selection for a new file system. Default: none (no backups).
         """
         super().__init__(scope, id)
+        if provisioned_throughput_mibps is not None:
+            raise_problems(self, "provisioned_throughput_mibps", [
+                whole_number_problem(provisioned_throughput_mibps, PROVISIONED_MIBPS_RANGE, "MiB/s")])
         self._throughput = (throughput_mode, provisioned_throughput_mibps) if file_system is None else None
         self._performance_mode = performance_mode
         if file_system is None:

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from ..nag import acknowledge_compliance
 from ..package_source import package_source_problem, s3_object
+from ..rules import raise_problems, whole_number_problem
 from ..subnets import select_subnets
 from ..user_data import render
 from .base import CheckpointStorage, direct_grantee
@@ -29,6 +30,10 @@ __all__ = [
     "JUICEFS_ACCESS_STRING_VERSION",
     "MEMORYDB_NODE_TYPES",
     "SCRATCH_MOUNT_POINT",
+    "BLOCK_SIZES_MIB",
+    "BUFFER_SIZE_MIB_RANGE",
+    "CACHE_SIZE_GIB_RANGE",
+    "MAX_UPLOADS_RANGE",
     "juicefs_node_disk_gib",
 ]
 
@@ -37,6 +42,16 @@ JUICEFS_RELEASE_URL = "https://github.com/juicedata/juicefs/releases/download/v{
 
 SCRATCH_MOUNT_POINT = "/mmc-scratch"
 """Where the scratch volume is mounted on every node."""
+
+CACHE_SIZE_GIB_RANGE = (1, 7400)
+"""Accepted ``cache_size_gib``: a node's root volume holds both volumes' caches and a tenth to spare
+(:func:`juicefs_node_disk_gib`), so 7,400 GiB is the most that fits gp3's 16 TiB with the 30 GiB base."""
+MAX_UPLOADS_RANGE = (1, 200)
+"""Accepted ``max_uploads``: 200 at S3's ~85 MB/s per connection is ~16 GiB/s, past any node's network."""
+BUFFER_SIZE_MIB_RANGE = (32, 16384)
+"""Accepted ``buffer_size_mib``: 32 MiB to 16 GiB of a node's memory per mount."""
+BLOCK_SIZES_MIB = (1, 2, 4, 8, 16)
+"""Accepted ``block_size_mib``: the powers of two ``juicefs format --block-size`` takes, up to its 16 MiB."""
 
 _LARGE_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
 MEMORYDB_NODE_TYPES: tuple[str, ...] = (
@@ -166,6 +181,13 @@ class CheckpointStorageJuiceFs(CheckpointStorage):
         problem = package_source_problem(juicefs_source)
         if problem:
             raise ValueError(f"{self.node.path}: juicefs_source: {problem}")
+        for prop, value, bounds, unit in (("cache_size_gib", cache_size_gib, CACHE_SIZE_GIB_RANGE, "GiB"),
+                                          ("max_uploads", max_uploads, MAX_UPLOADS_RANGE, "uploads"),
+                                          ("buffer_size_mib", buffer_size_mib, BUFFER_SIZE_MIB_RANGE, "MiB")):
+            raise_problems(self, prop, [whole_number_problem(value, bounds, unit)])
+        if isinstance(block_size_mib, bool) or block_size_mib not in BLOCK_SIZES_MIB:
+            raise_problems(self, "block_size_mib", [
+                f"{block_size_mib!r} is not accepted; expected one of {', '.join(map(str, BLOCK_SIZES_MIB))} (MiB)"])
         self.juicefs_source = juicefs_source
         """Where nodes and server get the JuiceFS client (``{version}``, ``{arch}`` filled in at boot)."""
         self._client_checksums = juicefs_sha256

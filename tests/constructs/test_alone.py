@@ -4,11 +4,13 @@ documented defaults, and wires nothing to its siblings (MmBatchDeployment does t
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
 
 from mmbatch_cdk import (
     AgentInstaller,
@@ -24,10 +26,12 @@ from mmbatch_cdk import (
 )
 from mmbatch_cdk.aws_cli import aws_cli_install_script
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
+from mmbatch_cdk.node_settings import NodeSettings
 from mmbatch_cdk.log_shipping import LogShipping
 from mmbatch_cdk.package_source import package_source_problem, s3_object
 
 from ..conftest import CDK_JSON_CONTEXT
+from ..settings.test_bad_values import NUMERIC_BOUNDS
 
 AGENT = AgentInstaller(address="10.0.0.10", mmab_version="1.4.0-release")
 
@@ -188,3 +192,34 @@ def test_a_download_source_names_its_bucket_key_only_when_s3_can_name_the_bucket
     assert s3_object("s3://artifacts/mmab/mmab-{version}.deb") == ("artifacts", "mmab/mmab-{version}.deb")
     assert s3_object("s3://Artifacts/mmab.deb") is None and s3_object("https://artifacts/mmab.deb") is None
     assert package_source_problem("https://example.org/mmab-{version}.deb") is None
+
+
+_WHOLE_NUMBER_PROPS: dict[str, tuple[str, Callable[[cdk.Stack, Any], Any]]] = {
+    "juicefsCacheGib": ("cache_size_gib", lambda s, v: CheckpointStorageJuiceFs(s, "Storage", vpc=_vpc(s), cache_size_gib=v)),
+    "juicefsMaxUploads": ("max_uploads", lambda s, v: CheckpointStorageJuiceFs(s, "Storage", vpc=_vpc(s), max_uploads=v)),
+    "juicefsBufferSizeMib": ("buffer_size_mib",
+                             lambda s, v: CheckpointStorageJuiceFs(s, "Storage", vpc=_vpc(s), buffer_size_mib=v)),
+    "efsProvisionedMibps": ("provisioned_throughput_mibps", lambda s, v: CheckpointStorageEfs(
+        s, "Storage", vpc=_vpc(s), throughput_mode=efs.ThroughputMode.PROVISIONED, provisioned_throughput_mibps=v)),
+    "agentWaitSeconds": ("node_settings.agent_wait_seconds", lambda s, v: BatchCompute(
+        s, "Compute", vpc=_vpc(s), storage=_efs(s), agent=AGENT, node_settings=NodeSettings(agent_wait_seconds=v))),
+}
+
+
+@pytest.mark.parametrize("key", list(_WHOLE_NUMBER_PROPS))
+def test_a_construct_refuses_past_the_bounds_its_setting_has_naming_the_prop(key: str) -> None:
+    """One range per fact, behind the setting and the construct prop: a library user gets the same bounds, which
+    the settings' own table (NUMERIC_BOUNDS) pins."""
+    prop, build = _WHOLE_NUMBER_PROPS[key]
+    low, high = NUMERIC_BOUNDS[key]
+    for value in (low - 1, high + 1, True):
+        stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+        with pytest.raises(ValueError, match=rf"^Check/\w+: {re.escape(prop)}: {value!r} is not accepted; expected "
+                                             rf"whole \S+ from {low} to {high}$"):
+            build(stack, value)
+
+
+def test_a_juicefs_block_size_juicefs_cannot_format_is_refused_by_the_construct() -> None:
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    with pytest.raises(ValueError, match=r"^Check/Storage: block_size_mib: 3 is not accepted; expected one of 1, 2, 4, 8, 16"):
+        CheckpointStorageJuiceFs(stack, "Storage", vpc=_vpc(stack), block_size_mib=3)
