@@ -25,6 +25,7 @@ from .node_settings import (
     ECS_CREATE_TIMEOUT_RANGE,
     ECS_START_TIMEOUT_RANGE,
     ECS_STOP_TIMEOUT_RANGE,
+    FATAL_SHUTDOWN_MINUTES_RANGE,
     INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
     NodeSettings,
 )
@@ -372,6 +373,9 @@ class BatchCompute(Construct):
              "minutes"),
         ):
             rules.raise_problems(self, f"node_settings.{whole}", [rules.whole_number_problem(number, bounds, unit)])
+        if node.fatal_shutdown_minutes is not None:  # None: never shut down
+            rules.raise_problems(self, "node_settings.fatal_shutdown_minutes", [
+                rules.whole_number_problem(node.fatal_shutdown_minutes, FATAL_SHUTDOWN_MINUTES_RANGE, "minutes")])
         rules.raise_problems(
             self, "node_settings.root_volume_gib", [rules.root_volume_problem(node.root_volume_gib, storage.node_disk_gib)]
         )

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .log_shipping import LogShipping
 
 __all__ = [
-    "AGENT_WAIT_SECONDS_RANGE", "BOOT_CHECK_SECONDS_RANGE", "ECS_CREATE_TIMEOUT_RANGE", "INFRASTRUCTURE_UPDATE_MINUTES_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE",
+    "AGENT_WAIT_SECONDS_RANGE", "BOOT_CHECK_SECONDS_RANGE", "FATAL_SHUTDOWN_MINUTES_RANGE", "ECS_CREATE_TIMEOUT_RANGE", "INFRASTRUCTURE_UPDATE_MINUTES_RANGE", "ECS_START_TIMEOUT_RANGE", "ECS_STOP_TIMEOUT_RANGE",
     "NodeSettings",
 ]
 
@@ -28,6 +28,9 @@ INFRASTRUCTURE_UPDATE_MINUTES_RANGE = (1, 360)
 reference has said 1 to 360; its newest text allows up to 7200, so 360 is the bound both accept)."""
 AGENT_WAIT_SECONDS_RANGE = (60, 3600)
 """Accepted ``agent_wait_seconds``: a minute (the server may still be booting) to an hour."""
+FATAL_SHUTDOWN_MINUTES_RANGE = (0, 60)
+"""Accepted ``fatal_shutdown_minutes`` (or None): ``shutdown -h +N`` takes whole minutes only, and a failed node kept
+longer than an hour is a forgotten one, gated off and billed."""
 BOOT_CHECK_SECONDS_RANGE = (60, 3600)
 """Accepted ``boot_check_seconds``: a minute (a mount at boot takes seconds) to an hour."""
 

@@ -223,13 +223,16 @@ def _checksums(value: Any) -> dict[str, str]:
     return found
 
 
-def _minutes_or_never(value: Any) -> Optional[int]:
-    if isinstance(value, str) and value.strip().lower() == "never":
-        return None
-    try:
-        return _integer(0, 60)(value)
-    except _Invalid:
-        raise _Invalid(f"{value!r} is not accepted; expected whole minutes from 0 to 60, or never") from None
+def _minutes_or_never(low: int, high: int) -> Callable[[Any], Optional[int]]:
+    def parse(value: Any) -> Optional[int]:
+        if isinstance(value, str) and value.strip().lower() == "never":
+            return None
+        try:
+            return _integer(low, high)(value)
+        except _Invalid:
+            raise _Invalid(f"{value!r} is not accepted; expected whole minutes from {low} to {high}, or never") from None
+
+    return parse
 
 
 def _package_source(what: str, placeholders: str, *, dnf: bool = False) -> Callable[[Any], str]:

@@ -28,7 +28,12 @@ from ..management_server import MMAB_SOURCE_WARNING
 from ..monitoring import EFS_BURST_CREDIT_GIB_RANGE, MIN_COUNT_THRESHOLD, PERCENT_RANGE, TIME_LIMIT_RANGE_S
 from ..multi_queue import DEFAULT_QUEUES, QueueSpec
 from ..network import DEFAULT_AZS
-from ..node_settings import AGENT_WAIT_SECONDS_RANGE, BOOT_CHECK_SECONDS_RANGE, INFRASTRUCTURE_UPDATE_MINUTES_RANGE
+from ..node_settings import (
+    AGENT_WAIT_SECONDS_RANGE,
+    BOOT_CHECK_SECONDS_RANGE,
+    FATAL_SHUTDOWN_MINUTES_RANGE,
+    INFRASTRUCTURE_UPDATE_MINUTES_RANGE,
+)
 from ..storage.efs import PROVISIONED_MIBPS_RANGE
 from ..storage.juicefs import (
     BLOCK_SIZES_MIB,
@@ -264,7 +269,7 @@ _GLOBAL: tuple[Setting, ...] = (
     Setting("agentWaitSeconds", "agent_wait_seconds", _integer(*AGENT_WAIT_SECONDS_RANGE), 900,
             "How long a node waits for the management server to serve the MMBatch agent before it logs one FATAL line "
             "and shuts down (AWS Batch replaces it).", props=("nodes.agent_wait_seconds",)),
-    Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never, 1,
+    Setting("fatalShutdownMinutes", "fatal_shutdown_minutes", _minutes_or_never(*FATAL_SHUTDOWN_MINUTES_RANGE), 1,
             "Minutes from a node's fatal boot error (no storage, no agent) to its shutdown; `never` keeps it, with "
             "ECS gated off so it takes no job, for debugging.", props=("nodes.fatal_shutdown_minutes",)),
     Setting("bootCheckSeconds", "boot_check_seconds", _integer(*BOOT_CHECK_SECONDS_RANGE), 600,

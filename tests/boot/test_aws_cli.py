@@ -98,6 +98,20 @@ def test_a_second_run_keeps_the_installed_cli(tmp_path: Path, served) -> None:
     assert not any(c.startswith(("curl", "install")) for c in again.calls)
 
 
+def test_a_cli_that_no_longer_runs_is_installed_again_not_kept(tmp_path: Path, served) -> None:
+    """An earlier install cut short (a full disk, a reboot mid-unzip) can leave an executable that does not run:
+    Nextflow's jobs would all fail on it, so only a CLI whose --version answers counts as installed."""
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"])
+    first = run_script(script, tmp_path / "a", env(served))
+    assert first.returncode == 0, first.stderr
+    (first.root / "usr/local/aws-cli/v2/current/bin/aws").write_text("#!/bin/sh\nexit 127\n")
+    again = run_script(script, tmp_path / "b", env(served), root=first.root)
+    assert again.returncode == 0, again.stderr
+    assert "AWS CLI already installed" not in again.stderr
+    assert any(c.startswith("install --install-dir ") and c.endswith(" --update") for c in again.calls)
+    assert again.file("/var/log/mmbatch/boot.log").count("AWS CLI installed at /usr/local/aws-cli/bin/aws: aws-cli/2.99.0") == 2
+
+
 def test_arm_nodes_fetch_and_check_the_aarch64_zip(tmp_path: Path, served) -> None:
     script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"], sha256_aarch64=served["aarch64"])
     run = run_script(script, tmp_path / "a", env(served, STANDIN_ARCH="aarch64"))

@@ -74,6 +74,17 @@ def test_the_agent_part_refuses_to_run_without_the_gate(tmp_path: Path) -> None:
     assert not (run.root / "etc/ecs/ecs.config").exists()
 
 
+def test_the_agent_part_refuses_a_gate_that_systemd_could_not_execute(tmp_path: Path) -> None:
+    """ExecStartPre fails on a file without its execute bits, so ECS would never start and the node would sit gated
+    for good: a failed boot instead, which shuts down so AWS Batch replaces the node."""
+    root = storage_root(tmp_path)
+    (root / "usr/local/sbin/mmbatch-gate").chmod(0o644)
+    run = run_script(render("node_bootstrap.sh", NODE), tmp_path / "node", root=root)
+    assert run.returncode == 1
+    assert f"{FATAL}node-bootstrap: the ECS gate is missing: the storage part must run first{SHUTDOWN}" in run.stderr
+    assert not (run.root / "etc/ecs/ecs.config").exists()
+
+
 def test_a_failed_mount_leaves_ecs_gated_and_asks_for_shutdown(tmp_path: Path) -> None:
     run = run_script(render("efs_mount.sh", EFS), tmp_path / "boot", {"STANDIN_MOUNT_FAILS": "99"})
     assert run.returncode == 1

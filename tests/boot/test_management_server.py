@@ -89,6 +89,14 @@ def test_ckpt_config_retries_while_mmab_starts_then_records_success(tmp_path: Pa
     assert "FATAL" not in log and not (tmp_path / "root/var/lib/mmbatch/boot-failed").exists()
 
 
+def test_a_request_timeout_408_is_retried_like_a_busy_server_not_taken_as_a_refusal(tmp_path: Path) -> None:
+    """408 is the one 4xx besides 429 that asks for the same request again (RFC 9110 15.5.9)."""
+    puts, log, done = _ckpt(tmp_path, "408 200")
+    assert len(puts) == 2 and done
+    assert "answered HTTP 408" in log and "checkpointing on: iterative, every 15m (HTTP 200)" in log
+    assert "FATAL" not in log and not (tmp_path / "root/var/lib/mmbatch/boot-failed").exists()
+
+
 @pytest.mark.parametrize("code", ["401", "403"])
 def test_ckpt_config_behind_a_login_is_a_fatal_boot_not_a_warning(tmp_path: Path, code: str) -> None:
     puts, log, done = _ckpt(tmp_path, code, returncode=1)

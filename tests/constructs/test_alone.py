@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import assertions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 
@@ -223,3 +224,23 @@ def test_a_juicefs_block_size_juicefs_cannot_format_is_refused_by_the_construct(
     stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
     with pytest.raises(ValueError, match=r"^Check/Storage: block_size_mib: 3 is not accepted; expected one of 1, 2, 4, 8, 16"):
         CheckpointStorageJuiceFs(stack, "Storage", vpc=_vpc(stack), block_size_mib=3)
+
+
+@pytest.mark.parametrize("minutes", [-5, 61, 1.5, "5", True])
+def test_a_fatal_shutdown_delay_shutdown_cannot_take_is_refused_by_the_construct(minutes: Any) -> None:
+    """`shutdown -h +-5` or `+1.5` fails, so the failed node would stay up, gated off and billed, with nothing
+    replacing it; the settings refuse these too (fatalShutdownMinutes: 0 to 60, or never)."""
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    with pytest.raises(ValueError, match=rf"^Check/Compute: node_settings.fatal_shutdown_minutes: {re.escape(repr(minutes))} "
+                                         r"is not accepted; expected whole minutes from 0 to 60$"):
+        BatchCompute(stack, "Compute", vpc=_vpc(stack), storage=_efs(stack), agent=AGENT,
+                     node_settings=NodeSettings(fatal_shutdown_minutes=minutes))
+
+
+
+@pytest.mark.parametrize("minutes", [0, 60, None])
+def test_a_fatal_shutdown_delay_from_zero_to_sixty_or_never_synthesizes(minutes: Any) -> None:
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    BatchCompute(stack, "Compute", vpc=_vpc(stack), storage=_efs(stack), agent=AGENT,
+                 node_settings=NodeSettings(fatal_shutdown_minutes=minutes))
+    assertions.Template.from_stack(stack).resource_count_is("AWS::EC2::LaunchTemplate", 1)

@@ -72,6 +72,13 @@ def test_an_existing_vpcs_compute_subnets_are_a_subset_of_the_storage_subnets() 
                 compute_subnet_ids=["subnet-22222222"])
 
 
+@pytest.mark.parametrize("count", [0, 3])
+def test_a_compute_zone_count_outside_one_to_the_vpcs_zones_is_refused_by_the_construct(count: int) -> None:
+    """0 would leave compute with no subnet at all; 3 is more than the two zones of this VPC."""
+    with pytest.raises(ValueError, match=r"^Network: compute_az_count must be 1-2, the VPC's number of availability zones$"):
+        Network(_stack(), "Network", availability_zones=ZONES[:2], compute_az_count=count)
+
+
 def test_memorydb_in_one_named_zone_is_refused_by_the_construct() -> None:
     stack = _stack()
     network = Network(stack, "Network", availability_zones=ZONES[:1])

@@ -296,6 +296,18 @@ def test_fatal_shutdown_minutes_says_what_it_takes() -> None:
         "fatalShutdownMinutes: 'soon' is not accepted; expected whole minutes from 0 to 60, or never"]
 
 
+@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("60", 60), ("never", None), ("Never", None)])
+def test_fatal_shutdown_minutes_takes_zero_to_sixty_or_never(value: str, expected: Any) -> None:
+    assert _BY_KEY["fatalShutdownMinutes"].parse(value) == expected
+
+
+@pytest.mark.parametrize("value", ["61", "-1"])
+def test_fatal_shutdown_minutes_one_past_either_end_is_refused_by_name(value: str) -> None:
+    """A failed node past an hour is a forgotten, gated node still billed; a negative delay is no shutdown time."""
+    assert problems({"fatalShutdownMinutes": value}) == [
+        f"fatalShutdownMinutes: {value!r} is not accepted; expected whole minutes from 0 to 60, or never"]
+
+
 @pytest.mark.parametrize(("cidr", "refused"), [("11.0.0.0/15", True), ("11.0.0.0/16", False),
                                                ("2600::/31", True), ("2600::/32", False)])
 def test_a_public_admin_range_may_be_at_most_a_slash_16_or_an_ipv6_slash_32(cidr: str, refused: bool) -> None:

@@ -89,6 +89,11 @@ def test_efs_is_encrypted_elastic_retained_with_lifecycle(efs: Synth) -> None:
     assert fs["DeletionPolicy"] == "RetainExceptOnCreate" and fs["UpdateReplacePolicy"] == "Retain"
 
 
+def test_a_checkpoint_read_from_infrequent_access_moves_back_to_standard_on_first_read(efs: Synth) -> None:
+    """A restore reads its checkpoint again on the next retry: IA would bill every read, and it is the slower class."""
+    policies = efs.one("AWS::EFS::FileSystem")["Properties"]["LifecyclePolicies"]
+    assert {"TransitionToPrimaryStorageClass": "AFTER_1_ACCESS"} in policies
+
 
 def test_efs_admits_nfs_only_from_compute_nodes(efs: Synth) -> None:
     storage_sg = next(k for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if "CheckpointStorage" in k)
@@ -98,7 +103,6 @@ def test_efs_admits_nfs_only_from_compute_nodes(efs: Synth) -> None:
     assert rules[0]["FromPort"] == rules[0]["ToPort"] == 2049
     assert rules[0]["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("ComputeSecurityGroup")
 
-
 def test_access_point_root_belongs_to_ec2_user(efs: Synth) -> None:
     ap = efs.one("AWS::EFS::AccessPoint")["Properties"]
     assert ap["RootDirectory"] == {
@@ -106,13 +110,11 @@ def test_access_point_root_belongs_to_ec2_user(efs: Synth) -> None:
         "Path": "/mmc-checkpoint",
     }
 
-
 def test_nodes_get_efs_mount_write_and_root_on_this_file_system_only(efs: Synth) -> None:
     statements = [st for st in efs.statements("ComputeInstanceRole") if "elasticfilesystem:ClientMount" in st["Action"]]
     assert len(statements) == 1
     assert statements[0]["Action"] == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:ClientWrite"]
     assert statements[0]["Resource"] == {"Fn::GetAtt": [next(iter(efs.resources("AWS::EFS::FileSystem"))), "Arn"]}
-
 
 def test_management_server_is_ubuntu_imdsv2_encrypted_and_session_manager_only(efs: Synth) -> None:
     instance = efs.one("AWS::EC2::Instance")["Properties"]
@@ -128,12 +130,10 @@ def test_management_server_is_ubuntu_imdsv2_encrypted_and_session_manager_only(e
     server_role = next(r for r in efs.resources("AWS::IAM::Role").values() if r["Properties"].get("Description") == "MMAB management server")
     assert "ManagedPolicyArns" not in server_role["Properties"], "Session Manager comes from its own statements"
 
-
 def test_default_server_has_no_ingress_but_from_compute_nodes(efs: Synth) -> None:
     server_rules = [r["Properties"] for r in efs.resources("AWS::EC2::SecurityGroupIngress").values()
                     if r["Properties"]["GroupId"]["Fn::GetAtt"][0].startswith("ManagementServer")]
     assert [(r["FromPort"], r["SourceSecurityGroupId"]["Fn::GetAtt"][0][:20]) for r in server_rules] == [(8080, "ComputeSecurityGroup")]
-
 
 def test_admin_cidr_with_key_opens_8080_and_ssh_to_that_range_only(existing: Synth) -> None:
     group = next(v for k, v in existing.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ManagementServer"))
@@ -141,12 +141,10 @@ def test_admin_cidr_with_key_opens_8080_and_ssh_to_that_range_only(existing: Syn
     assert sorted((r["FromPort"], r["CidrIp"]) for r in ingress) == [(22, "203.0.113.0/24"), (8080, "203.0.113.0/24")]
     assert existing.one("AWS::EC2::Instance")["Properties"]["KeyName"] == "ops"
 
-
 def test_key_without_admin_cidr_keeps_ssh_closed(tmp_path) -> None:
     s = synthesize({"keyName": "ops"}, tmp_path)
     group = next(v for k, v in s.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ManagementServer"))
     assert "SecurityGroupIngress" not in group["Properties"]
-
 
 def test_server_reads_only_the_configured_installer_object(existing: Synth) -> None:
     statements = [
@@ -162,7 +160,6 @@ def test_server_reads_only_the_configured_installer_object(existing: Synth) -> N
         }
     ]
 
-
 def test_server_volume_permissions_are_scoped_to_account_and_region(efs: Synth) -> None:
     statements = [
         st for p in efs.resources("AWS::IAM::Policy").values() for st in p["Properties"]["PolicyDocument"]["Statement"]
@@ -171,7 +168,6 @@ def test_server_volume_permissions_are_scoped_to_account_and_region(efs: Synth) 
     resources = [r for st in statements for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
     assert len(statements) == 4 and all("AWS::AccountId" in json.dumps(r) and "AWS::Region" in json.dumps(r) for r in resources)
 
-
 def test_missing_install_source_is_a_warning_not_a_failure(efs: Synth, existing: Synth) -> None:
     def warnings(s: Synth) -> list[str]:
         return [v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]]
@@ -179,9 +175,7 @@ def test_missing_install_source_is_a_warning_not_a_failure(efs: Synth, existing:
     assert "Annotation::mmbatch:mmabSourceMissing" in warnings(efs)
     assert "Annotation::mmbatch:mmabSourceMissing" not in warnings(existing)
 
-
 # ------------------------------------------------------------------ compute
-
 
 def test_compute_environment_is_spot_price_capacity_optimized_al2023(efs: Synth) -> None:
     ce = efs.node_one("AWS::Batch::ComputeEnvironment")["Properties"]
@@ -194,18 +188,15 @@ def test_compute_environment_is_spot_price_capacity_optimized_al2023(efs: Synth)
     assert "ComputeEnvironmentName" not in ce
     assert ce["ReplaceComputeEnvironment"] is False
 
-
 def test_on_demand_uses_best_fit_progressive(tmp_path) -> None:
     resources = synthesize({"spot": "false"}, tmp_path).node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]
     assert resources["Type"] == "EC2"
     assert resources["AllocationStrategy"] == "BEST_FIT_PROGRESSIVE"
 
-
 def test_compute_environment_follows_the_launch_templates_latest_version(efs: Synth) -> None:
     logical_id, _ = efs.node_launch_template()
     lt_ref = efs.node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["LaunchTemplate"]
     assert lt_ref == {"LaunchTemplateId": {"Ref": logical_id}, "Version": {"Fn::GetAtt": [logical_id, "LatestVersionNumber"]}}
-
 
 def test_replacing_the_server_leaves_the_node_launch_templates_alone(efs: Synth, tmp_path) -> None:
     other = synthesize({"ckptInterval": "20m"}, tmp_path)  # changes only the server's user data
@@ -217,13 +208,11 @@ def test_replacing_the_server_leaves_the_node_launch_templates_alone(efs: Synth,
     zone = efs.one("AWS::Route53::HostedZone")["Properties"]
     assert zone["Name"] == "mmbatch-efs.mmbatch.internal." and zone["VPCs"][0]["VPCId"] == {"Ref": "NetworkVpc7FB7348F"}
 
-
 def test_a_new_mmab_version_rolls_the_nodes_onto_the_new_agent(efs: Synth, tmp_path) -> None:
     other = synthesize({"mmabVersion": "1.5.0-release"}, tmp_path)
     assert set(efs.resources("AWS::EC2::Instance")) != set(other.resources("AWS::EC2::Instance"))
     bootstrap = other.node_script("node-bootstrap")
     assert "export MMAB_VERSION=1.5.0-release" in bootstrap, "nodes install the agent of the server's release"
-
 
 def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> None:
     data = efs.node_launch_template()[1]["Properties"]["LaunchTemplateData"]
@@ -240,17 +229,14 @@ def test_node_launch_template_is_imdsv2_encrypted_gp3_multipart(efs: Synth) -> N
     # No mmabSource by default: checkpointing is off, and nodes say so rather than wait for an agent (F7).
     assert "export AGENT_MODE=absent\n" in parts[1] and "MMAB_ADDRESS" not in parts[1].split("\n#", 1)[0]
 
-
 def test_nodes_of_a_server_with_mmab_install_from_its_stable_name(existing: Synth) -> None:
     bootstrap = existing.node_script("node-bootstrap")
     assert "export AGENT_MODE=required\n" in bootstrap and "export AGENT_WAIT_SECONDS=900\n" in bootstrap
     assert "export MMAB_ADDRESS=mmab.mmbatch-efs.mmbatch.internal\n" in bootstrap
 
-
 def test_node_security_group_admits_nothing(efs: Synth) -> None:
     group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ComputeSecurityGroup"))
     assert "SecurityGroupIngress" not in group["Properties"]
-
 
 def test_the_single_queue_has_priority_1_and_keeps_job_logs_a_month(efs: Synth) -> None:
     queue = efs.node_one("AWS::Batch::JobQueue")["Properties"]
@@ -258,14 +244,12 @@ def test_the_single_queue_has_priority_1_and_keeps_job_logs_a_month(efs: Synth) 
     logs = [r for k, r in efs.resources("AWS::Logs::LogGroup").items() if k.startswith("ComputeJobLogs")]
     assert logs[0]["Properties"]["RetentionInDays"] == 30
 
-
 def test_outputs_name_the_server_the_queue_the_job_logs_and_the_storage(efs: Synth) -> None:
     outputs = efs.template["Outputs"]
     for key in ("ManagementServerUrl", "ManagementServerInstanceId", "ManagementPortForwardCommand", "JobQueueArn",
                 "JobLogGroupName", "FileSystemId", "AccessPointId", "CheckpointMountPoint"):
         assert key in outputs
     assert "AWS-StartPortForwardingSession" in json.dumps(outputs["ManagementPortForwardCommand"]["Value"])
-
 
 def test_an_output_says_whether_checkpointing_is_on(efs: Synth, existing: Synth) -> None:
     assert efs.template["Outputs"]["Checkpointing"]["Value"].startswith("OFF: no mmabSource")
