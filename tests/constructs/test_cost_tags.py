@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
 
-from mmbatch_cdk.cost import BUDGET_USD_RANGE, PREFIX_TAG, MonthlyBudget, apply_cost_tags
+from mmbatch_cdk.cost import BUDGET_USD_RANGE, PREFIX_TAG, MonthlyBudget, apply_cost_tags, tag_problem, tags_problem
 
 from .observability_app import USER_TAGS, Built, shared
 
@@ -97,6 +97,12 @@ def test_budget_is_monthly_cost_filtered_by_the_prefix_tag_and_mails_at_80_actua
 def test_tags_aws_would_reject_are_rejected_by_name(tags: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         apply_cost_tags(cdk.Stack(cdk.App(), "S"), "mmbatch", tags)
+
+
+def test_tags_at_aws_s_length_limits_are_accepted() -> None:
+    """128 characters of key and 256 of value are AWS's limits, not past them."""
+    assert tag_problem("k" * 128, "v" * 256) is None
+    assert tags_problem({"k" * 128: "v" * 256}) is None
 
 
 def test_a_bad_prefix_is_rejected_as_a_tag_value() -> None:

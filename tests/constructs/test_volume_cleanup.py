@@ -85,6 +85,14 @@ def test_a_volume_gone_meanwhile_is_fine_a_busy_one_waits_and_a_refusal_fails(ec
         handler.delete_available(client, KEY, VALUE, time_left=_never_wait, sleep=pytest.fail)
 
 
+def test_a_volume_changing_state_when_deleted_is_waited_for_not_a_failure(ec2: Any) -> None:
+    """IncorrectState (the volume is attaching or detaching again) is a volume not free yet, as VolumeInUse is."""
+    client, stubber = ec2
+    _describe(stubber, [_volume("vol-1", "available")])
+    stubber.add_client_error("delete_volume", "IncorrectState", expected_params={"VolumeId": "vol-1"})
+    assert handler.delete_available(client, KEY, VALUE, time_left=_never_wait, sleep=pytest.fail) == ["vol-1"]
+
+
 class _Context:
     def __init__(self, remaining_ms: int) -> None:
         self.remaining_ms = remaining_ms
@@ -146,6 +154,7 @@ def test_a_delete_that_leaves_attached_volumes_fails_naming_them(ec2: Any, cloud
 
 # ----------------------------------------------------------------------------- the stack
 
+
 @pytest.fixture(scope="module")
 def cleanup_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synthesize({"ebsCleanupOnDelete": "true"}, tmp_path_factory.mktemp("cleanup"))
@@ -206,7 +215,9 @@ def test_it_is_refused_where_volumes_are_not_tagged() -> None:
     assert any(p.startswith("ebsCleanupOnDelete: ") and "ebsScoping=tag" in p for p in caught.value.problems)
 
 
-def test_the_compliance_profile_encrypts_the_cleanup_logs_with_its_key() -> None:
+@pytest.fixture(scope="module")
+def alone() -> tuple[Any, Any, dict[str, Any]]:
+    """The construct alone in a bare stack, with the compliance profile's props only: (stack, profile, its log group)."""
     import aws_cdk as cdk
 
     from mmbatch_cdk.compliance import ComplianceProfile
@@ -216,4 +227,16 @@ def test_the_compliance_profile_encrypts_the_cleanup_logs_with_its_key() -> None
     profile = ComplianceProfile(stack, "Compliance")
     VolumeCleanup(stack, "Cleanup", tag=(KEY, VALUE), **profile.props("cleanup"))
     (logs,) = cdk.assertions.Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    return stack, profile, logs
+
+
+def test_the_compliance_profile_encrypts_the_cleanup_logs_with_its_key(alone: tuple[Any, Any, dict[str, Any]]) -> None:
+    stack, profile, logs = alone
     assert logs["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [stack.get_logical_id(profile.key.node.default_child), "Arn"]}
+
+
+def test_the_construct_keeps_its_logs_a_month_by_default_and_after_the_stack(alone: tuple[Any, Any, dict[str, Any]]) -> None:
+    """A team's own app that gives no log_retention gets the documented default (ONE_MONTH), as the app's logRetentionDays."""
+    _, _, logs = alone
+    assert logs["Properties"]["RetentionInDays"] == 30
+    assert (logs["DeletionPolicy"], logs["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")

@@ -45,6 +45,14 @@ def test_boot_log_lines_verify_matches_are_the_scripts_lines() -> None:
     assert "the ECS gate opens" in (USER_DATA / "node_bootstrap.sh").read_text()
 
 
+def test_the_already_done_lines_of_a_boot_script_run_again_are_the_scripts_lines() -> None:
+    """What a node logs when its boot script runs again (mount and agent in place) passes storage and the gate too."""
+    assert 'mmb_log "$MOUNT_POINT is already mounted"' in (USER_DATA / "efs_mount.sh").read_text()
+    assert 'mmb_log "pagent for MMAB $MMAB_VERSION already installed"' in (USER_DATA / "node_bootstrap.sh").read_text()
+    assert checks._MOUNTED.search("2026-12-04T18:00:02Z mmbatch[efs-mount]: /mmc-checkpoint is already mounted")
+    assert checks._GATE_OPEN.search("2026-12-04T18:00:03Z mmbatch[agent-install]: pagent for MMAB 1.4.0-release already installed")
+
+
 def test_server_markers_are_the_boot_scripts() -> None:
     script = (USER_DATA / "management_server.sh").read_text()
     assert 'state="$MMB_ROOT' + server.STATE_DIR + '"' in script

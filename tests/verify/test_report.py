@@ -8,7 +8,7 @@ import pytest
 
 from mmbatch_cdk.verify.aws import CouldNotRun
 from mmbatch_cdk.verify.checks import check_stack
-from mmbatch_cdk.verify.cli import _queues, main
+from mmbatch_cdk.verify.cli import _estimate, _queues, main, parser
 from mmbatch_cdk.verify.drill import judge
 from mmbatch_cdk.verify.report import Verdict, exit_status, render_json, render_text
 from mmbatch_cdk.verify.smoke import LogLine
@@ -83,3 +83,20 @@ def test_an_output_the_stack_lacks_could_not_run_naming_it() -> None:
     assert stack.get("JobQueueArn").endswith("job-queue/q")
     with pytest.raises(CouldNotRun, match="^stack mmbatch has no output NodeBootLogGroupName: deployed from another version"):
         stack.get("NodeBootLogGroupName")
+
+
+def test_a_rolled_back_update_passes_the_stack_step_and_a_rolled_back_create_fails_it() -> None:
+    """UPDATE_ROLLBACK_COMPLETE keeps every resource of the last good deploy; ROLLBACK_COMPLETE, a failed create, has none."""
+    queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
+    assert check_stack(StackOutputs("mmbatch", "UPDATE_ROLLBACK_COMPLETE", {}, [queue])).outcome == "passed"
+    failed = check_stack(StackOutputs("mmbatch", "ROLLBACK_COMPLETE", {}, [queue]))
+    assert (failed.outcome, failed.summary) == ("failed", "stack mmbatch is ROLLBACK_COMPLETE, not in a complete state")
+
+
+def test_the_question_gives_the_time_the_jobs_run_for() -> None:
+    """--drill: the wait for a checkpoint then the drill's bound; without: the smoke lines at 30 s each."""
+    queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
+    drill = parser().parse_args(["verify", "--stack", "s", "--drill", "--checkpoint-timeout", "20", "--drill-timeout", "30"])
+    assert "for about 50 min plus a node's boot" in _estimate([queue], drill)
+    smoke = parser().parse_args(["verify", "--stack", "s", "--smoke-lines", "10"])
+    assert "for about 5 min plus a node's boot" in _estimate([queue], smoke)

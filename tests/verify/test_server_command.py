@@ -27,3 +27,19 @@ def test_wait_is_bounded_and_cancels_the_command() -> None:
         stub.assert_no_pending_responses()
     assert (result.status, clock.now() - start) == ("NoAnswer", 12)
     assert result.stderr == "no result within 12 s"
+
+
+def test_a_command_ssm_delays_is_waited_for_not_taken_as_its_outcome() -> None:
+    """``Delayed`` (GetCommandInvocation's Status while the agent cannot run it yet) is still in progress."""
+    ssm = shared_client("ssm")
+    clock = FakeClock()
+    with Stubber(ssm) as stub:
+        stub.add_response("send_command", {"Command": {"CommandId": "c0ffee00-0000-4000-8000-000000000003"}},
+                          {"InstanceIds": ["i-0123456789abcdef0"], "DocumentName": "AWS-RunShellScript", "Parameters": ANY,
+                           "Comment": ANY, "TimeoutSeconds": ANY})
+        stub.add_response("get_command_invocation", {"Status": "Delayed"})
+        stub.add_response("get_command_invocation", {"Status": "Success", "StandardOutputContent": "http=200\n",
+                                                     "StandardErrorContent": ""})
+        result = run_on_server(Aws(factory=lambda name: ssm, clock=clock), "i-0123456789abcdef0", "true", timeout_s=60, poll_s=3)
+        stub.assert_no_pending_responses()
+    assert (result.status, result.stdout) == ("Success", "http=200\n")

@@ -8,11 +8,13 @@ import json
 from typing import Any, Optional
 
 import pytest
+from botocore.stub import ANY
 
 from mmbatch_cdk.verify.checks import NodeLogs, judge_nodes
 from mmbatch_cdk.verify.cli import main
+from mmbatch_cdk.verify.drill import _stop_if_running
 
-from .world import JOB_ID, NODE_1, NODE_2, TEMPLATE_ID, World, attempt, experiment, shared_client
+from .world import JOB_ID, NODE_1, NODE_2, TEMPLATE_ID, World, _container_instance, attempt, experiment, shared_client
 
 JOBS = "/aws/batch/mmbatch-jobs"
 STREAM_1 = "SmokeTestDefinition-abc/default/0a1b2c3d4e5f"
@@ -160,6 +162,7 @@ def test_ctrl_c_terminates_the_smoke_job(world: World, capsys: pytest.CaptureFix
 
 
 # The drill: the smoke job runs, MMAB checkpoints it, FIS interrupts its node, Batch retries it.
+
 
 def until_interrupted(world: World) -> datetime.datetime:
     """Smoke job RUNNING on NODE_1, checkpointed, the experiment started; returns the notice's time."""
@@ -380,3 +383,145 @@ def test_a_disabled_head_queue_fails_compute_too(world: World, out: Any) -> None
     steps = out()
     assert steps["compute"]["summary"] == "a queue or compute environment is not VALID and ENABLED"
     assert [d for d in steps["compute"]["details"] if d.startswith("queue head: DISABLED/")] != []
+
+
+def test_a_node_that_shipped_no_boot_log_fails_compute_and_storage(world: World, out: Any) -> None:
+    """The node ran the job but has no boot log stream (its CloudWatch agent never started): silence is no pass."""
+    healthy_until_smoke(world)
+    world.job("SUCCEEDED", stream=STREAM_1, instance=NODE_1, attempts=[attempt(NODE_1, STREAM_1, "Essential container in task exited")])
+    smoke_log(world, STREAM_1, range(1, 7), finished=True)
+    world.nodes(NODE_1)  # and no stream NODE_1 in the boot log group
+    assert run(world, "--yes") == 1
+    steps = out()
+    assert (steps["compute"]["outcome"], steps["compute"]["summary"]) == ("failed", f"no boot log shipped from {NODE_1}")
+    assert (steps["storage"]["outcome"], steps["storage"]["summary"]) == (
+        "failed", "no node boot log to read the checkpoint mount from")
+
+
+def test_a_fatal_line_logged_before_the_run_is_not_blamed_for_a_job_no_node_ran(world: World, out: Any) -> None:
+    """Only FATAL lines since verify started count: an old node's failed boot says nothing about this run."""
+    healthy_until_smoke(world)
+    world.log("mmbatch-NodeBootLogs", "i-0ccccccccccccccc3", [FATAL], at_s=-1800)
+    for _ in range(3):
+        world.job("RUNNABLE", reason="")
+    world.terminated()
+    assert run(world, "--yes", "--smoke-timeout", "0.5") == 1
+    compute = out()["compute"]
+    assert compute["summary"] == "no node ran the smoke job"
+    assert compute["details"] == ["no FATAL line in the node boot logs: see the queue's RUNNABLE reason and Spot capacity"]
+
+
+def test_a_failed_smoke_job_quotes_the_last_ten_lines_of_its_log(world: World, out: Any) -> None:
+    healthy_until_smoke(world)
+    world.job("FAILED", stream=STREAM_1, instance=NODE_1, reason="Essential container in task exited")
+    smoke_log(world, STREAM_1, range(1, 15))  # the started line and counts 1 to 14
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    assert run(world, "--yes") == 1
+    details = out()["smoke"]["details"]
+    assert details[0] == f"log {STREAM_1}: last lines:"
+    assert [d.split()[1] for d in details[1:]] == [f"count={n}/120" for n in range(5, 15)]
+
+
+def test_a_running_job_whose_log_lacks_the_started_line_is_not_a_running_smoke_test(world: World, out: Any) -> None:
+    """--drill needs the smoke test itself running (its started line), not any output of the job's container."""
+    healthy_until_smoke(world, drill=True)
+    for _ in range(3):  # 30 s bound, 15 s polls
+        world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    world.log(JOBS, STREAM_1, ["entrypoint: waiting for /mmc-checkpoint"])
+    world.terminated()
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    assert run(world, "--drill", "--yes", "--smoke-timeout", "0.5") == 1  # no MMAB read or FIS call is stubbed
+    steps = out()
+    assert steps["smoke"]["summary"] == f"queue default: {JOB_ID} not RUNNING within 0 min (status RUNNING); terminated"
+    assert steps["drill"]["summary"] == "queue default: its smoke job did not run"
+
+
+def test_drill_experiment_stopped_before_it_acted_could_not_run(world: World, out: Any) -> None:
+    """Someone stopped the experiment (console, or a stop condition): no interruption is coming, so no wait for one."""
+    running_and_logged(world)
+    world.mmab_jobs(["CheckpointSucceeded"])
+    fis = world.stub("fis")
+    fis.add_response("start_experiment", experiment("initiating"))
+    fis.add_response("get_experiment", experiment("stopped", reason="Experiment stopped by user."))
+    world.terminated()
+    assert run(world, "--drill", "--yes") == 2
+    assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 stopped: Experiment stopped by user."
+
+
+@pytest.mark.parametrize("state", ["pending", "initiating"])
+def test_an_experiment_not_yet_running_when_the_drill_gives_up_is_stopped_too(world: World, state: str) -> None:
+    """It can still act: left alone, it would interrupt a node after verify has reported."""
+    fis = world.stub("fis")
+    fis.add_response("get_experiment", experiment(state), {"id": "EXP5Zk8s1Xh2b3c4"})
+    fis.add_response("stop_experiment", experiment("stopping"), {"id": "EXP5Zk8s1Xh2b3c4"})
+    assert _stop_if_running(world.client("fis"), "EXP5Zk8s1Xh2b3c4") == f"stopped FIS experiment EXP5Zk8s1Xh2b3c4 ({state})"
+
+
+def test_mmab_requiring_a_login_passes_server_on_the_boot_scripts_marker(world: World, out: Any) -> None:
+    """HTTP 401 is MMAB answering: its settings are then judged by ckptConfig.done, the boot script's applied PUT."""
+    world.deploy(moto_batch=True)
+    world.server_answers(http="401")
+    status = run(world, ask=lambda question: False)  # declined: nothing started
+    server = out()["server"]
+    assert (server["outcome"], server["summary"]) == ("passed", "MMAB answers; checkpoint settings applied at boot")
+    assert "the API requires a login, so its settings were not read" in server["details"]
+    assert status == 2
+
+
+def test_settings_neither_read_nor_applied_at_boot_fail_server(world: World, out: Any) -> None:
+    """MMAB installed and answering, its answer naming no interval, and no ckptConfig.done: the settings were never set."""
+    world.deploy(moto_batch=True)
+    world.server_answers(body={"version": "1.4.0"}, markers="mmab-1.4.0-release.installed")
+    status = run(world, ask=lambda question: False)  # a server that passed would be asked about, then declined
+    server = out()["server"]
+    assert (server["outcome"], server["summary"]) == (
+        "failed", "the checkpoint settings were never applied (PUT /api/v1/ckptConfig did not succeed)")
+    assert status == 1
+
+
+def test_declining_the_smoke_job_could_not_run_and_does_not_pass(world: World, out: Any) -> None:
+    """Without --drill too: a declined smoke job leaves storage and the nodes unchecked, so verify cannot say all passed."""
+    world.deploy(moto_batch=True)
+    world.server_answers(body=CONFIG)
+    assert run(world, ask=lambda question: False) == 2
+    assert out()["smoke"] == {"step": "smoke", "outcome": "could-not-run", "summary": "not started: declined", "details": []}
+
+
+def test_a_retried_smoke_job_has_every_node_it_ran_on_judged(world: World, out: Any) -> None:
+    """The first attempt's node (lost to Spot) and the retry's: each one's boot log is read."""
+    healthy_until_smoke(world)
+    attempts = [attempt(NODE_1, STREAM_1, SPOT_LOSS), attempt(NODE_2, STREAM_2, "Essential container in task exited")]
+    world.job("SUCCEEDED", stream=STREAM_2, instance=NODE_2, attempts=attempts)
+    smoke_log(world, STREAM_2, range(1, 7), finished=True)
+    world.stub("ecs").add_response("describe_container_instances", {"containerInstances": [
+        {"containerInstanceArn": _container_instance(i), "ec2InstanceId": i} for i in (NODE_1, NODE_2)], "failures": []},
+        {"cluster": ANY, "containerInstances": [_container_instance(NODE_1), _container_instance(NODE_2)]})
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    world.boot_log(NODE_2, [MOUNTED, GATE_OPEN])
+    assert run(world, "--yes") == 0
+    steps = out()
+    assert steps["compute"]["summary"] == f"queues VALID and ENABLED; node(s) {NODE_1}, {NODE_2} passed the boot gate"
+    assert steps["storage"]["summary"] == f"checkpoint storage mounted on node(s) {NODE_1}, {NODE_2}"
+
+
+@pytest.mark.parametrize(("ping", "registered"), [("ConnectionLost", True), ("Inactive", True), ("not registered", False)])
+def test_a_server_session_manager_cannot_reach_fails_server_and_sends_no_command(world: World, out: Any, ping: str,
+                                                                                registered: bool) -> None:
+    """Only an Online SSM agent runs the check script: any other ping status, or none, fails the step before SendCommand."""
+    world.deploy(moto_batch=True)
+    world.stub("ssm").add_response("describe_instance_information", {"InstanceInformationList": [
+        {"InstanceId": world.server_id, "PingStatus": ping}] if registered else []})
+    assert run(world, "--yes") == 1  # no send_command is stubbed
+    server = out()["server"]
+    assert server["summary"] == f"management server {world.server_id} is not managed by Session Manager (SSM agent: {ping})"
+
+
+def test_a_boot_script_run_again_on_a_node_passes_on_its_already_done_lines() -> None:
+    """A node whose boot script ran again (a reboot) logs that the mount and the agent are there already."""
+    rerun = ["2026-12-04T18:00:02Z mmbatch[efs-mount]: /mmc-checkpoint is already mounted",
+             "2026-12-04T18:00:03Z mmbatch[agent-install]: pagent for MMAB 1.4.0-release already installed"]
+    compute, storage = judge_nodes(NodeLogs({NODE_1: rerun}))
+    assert (compute.outcome, storage.outcome) == ("passed", "passed")
+    assert storage.details == [rerun[0]]
