@@ -10,10 +10,33 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol
 
-__all__ = ["Aws", "Clock", "CouldNotRun", "SystemClock", "ServerCommand", "run_on_server"]
+__all__ = ["Aws", "Clock", "CouldNotRun", "LOG_PAGES", "SystemClock", "ServerCommand", "log_events", "run_on_server"]
 
 Client = Any
 """A boto3 client (untyped: the checks read plain dicts from it)."""
+
+
+LOG_PAGES = 20
+"""Pages of log events read at most per request: CloudWatch Logs may return a partial or empty page while more events
+follow, so one page is not the answer, and a stream still being written could be followed for ever."""
+
+
+def log_events(logs: Client, operation: str, limit: int, **request: Any) -> list[dict[str, Any]]:
+    """Up to ``limit`` events of ``get_log_events`` (from the stream's head) or ``filter_log_events``, following the
+    page token over up to :data:`LOG_PAGES` pages. Both APIs' references: "Partially full or empty pages don't
+    necessarily mean that pagination is finished"; GetLogEvents is done when it hands back the token it was given,
+    FilterLogEvents when it gives none."""
+    events: list[dict[str, Any]] = []
+    token: Optional[str] = None
+    for _ in range(LOG_PAGES):
+        paging = {} if token is None else {"nextToken": token}
+        page = getattr(logs, operation)(limit=limit - len(events), **request, **paging)
+        events.extend(page.get("events", []))
+        next_token = page.get("nextForwardToken" if operation == "get_log_events" else "nextToken")
+        if len(events) >= limit or next_token is None or next_token == token:
+            break
+        token = next_token
+    return events[:limit]
 
 
 class CouldNotRun(Exception):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .aws import Aws
+from .aws import Aws, log_events
 from .report import Verdict
 from .stack import COMPLETE, StackOutputs
 
@@ -100,8 +100,8 @@ def node_logs(aws: Aws, stack: StackOutputs, instance_ids: list[str]) -> NodeLog
     result = NodeLogs()
     for instance_id in instance_ids:
         try:
-            events = logs.get_log_events(logGroupName=stack.get("NodeBootLogGroupName"), logStreamName=instance_id,
-                                         startFromHead=True, limit=500)["events"]
+            events = log_events(logs, "get_log_events", 500, logGroupName=stack.get("NodeBootLogGroupName"),
+                                logStreamName=instance_id, startFromHead=True)
         except logs.exceptions.ResourceNotFoundException:
             events = []
         result.lines[instance_id] = [e["message"].rstrip("\n") for e in events]
@@ -110,9 +110,8 @@ def node_logs(aws: Aws, stack: StackOutputs, instance_ids: list[str]) -> NodeLog
 
 def fatal_lines_since(aws: Aws, stack: StackOutputs, start_ms: int, limit: int = 10) -> list[str]:
     """The boot gate's FATAL lines any node logged since ``start_ms`` (``<instance>: <line>``)."""
-    events = aws.client("logs").filter_log_events(
-        logGroupName=stack.get("NodeBootLogGroupName"), startTime=start_ms, filterPattern=f'"{FATAL}"', limit=limit,
-    )["events"]
+    events = log_events(aws.client("logs"), "filter_log_events", limit, logGroupName=stack.get("NodeBootLogGroupName"),
+                        startTime=start_ms, filterPattern=f'"{FATAL}"')
     return [f"{e['logStreamName']}: {e['message'].rstrip()}" for e in events]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .aws import Aws
+from .aws import Aws, log_events
 from .report import Verdict
 from .stack import QueueOutputs, StackOutputs
 
@@ -47,8 +47,8 @@ def job_log(aws: Aws, stack: StackOutputs, stream: Optional[str], limit: int = 2
         return []
     logs = aws.client("logs")
     try:
-        events = logs.get_log_events(logGroupName=stack.get("JobLogGroupName"), logStreamName=stream,
-                                     startFromHead=True, limit=limit)["events"]
+        events = log_events(logs, "get_log_events", limit, logGroupName=stack.get("JobLogGroupName"),
+                            logStreamName=stream, startFromHead=True)
     except logs.exceptions.ResourceNotFoundException:
         return []
     return [LogLine(int(e["timestamp"]), e["message"].rstrip("\n")) for e in events]
