@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Union
 
 import aws_cdk as cdk
@@ -19,6 +20,7 @@ import pytest
 from pyhocon import ConfigFactory
 from pyhocon.exceptions import ConfigException
 from WDL.runtime.config import Loader
+from constructs import Construct
 
 from mmbatch_cdk import BatchCompute
 from mmbatch_cdk.engines import (
@@ -268,3 +270,31 @@ def test_miniwdl_config_still_loads_and_says_its_tasks_have_no_credentials(tmp_p
     cfg = load_miniwdl(text, tmp_path)
     assert cfg.get("aws", "task_queue") == QUEUE
     assert "# Tasks run without AWS credentials" in text
+
+
+# ---------------------------------------------------------------- engine_configs: what reaches each engine
+
+
+class _Queue(Construct):
+    """What :func:`engine_configs` reads of a :class:`BatchCompute` (its queue, log group and stack), without one."""
+
+    def __init__(self, scope: Construct) -> None:
+        super().__init__(scope, "Queue")
+        self.job_queue = SimpleNamespace(job_queue_arn=QUEUE)
+        self.job_log_group = SimpleNamespace(log_group_name=LOG_GROUP)
+
+
+def test_engine_configs_pass_the_defaults_and_every_override_to_each_engine(tmp_path: Path) -> None:
+    compute: Any = _Queue(cdk.Stack(cdk.App(), "Engines", env=cdk.Environment(region=REGION)))
+    defaults = engine_configs(compute)
+    assert nextflow_assignments(defaults.nextflow)["aws.batch.maxSpotAttempts"] == 5, "documented default: 5 attempts"
+    assert load_miniwdl(defaults.miniwdl, tmp_path).get_dict("task_runtime", "defaults")["preemptible"] == 4
+    assert defaults.cromwell == cromwell_config(queue_arn=QUEUE, region=REGION, log_group=LOG_GROUP, spot_attempts=5)
+    given = engine_configs(compute, spot_attempts=3, environment=MMC, efs_access_point_id="fsap-0123456789abcdef0",
+                           efs_file_system_id="fs-0123456789abcdef0")
+    cfg = load_miniwdl(given.miniwdl, tmp_path)
+    # miniwdl tasks get the same MMC_* overrides as Nextflow's, and both EFS ids reach [aws].
+    assert cfg.get_dict("task_runtime", "env") == MMC
+    assert (cfg.get("aws", "fsap"), cfg.get("aws", "fs")) == ("fsap-0123456789abcdef0", "fs-0123456789abcdef0")
+    assert cfg.get_dict("task_runtime", "defaults")["preemptible"] == 2
+    assert nextflow_assignments(given.nextflow)["aws.batch.maxSpotAttempts"] == 3

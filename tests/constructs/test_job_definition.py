@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import assertions
@@ -28,7 +29,7 @@ def parts() -> Parts:
         parts.stack, "Tuned", compute=parts.compute, image="public.ecr.aws/docker/library/python:3.12-slim", cpu=0.5,
         memory_mib=1024, command=["python3", "-c", "print(1)"], spot_attempts=10, checkpoint_mode="iterative",
         checkpoint_interval="20m", checkpoint_diagnosis=False, checkpoint_image_subpath="team-a/rnaseq",
-        environment={"SAMPLE": "s1"}, job_role=role,
+        environment={"SAMPLE": "s1"}, job_role=role, timeout=cdk.Duration.hours(12),
     )
     return parts
 
@@ -79,6 +80,12 @@ def test_job_role_only_when_given_and_resources_as_given(parts: Parts, definitio
     assert tuned["Command"] == ["python3", "-c", "print(1)"]
     assert definitions["Plain"]["Type"] == "container"
     assert definitions["Plain"]["PlatformCapabilities"] == ["EC2"]
+
+
+def test_an_attempt_timeout_is_set_only_where_given(definitions) -> None:
+    # AWS Batch ends an attempt that runs longer; without one given, a hung job runs until someone stops it.
+    assert definitions["Tuned"]["Timeout"] == {"AttemptDurationSeconds": 12 * 3600}
+    assert not definitions["Plain"].get("Timeout"), "aws-cdk-lib writes an empty Timeout without one"
 
 
 def test_attributes(parts: Parts) -> None:

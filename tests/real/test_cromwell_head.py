@@ -128,6 +128,12 @@ def test_java_does_not_inherit_bash_env(job: HeadJob, ran: Run) -> None:
     assert ran.java_bash_env is None
 
 
+def test_java_sizes_cromwells_heap_to_three_quarters_of_the_container(ran: Run) -> None:
+    """Without MaxRAMPercentage the JVM takes a quarter of the container's 4 GiB as its heap (HotSpot's default), which
+    a long workflow's call cache and metadata outgrow."""
+    assert "-XX:MaxRAMPercentage=75" in ran.java_argv[:ran.java_argv.index("-jar")]
+
+
 @pytest.mark.parametrize("emptied", ["MMBATCH_CROMWELL_CONFIG", "MMBATCH_CROMWELL_OPTIONS"])
 def test_without_config_or_options_no_config_file_is_written_so_cromwell_cannot_start(
         job: HeadJob, tmp_path: Path, emptied: str) -> None:

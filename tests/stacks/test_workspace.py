@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import importlib.resources
 import json
+import subprocess
 import sys
 import types
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from mmbatch_cdk.config import ConfigError, MmBatchConfig
-from mmbatch_cdk.head_queue import CROMWELL_HEAD_IMAGE, NEXTFLOW_HEAD_IMAGE
+from mmbatch_cdk.head_queue import CROMWELL_HEAD_IMAGE, NEXTFLOW_HEAD_IMAGE, NEXTFLOW_HELLO
 
 from ..conftest import CONFIGS, synthesize
 from ..templates import Synth
@@ -95,6 +96,19 @@ def test_the_task_role_reads_the_input_locations_only(synth) -> None:
     [listing] = [st for st in task if st["Resource"] == "arn:aws:s3:::ref-genomes"]
     assert listing["Action"] == "s3:ListBucket"
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["hg38", "hg38/*"]}}
+
+
+def test_head_jobs_read_and_filter_the_task_logs_of_every_queue(synth) -> None:
+    # Nextflow and Cromwell fetch a failed task's log from its queue's log group to report it.
+    s = synth("efs-multiqueue")
+    head = policies_of(s, "HeadQueueRole")
+    groups = {k for k in s.resources("AWS::Logs::LogGroup") if k.startswith("QueuesJobLogs")}
+    assert groups
+    for group in groups:
+        stream = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:log-stream:mmbatch/default/abc"
+        for action in ("logs:GetLogEvents", "logs:FilterLogEvents"):
+            assert allows(head, action, stream), (action, group)
+    assert not allows(head, "logs:GetLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:other:log-stream:x")
 
 
 @pytest.mark.parametrize("name", ["efs", "efs-multiqueue"])
@@ -240,6 +254,27 @@ def test_with_the_profile_the_work_bucket_uses_its_key_and_access_logs(synth) ->
     assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("ComplianceAccessLogs")
 
 
+def test_the_work_bucket_aborts_unfinished_uploads_after_a_day_and_takes_no_acls(synth) -> None:
+    # The parts of an upload an engine never completes are billed until aborted; ACLs disabled, so every object is the
+    # bucket owner's and only the roles' policies decide who reads it.
+    [bucket] = [v["Properties"] for k, v in synth("efs").resources("AWS::S3::Bucket").items() if k.startswith("WorkspaceBucket")]
+    assert {"Id": "AbortIncompleteUploads", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "Status": "Enabled"} in bucket["LifecycleConfiguration"]["Rules"]
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+def test_with_the_profile_the_work_bucket_uses_a_bucket_key_and_logs_under_its_own_prefix(synth) -> None:
+    # The bucket key cuts the KMS requests (and their cost) of every object read and write; the prefix keeps the work
+    # bucket's access logs apart from the checkpoint buckets' in the shared access-log bucket.
+    s = synth("juicefs-compliance")
+    [bucket] = [v["Properties"] for k, v in s.resources("AWS::S3::Bucket").items() if k.startswith("WorkspaceBucket")]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["BucketKeyEnabled"] is True
+    assert bucket["LoggingConfiguration"]["LogFilePrefix"] == "work/"
+    others = [v["Properties"]["LoggingConfiguration"]["LogFilePrefix"] for k, v in s.resources("AWS::S3::Bucket").items()
+              if k.startswith("CheckpointStorage")]
+    assert others and "work/" not in others
+
+
 def test_an_existing_work_bucket_is_used_not_created(synth) -> None:
     s = synth("efs-multiqueue")
     assert not [k for k in s.resources("AWS::S3::Bucket") if k.startswith("Workspace")]
@@ -285,6 +320,50 @@ def test_the_cromwell_head_job_runs_on_fargate_with_the_head_role_and_the_first_
     command = outputs["CromwellHelloSubmitCommand"]["Value"]["Fn::Join"][1]
     assert {"Ref": logical_id} in command and {"Fn::GetAtt": [next(k for k in s.resources("AWS::Batch::JobQueue")
                                                                   if k.startswith("HeadQueue")), "JobQueueArn"]} in command
+
+
+@pytest.mark.parametrize(("name", "assigned"), [("efs", "ENABLED"), ("juicefs-compliance", "DISABLED")])
+def test_head_jobs_get_a_public_ip_only_without_private_subnets(synth, name: str, assigned: str) -> None:
+    # efs: public subnets and no NAT gateway, where a Fargate task without a public IP reaches neither the image
+    # registry nor AWS APIs and never starts; privateOnly: private subnets with a route out, no public IP.
+    s = synth(name)
+    heads = {k: v["Properties"] for k, v in s.resources("AWS::Batch::JobDefinition").items() if k.startswith("HeadQueue")}
+    assert len(heads) == 2
+    for logical_id, props in heads.items():
+        assert props["ContainerProperties"]["NetworkConfiguration"] == {"AssignPublicIp": assigned}, logical_id
+
+
+def test_head_job_definitions_propagate_their_tags_to_the_ecs_tasks(synth) -> None:
+    # The stack's tags (cost allocation, the deployment tag) reach the Fargate tasks of the head jobs too.
+    heads = [v["Properties"] for k, v in synth("efs").resources("AWS::Batch::JobDefinition").items() if k.startswith("HeadQueue")]
+    assert len(heads) == 2 and all(props["PropagateTags"] is True for props in heads)
+
+
+_STAND_IN_NEXTFLOW = f"""#!{sys.executable}
+import json, sys
+config = sys.argv[sys.argv.index("-c") + 1]
+print(json.dumps({{"argv": sys.argv[1:], "config": open(config).read()}}))
+"""
+
+
+def test_the_nextflow_head_job_runs_the_pipeline_with_the_configuration_it_wrote(synth, tmp_path) -> None:
+    # The head job's own command (its Ref::pipeline filled with the default), a stand-in nextflow first on PATH that
+    # reads the file given with -c; /tmp/ becomes a directory of the test.
+    s = synth("efs")
+    [props] = [v["Properties"] for k, v in s.resources("AWS::Batch::JobDefinition").items() if k.startswith("HeadQueueNextflowHead")]
+    command = [props["Parameters"][a[5:]] if a.startswith("Ref::") else a.replace("/tmp/", f"{tmp_path}/")
+               for a in props["ContainerProperties"]["Command"]]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nextflow").write_text(_STAND_IN_NEXTFLOW)
+    (bin_dir / "nextflow").chmod(0o755)
+    config = "process {\n    executor = 'awsbatch'\n}\n"
+    result = subprocess.run(command, env={"PATH": f"{bin_dir}:/usr/bin:/bin", "MMBATCH_NEXTFLOW_CONFIG": config},
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    ran = json.loads(result.stdout)
+    assert ran["argv"][:2] == ["run", NEXTFLOW_HELLO]
+    assert ran["config"] == config, "nextflow must read the configuration the job wrote"
 
 
 @pytest.mark.parametrize(("engine", "file"), [("Nextflow", "nextflow.config"), ("Cromwell", "cromwell.conf")])
