@@ -58,7 +58,6 @@ _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731
 _INSTANCE = "{instance_id}"
 
 
-
 def agent_package_problem(kind: str, source: str) -> Optional[str]:
     """What ``cloudwatch_agent.sh`` could not install from ``source`` on a ``kind`` ("node", Amazon Linux 2023, or
     "server", Ubuntu), or None: the script installs a download by its file name, the URL's last part, with dpkg for

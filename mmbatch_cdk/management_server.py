@@ -35,7 +35,6 @@ UBUNTU_AMI_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/curren
 """Canonical's public SSM parameter for the current Ubuntu 24.04 LTS image of a region."""
 
 
-
 @jsii.implements(iam.IGrantable)
 class ManagementServer(Construct):
     """An EC2 instance running MMAB, reachable on port 8080 from compute nodes and ``admin_cidr`` only.

@@ -10,11 +10,11 @@ import re
 from typing import Any, Callable, Optional
 
 from .. import rules
+from ..container_image import container_image_problem
 from ..cost import tag_problem, tags_problem
 from ..job_definition import spot_attempts_problem
-from ..storage.juicefs import MEMORYDB_NODE_TYPES
-from ..container_image import container_image_problem
 from ..package_source import package_source_problem
+from ..storage.juicefs import MEMORYDB_NODE_TYPES
 from ..workspace import bucket_name_problem, parse_input_location
 
 
