@@ -134,6 +134,14 @@ def test_a_duration_error_offers_examples_that_are_accepted(setting) -> None:
             MmBatchConfig.from_mapping({setting.key: example})
 
 
+@pytest.mark.parametrize("value", ["1d", "15min", "1h30", "90sec", "2 h"])
+def test_a_duration_go_cannot_parse_stops_synth(value: str) -> None:
+    """MMAB and the ECS agent read these with Go's time.ParseDuration, which knows no days and no trailing text: a value
+    taken here (1d is within ckptInterval's 3m to 24h) would reach them and fail there, on every node, after deploy."""
+    for key in ("ckptInterval", "ecsStopTimeout"):
+        assert_named(problems({key: value}), key, "is not accepted; expected a duration")
+
+
 def _problems_or_none(context: dict[str, Any]) -> list[str]:
     try:
         MmBatchConfig.from_mapping(context)
@@ -159,6 +167,9 @@ def test_aws_batch_keywords_are_accepted_with_their_architecture(keyword: str, a
     ("g5", "bare GPU family"),
     ("p4d.24xlarge", "not an NVIDIA x86_64 GPU family mmbatch-cdk supports"),
     ("g4ad.xlarge", "not an NVIDIA x86_64 GPU family mmbatch-cdk supports"),
+    # gr6 (G6's NVIDIA L4 with more memory per vCPU) is a GPU family too: taken for a CPU type, it passed, and its
+    # nodes booted the CPU image, where the GPU is of no use.
+    ("gr6.4xlarge", "not an NVIDIA x86_64 GPU family mmbatch-cdk supports"),
 ])
 def test_gpu_queues_of_one_single_gpu_model_only(types: str, fragment: str) -> None:
     assert_named(problems({"instanceTypes": types}), "instanceTypes", fragment)
@@ -183,6 +194,15 @@ def test_a_wide_private_admin_range_warns() -> None:
     texts = warning_texts({"adminCidr": "10.0.0.0/8"})
     assert any("16,777,216 private addresses" in t and "-c acknowledge=adminCidrWide" in t for t in texts), texts
     assert warning_texts({"adminCidr": "203.0.113.0/24"}) == []
+
+
+def test_a_private_admin_range_warns_from_more_than_a_slash_16() -> None:
+    """The edge of adminCidrWide: a /16 (65,536 addresses, one site's network) passes quietly, anything wider warns,
+    172.16.0.0/12 (all of RFC 1918's middle block) among them; a threshold moved by a few bits let such a range reach
+    the dashboard and API unremarked."""
+    assert [w.id for w in MmBatchConfig.from_mapping({"adminCidr": "10.1.0.0/16"}).warnings] == []
+    for wide in ("10.0.0.0/15", "172.16.0.0/12"):
+        assert [w.id for w in MmBatchConfig.from_mapping({"adminCidr": wide}).warnings] == ["adminCidrWide"], wide
 
 
 def test_private_only_with_an_existing_vpc_says_what_happens() -> None:
@@ -240,6 +260,9 @@ OTHER_CLI = "https://awscli.amazonaws.com/awscli-exe-linux-{arch}-2.40.0.zip"
      "checksum for each architecture the queues use (arm64)"),
     ({"awsCliSource": OTHER_CLI, "awsCliPgpKeySource": "none"}, "awsCliSha256X86", "whose checksums are the defaults"),
     ({"awsCli": False, "awsCliSha256X86": X86}, "awsCliSha256X86", "only used when nodes install the AWS CLI"),
+    # Every queue's architecture counts, not the first queue's: jq3's Graviton nodes would fail the x86 checksum.
+    ({"multiQueue": True, "jq3InstanceTypes": "r7g.large", "awsCliSha256X86": X86, "awsCliSource": OTHER_CLI},
+     "awsCliSha256Arm64", "checksum for each architecture the queues use (arm64, x86_64)"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.deb"}, "cloudWatchAgentNodeSource", ".rpm"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent-{arch}.DEB"}, "cloudWatchAgentNodeSource", ".rpm"),
     ({"cloudWatchAgentNodeSource": "https://example.org/agent"}, "cloudWatchAgentNodeSource", "ending in .rpm"),

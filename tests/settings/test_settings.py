@@ -131,7 +131,10 @@ def test_every_setting_reads_as_an_attribute_and_by_key() -> None:
 @pytest.mark.parametrize(
     ("instance_type", "arch"),
     [("m6i.large", "x86_64"), ("c7gn.xlarge", "arm64"), ("r8g", "arm64"), ("a1.large", "arm64"),
-     ("g5.xlarge", "x86_64"), ("g5g.xlarge", "arm64"), ("x2gd.large", "arm64"), ("m7i-flex.large", "x86_64")],
+     ("g5.xlarge", "x86_64"), ("g5g.xlarge", "arm64"), ("x2gd.large", "arm64"), ("m7i-flex.large", "x86_64"),
+     # Graviton families whose letters before the generation are more than one: taken for x86_64, a queue of them
+     # passed the one-architecture rule beside m6i and its checksums picked the wrong CLI and JuiceFS builds.
+     ("im4gn.large", "arm64"), ("is4gen.xlarge", "arm64"), ("hpc7g.4xlarge", "arm64"), ("im4gn", "arm64")],
 )
 def test_architecture_follows_the_family(instance_type: str, arch: str) -> None:
     assert architecture(instance_type) == arch
@@ -195,6 +198,15 @@ def test_bad_per_queue_settings_are_named(context: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as caught:
         MmBatchConfig.from_mapping({"multiQueue": True, **context})
     assert any(p.startswith(fragment) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_minimum_equal_to_the_maximum_is_accepted() -> None:
+    """minvCpus = maxvCpus is a fixed-size queue that keeps its nodes warm: AWS Batch takes it, so the check refuses only
+    a minimum above the maximum."""
+    single = MmBatchConfig.from_mapping({"minvCpus": 64, "maxvCpus": 64})
+    assert (single.queues[0].min_vcpus, single.queues[0].max_vcpus) == (64, 64)
+    multi = MmBatchConfig.from_mapping({"multiQueue": True, "jq3MinvCpus": 32, "jq3MaxvCpus": 32})
+    assert (multi.queues[2].min_vcpus, multi.queues[2].max_vcpus) == (32, 32)
 
 
 def test_a_setting_reaches_the_construct_prop_it_declares() -> None:

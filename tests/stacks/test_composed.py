@@ -22,6 +22,16 @@ def test_on_demand_reaches_every_queue(tmp_path: Path) -> None:
     assert [(r["Type"], r["AllocationStrategy"]) for r in resources] == [("EC2", "BEST_FIT_PROGRESSIVE")] * 3
 
 
+def test_the_stack_is_named_by_prefix_and_backend_and_described_by_its_backend(synth) -> None:
+    """docs/getting-started.md: each run makes one stack, named <prefix>-<backend>. cdk deploy, cdk destroy and verify
+    --stack are given that name, and an efs and a juicefs deployment of one prefix are two stacks: named by the prefix
+    alone, the second would replace the first."""
+    for backend in ("efs", "juicefs"):
+        s = synth(backend)
+        assert s.stack.stack_name == f"mmbatch-{backend}"
+        assert s.template["Description"] == f"Memory Machine Batch with {backend.upper()} checkpoint storage (mmbatch-cdk)"
+
+
 def _warnings(s: Synth) -> set[str]:
     return {v["ruleName"] for p in s.validation_report()["pluginReports"] for v in p["violations"]}
 

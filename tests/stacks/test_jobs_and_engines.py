@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from mmbatch_cdk.quickstart import DRILL_TAG_KEY
+
 from ..templates import Synth, shell_parts, user_data_document
 
 
@@ -43,6 +45,13 @@ def test_the_drill_is_off_by_default_and_one_template_per_queue_when_on(synth) -
     assert tags == ["Jq1", "Jq2", "Jq3"]
     environments = synth("efs-multiqueue").node_resources("AWS::Batch::ComputeEnvironment").values()
     assert sorted(ce["Properties"]["ComputeResources"]["Tags"]["mmbatch:queue"] for ce in environments) == ["Jq1", "Jq2", "Jq3"]
+
+
+def test_the_single_queues_nodes_carry_the_queue_tag_its_drill_selects(synth) -> None:
+    """The single queue's drill selects running Spot instances tagged mmbatch:queue=default (quickstart.py); nodes
+    launched without that tag leave the experiment with no target, so the drill fails instead of interrupting one."""
+    tags = synth("efs").node_one("AWS::Batch::ComputeEnvironment")["Properties"]["ComputeResources"]["Tags"]
+    assert tags[DRILL_TAG_KEY] == "default"
 
 
 def test_the_drill_targets_and_may_interrupt_only_this_stacks_nodes(synth) -> None:

@@ -18,6 +18,18 @@ def test_outputs_name_the_dashboard_the_topic_and_every_log_group(synth, name: s
     assert "#dashboards:name=" in json.dumps(outputs["DashboardUrl"]["Value"])
 
 
+def test_the_event_topic_output_names_the_topic_the_event_rules_publish_to(synth) -> None:
+    """EventTopicArn is what a user subscribes to, to see each failed job, RUNNABLE cancellation and Spot warning; it must
+    be there under that name and be the rules' topic, not the alarm topic (which carries only alarm state changes)."""
+    s = synth("efs")
+    published_to = {t["Arn"]["Ref"] for r in s.resources("AWS::Events::Rule").values()
+                    for t in r["Properties"].get("Targets", []) if isinstance(t["Arn"], dict) and "Ref" in t["Arn"]}
+    (topic,) = published_to & set(s.resources("AWS::SNS::Topic"))
+    outputs = s.template["Outputs"]
+    assert outputs["EventTopicArn"]["Value"] == {"Ref": topic}
+    assert outputs["AlarmTopicArn"]["Value"] != {"Ref": topic}
+
+
 def test_every_queue_cancels_jobs_stuck_in_runnable_with_the_reason(synth) -> None:
     for queue in synth("juicefs-multiqueue").node_resources("AWS::Batch::JobQueue").values():
         actions = queue["Properties"]["JobStateTimeLimitActions"]

@@ -384,6 +384,9 @@ def test_each_head_execution_role_reads_its_own_engines_configuration_only(synth
     ({"workspace": "false", "inputBuckets": "refs"}, "inputBuckets: only used with workspace=true"),
     ({"workspace": "false", "headQueue": "true"}, "headQueue: head jobs pass the workspace's task role"),
     ({"headQueue": "false", "headQueueMaxvCpus": 8}, "headQueueMaxvCpus: only used with the head queue"),
+    # workspace=false turns the head queue off with headQueue left at true: its settings have no effect there either.
+    ({"workspace": "false", "headQueueMaxvCpus": 8}, "headQueueMaxvCpus: only used with the head queue"),
+    ({"workspace": "false", "nextflowHeadImage": "nextflow/nextflow:24.10.0"}, "nextflowHeadImage: only used with the head queue"),
     ({"nextflowHeadImage": "nextflow:latest tag"}, "nextflowHeadImage: 'nextflow:latest tag' is not accepted"),
     ({"cromwellHeadImage": "Cromwell:92"}, "cromwellHeadImage: 'Cromwell:92' is not accepted"),
     ({"headQueue": "false", "cromwellHeadImage": "broadinstitute/cromwell:93"}, "cromwellHeadImage: only used with the head queue"),
