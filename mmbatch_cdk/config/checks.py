@@ -170,8 +170,6 @@ def _zone_checks(config: _Config) -> list[str]:
             problems.append(f"computeSubnetIds: {', '.join(outside)} not among subnetIds, where {where}; "
                             "give a subset of subnetIds")
         return problems
-    if len(set(zones)) != len(zones):
-        problems.append("availabilityZones: a zone is named twice; give each zone once")
     regions = {zone[:-1] for zone in zones}
     if len(regions) > 1:
         problems.append(f"availabilityZones: zones of {len(regions)} regions ({', '.join(sorted(regions))}); give zones of "
