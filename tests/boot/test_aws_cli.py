@@ -18,6 +18,7 @@ from mmbatch_cdk.aws_cli import (
     AWS_CLI_PATH,
     AWS_CLI_PGP_FINGERPRINT,
     FETCH_AND_RUN_PATH,
+    AwsCliInstall,
     aws_cli_install_script,
     fetch_and_run_script,
 )
@@ -379,6 +380,32 @@ def test_fetch_and_run_refuses_what_it_cannot_run(tmp_path: Path, change: dict[s
 def test_settings_are_checked_at_synth(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         aws_cli_install_script(**kwargs)
+
+
+@pytest.mark.parametrize("digest", ["A" * 64, "aB" * 32])
+def test_a_checksum_in_capitals_is_refused_at_synth(digest: str) -> None:
+    """The node compares sha256sum's lowercase output to the digest as text, so a capitalised digest of the right zip
+    would fail every node's boot; it is refused when the stack is built instead."""
+    with pytest.raises(ValueError, match=rf"^awsCliSha256X86 '{digest}' is not accepted; expected 64 lowercase hex digits$"):
+        aws_cli_install_script(sha256_x86_64=digest)
+
+
+def test_the_fingerprint_as_aws_prints_it_spaced_and_in_any_case_is_accepted() -> None:
+    """AWS's install guide prints the fingerprint in groups of four; the node compares gpg's compact capitals."""
+    spaced = " ".join(AWS_CLI_PGP_FINGERPRINT[i:i + 4] for i in range(0, 40, 4)).lower()
+    script = aws_cli_install_script(pgp_fingerprint=spaced)
+    assert f"export AWS_CLI_PGP_FINGERPRINT={AWS_CLI_PGP_FINGERPRINT}\n" in script
+
+
+def test_nodes_read_the_zip_its_signature_and_the_key_from_s3_when_all_are_there() -> None:
+    """What the node role may read (BatchCompute grants exactly these): the signature beside the zip only when a key
+    checks it, since without a key the script fetches no .sig."""
+    signed = AwsCliInstall(source="s3://artifacts/awscli/awscli-exe-linux-{arch}.zip",
+                           pgp_key_source="s3://artifacts/awscli/key.asc")
+    assert signed.s3_objects() == ["artifacts/awscli/awscli-exe-linux-*.zip", "artifacts/awscli/awscli-exe-linux-*.zip.sig",
+                                   "artifacts/awscli/key.asc"]
+    pinned = AwsCliInstall(source="s3://artifacts/awscli/awscli-exe-linux-{arch}.zip", sha256_x86_64="a" * 64)
+    assert pinned.s3_objects() == ["artifacts/awscli/awscli-exe-linux-*.zip"]
 
 
 def test_the_script_refuses_when_rendered_without_any_verification(tmp_path: Path, served) -> None:

@@ -244,3 +244,50 @@ def test_a_fatal_shutdown_delay_from_zero_to_sixty_or_never_synthesizes(minutes:
     BatchCompute(stack, "Compute", vpc=_vpc(stack), storage=_efs(stack), agent=AGENT,
                  node_settings=NodeSettings(fatal_shutdown_minutes=minutes))
     assertions.Template.from_stack(stack).resource_count_is("AWS::EC2::LaunchTemplate", 1)
+
+
+def test_the_servers_root_volume_takes_the_size_asked_for() -> None:
+    """managementRootVolumeGib reaches the server: MMAB's database and logs live on the root volume, and a volume
+    left at 30 GiB fills up on a server sized for more."""
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    server = ManagementServer(stack, "Server", vpc=_vpc(stack), root_volume_gib=100)
+    (device,) = stack.resolve(server.instance.node.default_child.block_device_mappings)
+    assert device == {"deviceName": "/dev/sda1", "ebs": {"deleteOnTermination": True, "encrypted": True, "volumeSize": 100,
+                                                         "volumeType": "gp3"}}
+
+
+def test_an_ipv6_admin_range_opens_the_dashboard_to_that_range() -> None:
+    """adminCidr takes an IPv6 range, as the settings do: it becomes a CidrIpv6 rule, not a refusal at synth."""
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    server = ManagementServer(stack, "Server", vpc=_vpc(stack), admin_cidr="2001:db8:1234::/48")
+    assert stack.resolve(server.security_group.node.default_child.security_group_ingress) == [
+        {"cidrIpv6": "2001:db8:1234::/48", "ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080,
+         "description": "MMAB dashboard and API from adminCidr"}]
+
+
+@pytest.mark.parametrize("scope", ["Tag", "tagged", "none", ""])
+def test_an_ebs_scope_other_than_tag_or_account_is_refused_by_the_construct(scope: str) -> None:
+    """Any other value would get the tag-conditioned statements without MMAB being told to tag its volumes
+    (MMAB_CUSTOM_TAGS is set for ``tag`` alone), so every per-job volume MMAB creates would be refused at run time."""
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    with pytest.raises(ValueError, match=rf"^Check/Server: ebs_scope: {re.escape(repr(scope))} is not accepted; "
+                                         r"expected tag or account$"):
+        ManagementServer(stack, "Server", vpc=_vpc(stack), ebs_scope=scope)
+
+
+def test_the_efs_performance_mode_asked_for_is_the_file_systems() -> None:
+    """performance_mode reaches the file system (it cannot change after creation, and Monitoring picks its alarms by
+    the mode the construct reports)."""
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    storage = CheckpointStorageEfs(stack, "Storage", vpc=_vpc(stack), performance_mode=efs.PerformanceMode.MAX_IO,
+                                   throughput_mode=efs.ThroughputMode.BURSTING)
+    assert stack.resolve(storage.file_system.node.default_child.performance_mode) == "maxIO"
+    assert storage.monitored["efs_performance_mode"] == efs.PerformanceMode.MAX_IO
+
+
+@pytest.mark.parametrize("character", [" ", "'", '"', "`", "$", "\\"])
+def test_a_download_source_with_a_character_the_boot_shell_reads_is_refused(character: str) -> None:
+    """package_source's rule: no whitespace, quote, backquote, ``$`` or backslash in a URL or key a boot script
+    downloads, whatever quoting the script uses around it."""
+    for source in (f"https://example.org/pkg{character}1.deb", f"s3://artifacts/pkg{character}1.deb"):
+        assert package_source_problem(source) is not None, source

@@ -41,6 +41,13 @@ def test_named_zones_become_the_new_vpcs_subnets_in_an_environment_agnostic_stac
     assert zones == ZONES and len(subnets) == 6  # a public and a private subnet in each, the names as literals
 
 
+def test_a_zone_named_twice_is_refused_by_the_construct() -> None:
+    """Two subnets of one zone would pass for two zones: MemoryDB's replica and the EFS mount targets would then
+    all sit in one zone, with nothing left when it fails. The settings refuse it too (availabilityZones)."""
+    with pytest.raises(ValueError, match="^Network: availability_zones names a zone twice$"):
+        Network(_stack(), "Network", availability_zones=["us-east-1a", "us-east-1a"])
+
+
 def test_compute_keeps_to_its_first_zones_while_storage_keeps_them_all() -> None:
     stack = _stack()
     network = Network(stack, "Network", availability_zones=ZONES[:2], compute_az_count=1)

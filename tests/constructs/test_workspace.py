@@ -61,6 +61,16 @@ def test_head_queue_refuses_an_image_aws_batch_would_not_take_in_the_settings_wo
     assert MmBatchConfig.from_mapping({"workspace": "true", "headQueue": "true", key: image[:253]})
 
 
+def test_an_image_name_of_255_characters_is_taken_and_one_of_256_is_not() -> None:
+    """AWS Batch's own limit, to the character: a 256-character name passes synth and fails RegisterJobDefinition."""
+    from mmbatch_cdk.container_image import IMAGE_MAX_LENGTH, container_image_problem
+
+    image = "registry.example.org/" + "a" * 232 + ":1"
+    assert (IMAGE_MAX_LENGTH, len(image)) == (255, 255) and container_image_problem(image) is None
+    assert container_image_problem(image + "2") == (
+        "'registry.example.org/aaaaaaaaaaaaaaaaaaa'... is 256 characters; AWS Batch takes an image name of at most 255")
+
+
 def test_head_queue_refuses_a_bad_vcpu_limit() -> None:
     stack = cdk.Stack(cdk.App())
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)

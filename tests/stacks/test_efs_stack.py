@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match
 
 from mmbatch_cdk.config import DEFAULT_INSTANCE_TYPES
+from mmbatch_cdk.network import Network
 
 from ..conftest import CONFIGS, synthesize
 from ..templates import Synth, shell_parts, user_data_document
@@ -52,6 +54,30 @@ def test_private_only_adds_one_nat_gateway_and_no_public_ip(tmp_path) -> None:
     routes = {k for k, r in s.resources("AWS::EC2::Route").items() if "NatGatewayId" in r["Properties"]}
     assert routes and routes <= set(s.node_one("AWS::Batch::ComputeEnvironment").get("DependsOn", []))
     assert routes <= set(s.one("AWS::EC2::Instance").get("DependsOn", []))
+
+
+def _private_only_network() -> tuple[cdk.Stack, Network]:
+    stack = cdk.Stack(cdk.App(), "Net")
+    return stack, Network(stack, "Network", private_only=True)
+
+
+def test_private_only_routes_s3_through_the_gateway_endpoint_not_the_nat_gateway() -> None:
+    """Checkpoints, JuiceFS blocks and images go to S3: through the NAT gateway each GB is billed as NAT data
+    processing, through the gateway endpoint it is free. The private subnets' route tables are the ones that count."""
+    stack, network = _private_only_network()
+    endpoint = network.vpc.node.find_child("S3").node.default_child
+    assert stack.resolve(endpoint.service_name) == {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]}
+    private_tables = [stack.resolve(s.route_table.route_table_id) for s in network.vpc.private_subnets]
+    assert len(private_tables) == 2
+    assert all(table in stack.resolve(endpoint.route_table_ids) for table in private_tables)
+
+
+def test_private_only_subnets_leave_room_for_thousands_of_nodes() -> None:
+    """Every node, head job and EFS mount target takes an address of its zone's private subnet: a /18 each
+    (16,379 usable) while the public subnets, holding only the NAT gateway then, are /20."""
+    stack, network = _private_only_network()
+    assert [stack.resolve(s.ipv4_cidr_block) for s in network.vpc.private_subnets] == ["10.64.64.0/18", "10.64.128.0/18"]
+    assert [stack.resolve(s.ipv4_cidr_block) for s in network.vpc.public_subnets] == ["10.64.0.0/20", "10.64.16.0/20"]
 
 
 def test_existing_vpc_creates_no_network_resources(existing: Synth) -> None:
@@ -103,6 +129,15 @@ def test_efs_admits_nfs_only_from_compute_nodes(efs: Synth) -> None:
     assert rules[0]["FromPort"] == rules[0]["ToPort"] == 2049
     assert rules[0]["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("ComputeSecurityGroup")
 
+
+def test_the_efs_security_group_sends_nothing(efs: Synth) -> None:
+    """Mount targets answer NFS and never open a connection: the group keeps CDK's placeholder that stands for no
+    egress rule, so a file system's interfaces cannot be used to reach anything else in the VPC."""
+    group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("CheckpointStorage"))
+    assert group["Properties"]["SecurityGroupEgress"] == [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic",
+                                                          "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
+
+
 def test_access_point_root_belongs_to_ec2_user(efs: Synth) -> None:
     ap = efs.one("AWS::EFS::AccessPoint")["Properties"]
     assert ap["RootDirectory"] == {
@@ -140,6 +175,23 @@ def test_admin_cidr_with_key_opens_8080_and_ssh_to_that_range_only(existing: Syn
     ingress = group["Properties"]["SecurityGroupIngress"]
     assert sorted((r["FromPort"], r["CidrIp"]) for r in ingress) == [(22, "203.0.113.0/24"), (8080, "203.0.113.0/24")]
     assert existing.one("AWS::EC2::Instance")["Properties"]["KeyName"] == "ops"
+
+
+def test_ssh_from_the_admin_range_is_port_22_alone(existing: Synth) -> None:
+    """Each admin rule opens one port: a range from 22 up would open to adminCidr whatever listens on the ports
+    between, not only SSH."""
+    group = next(v for k, v in existing.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ManagementServer"))
+    rules = group["Properties"]["SecurityGroupIngress"]
+    assert sorted((r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in rules) == [("tcp", 22, 22), ("tcp", 8080, 8080)]
+
+
+def test_the_server_may_reach_out_to_download_mmab_and_call_aws(efs: Synth) -> None:
+    """The server fetches the MMAB installer (and JuiceFS), calls EC2 and Batch, and registers with Session Manager, all
+    outbound: a closed group boots a server without MMAB that nobody can reach through Session Manager."""
+    group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ManagementServer"))
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}]
+
 
 def test_key_without_admin_cidr_keeps_ssh_closed(tmp_path) -> None:
     s = synthesize({"keyName": "ops"}, tmp_path)

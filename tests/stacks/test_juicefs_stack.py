@@ -52,6 +52,14 @@ def test_only_scratch_moves_to_intelligent_tiering(jfs: Synth) -> None:
     assert sorted((k.startswith("CheckpointStorageScratch"), v) for k, v in tiering.items()) == [(False, False), (True, True)]
 
 
+def test_scratch_blocks_go_to_intelligent_tiering_the_day_they_are_written(jfs: Synth) -> None:
+    """Intelligent-Tiering reads back at Standard latency with no retrieval fee and starts its own 30-day clock when
+    an object arrives; a lifecycle delay would keep every scratch block in Standard that much longer first."""
+    scratch = next(v for k, v in _storage_buckets(jfs).items() if k.startswith("CheckpointStorageScratch"))
+    rule = next(r for r in scratch["Properties"]["LifecycleConfiguration"]["Rules"] if r["Id"] == "ScratchToIntelligentTiering")
+    assert rule["Transitions"] == [{"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 0}]
+
+
 # ------------------------------------------------------------------ MemoryDB
 
 
@@ -69,6 +77,22 @@ def test_two_tls_clusters_with_a_replica_and_snapshots(jfs: Synth) -> None:
         assert "DependsOn" not in cluster or all("Metadata" not in d for d in cluster["DependsOn"]), "clusters are created in parallel"
 
 
+def test_clusters_run_redis_7_1_and_take_its_minor_upgrades(jfs: Synth) -> None:
+    """The access string was read against Redis 7's command table and checked on a real Redis 7 server
+    (tests/real/), so the engine is pinned there; minor upgrades (security fixes) apply in the maintenance window."""
+    for cluster in jfs.resources("AWS::MemoryDB::Cluster").values():
+        props = cluster["Properties"]
+        assert (props["Engine"], props["EngineVersion"], props["AutoMinorVersionUpgrade"]) == ("redis", "7.1", True)
+
+
+def test_the_metadata_security_group_sends_nothing(jfs: Synth) -> None:
+    """MemoryDB only answers on 6379; its group keeps CDK's placeholder for no egress rule, so the clusters'
+    interfaces cannot open a connection anywhere."""
+    group = next(v for k, v in jfs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("CheckpointStorageSecurityGroup"))
+    assert group["Properties"]["SecurityGroupEgress"] == [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic",
+                                                          "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
+
+
 def test_clusters_span_two_azs(jfs: Synth, jfs_existing: Synth) -> None:
     assert len(jfs.one("AWS::MemoryDB::SubnetGroup")["Properties"]["SubnetIds"]) == 2
     assert jfs_existing.one("AWS::MemoryDB::SubnetGroup")["Properties"]["SubnetIds"] == CONFIGS["juicefs-existing-vpc"]["subnetIds"].split(",")
@@ -84,6 +108,14 @@ def test_user_password_comes_from_secrets_manager_only(jfs: Synth) -> None:
     assert jfs.one("AWS::MemoryDB::ACL")["Properties"]["UserNames"] == [{"Ref": next(iter(jfs.resources("AWS::MemoryDB::User")))}]
     generator = jfs.resources("AWS::SecretsManager::Secret")[secret_id]["Properties"]["GenerateSecretString"]
     assert generator["PasswordLength"] >= 32
+
+
+def test_the_metadata_password_is_letters_and_digits_only(jfs: Synth) -> None:
+    """Secrets Manager's default punctuation includes quotes, ``$``, backquote, ``@`` and ``/``: characters a
+    Redis-family password rule may refuse at CreateUser, and that every place the password goes (the nodes'
+    environment, a redis-cli an operator types) would have to quote. 32 letters and digits are ~190 bits."""
+    generator = jfs.one("AWS::SecretsManager::Secret")["Properties"]["GenerateSecretString"]
+    assert generator == {"ExcludePunctuation": True, "PasswordLength": 32}
 
 
 def test_no_plain_text_secret_anywhere(jfs: Synth) -> None:
@@ -176,6 +208,28 @@ def test_a_client_from_s3_is_readable_by_nodes_and_server_and_pinned(jfs_existin
     mount = jfs_existing.node_script("juicefs-mount")
     assert "export JUICEFS_SOURCE='s3://example-artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz'\n" in mount
     assert f"export JUICEFS_SHA256=amd64={'c' * 64}\n" in mount
+
+
+def test_a_client_from_s3_without_a_pinned_checksum_may_read_the_checksums_beside_it() -> None:
+    """Without juicefs_sha256 the boot scripts check the tarball against checksums.txt in the same folder; with a
+    source in S3 (subnets without internet) that object needs the same read grant, or every node fails its boot."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_iam as iam
+
+    from mmbatch_cdk import CheckpointStorageJuiceFs
+
+    stack = cdk.Stack(cdk.App(), "Check")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, restrict_default_security_group=False)
+    storage = CheckpointStorageJuiceFs(stack, "Storage", vpc=vpc,
+                                       juicefs_source="s3://artifacts/juicefs/juicefs-{version}-linux-{arch}.tar.gz")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+    storage.grant_node(role)
+    statements = stack.resolve(role.node.find_child("DefaultPolicy").document)["Statement"]
+    (client,) = [st for st in statements if st["Action"] == "s3:GetObject"]
+    resources = client["Resource"] if isinstance(client["Resource"], list) else [client["Resource"]]
+    assert [r["Fn::Join"][1][-1] for r in resources] == [
+        ":s3:::artifacts/juicefs/juicefs-1.3.1-linux-*.tar.gz", ":s3:::artifacts/juicefs/checksums.txt"]
 
 
 def test_the_bucket_url_takes_the_partitions_domain(jfs: Synth) -> None:

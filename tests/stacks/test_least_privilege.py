@@ -60,6 +60,17 @@ def test_the_server_writes_only_its_own_tagged_volumes_on_its_own_nodes(synth) -
     assert "PerJobVolumes" not in statements
 
 
+def test_the_server_describes_exactly_what_mmab_reads_of_nodes_volumes_and_jobs(synth) -> None:
+    """Describe and List calls take no resource (Resource "*"), so the action list is the whole scope: the reads MMAB
+    makes of its nodes, per-job volumes and jobs. One fewer breaks MMAB at run time; one more is an unreviewed read."""
+    (describe,) = [st for st in synth("efs").statements("ManagementServerRole") if st.get("Sid") == "DescribeComputeAndJobs"]
+    assert describe["Resource"] == "*" and "Condition" not in describe
+    assert describe["Action"] == [
+        "batch:DescribeComputeEnvironments", "batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:DescribeJobs",
+        "batch:ListJobs", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypes", "ec2:DescribeInstances",
+        "ec2:DescribeTags", "ec2:DescribeVolumes"]
+
+
 @pytest.mark.parametrize("name", ["efs", "juicefs-multiqueue"])
 def test_every_node_carries_the_deployment_tag_the_conditions_name(synth, name: str) -> None:
     s = synth(name)
