@@ -87,6 +87,13 @@ def test_server_ships_mmab_and_cloud_init_logs() -> None:
     assert {e["log_group_name"] for e in entries} == {"server-group"}
 
 
+def test_server_streams_are_named_per_instance_and_source() -> None:
+    # LogShipping promises streams <instance-id>/<source>: a replaced server's lines stay apart from the old one's, and
+    # MMAB's from cloud-init's, so the one to read can be named (docs/troubleshooting.md, verify's hints).
+    entries = SERVER_CONFIG["logs"]["logs_collected"]["files"]["collect_list"]
+    assert [e["log_stream_name"] for e in entries] == ["{instance_id}/mmab", "{instance_id}/cloud-init", "{instance_id}/cloud-init-output"]
+
+
 # ------------------------------------------------------------------ the script, run
 
 
@@ -171,6 +178,16 @@ def test_the_construct_keeps_each_configuration_in_a_parameter_its_script_reads(
     server = resolve(stack.resolve(shipping.server_script()), {})
     assert f"export AGENT_SOURCE='{UBUNTU_AGENT_URL}'\n" in server
     assert "export AGENT_CONFIG_PARAMETER=/S/cloudwatch-agent/ServerAgentConfig\n" in server
+
+
+def test_each_agent_step_logs_to_its_machines_boot_log() -> None:
+    # A package that will not install fails the agent step first of all: its lines must land in the log the rest of
+    # that machine's boot writes (the server's bootstrap.log, a node's boot.log), where verify and the FATAL alarms look.
+    stack = cdk.Stack(cdk.App(), "S")
+    shipping = LogShipping(stack, "Logs")
+    node, server = (resolve(stack.resolve(script), {}) for script in (shipping.node_script(), shipping.server_script()))
+    assert f"export AGENT_LOG={NODE_BOOT_LOG}\n" in node
+    assert "export AGENT_LOG=/var/log/mmab/bootstrap.log\n" in server
 
 
 def test_the_agent_part_is_compressed_and_unchanged() -> None:

@@ -102,3 +102,30 @@ def test_the_stack_tag_can_be_the_deployments_own_and_cannot_be_dropped() -> Non
     with pytest.raises(ValueError, match="stack_tags is empty"):
         SpotInterruptionDrill(cdk.Stack(cdk.App(), "Other"), "Drill", tag_key="mmbatch:queue", tag_value="default",
                               stack_tags={})
+
+
+def test_the_template_is_named_after_the_queue_it_drills(template: assertions.Template) -> None:
+    # A template has an id and no name of its own: its Name tag is how a person tells the queues' drills apart (one per
+    # queue with multiQueue) in the FIS console or `aws fis list-experiment-templates`.
+    props = only(template, "AWS::FIS::ExperimentTemplate")["Properties"]
+    assert props["Tags"] == {"Name": "mmbatch-spot-drill-jq1"}
+
+
+def test_true_is_not_a_number_of_instances() -> None:
+    # bool is an int in Python: True passes the 1-to-100 range and would render SelectionMode COUNT(True), which FIS
+    # refuses only at deploy time.
+    with pytest.raises(ValueError, match="SpotInterruptionDrill Bad: instance_count True is not accepted"):
+        SpotInterruptionDrill(cdk.Stack(cdk.App(), "Drill"), "Bad", tag_key="mmbatch:queue", tag_value="jq1", instance_count=True)
+
+
+def test_the_queue_tag_wins_over_a_stack_tag_of_the_same_key() -> None:
+    # The drill is of the queue named by tag_key=tag_value (its description and Name say so); a stack_tags entry with
+    # the same key must not turn it into a drill of another queue's nodes.
+    stack = cdk.Stack(cdk.App(), "Drill")
+    SpotInterruptionDrill(stack, "Drill", tag_key="mmbatch:queue", tag_value="jq1",
+                          stack_tags={"mmbatch-stack": "prod", "mmbatch:queue": "jq2"})
+    template = assertions.Template.from_stack(stack)
+    props = only(template, "AWS::FIS::ExperimentTemplate")["Properties"]
+    assert props["Targets"]["SpotInstances"]["ResourceTags"] == {"mmbatch-stack": "prod", "mmbatch:queue": "jq1"}
+    interrupt = only(template, "AWS::IAM::Policy")["Properties"]["PolicyDocument"]["Statement"][0]
+    assert interrupt["Condition"]["StringEquals"]["aws:ResourceTag/mmbatch:queue"] == "jq1"

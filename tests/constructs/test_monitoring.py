@@ -12,6 +12,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match
 
 from mmbatch_cdk.monitoring import (
@@ -260,6 +261,74 @@ def test_one_dashboard_with_every_alarm_and_its_url(bursting: Built) -> None:
                        "aws-us-gov": {"Host": "console.amazonaws-us-gov.com"}}
 
 
+def graphs(built: Built) -> dict[str, list[list[Any]]]:
+    """The dashboard's graph widgets, by title: each metric as written in the body (a reference as ``<LogicalId>``)."""
+    [dashboard] = built.resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = json.loads("".join(p if isinstance(p, str) else f"<{p.get('Ref') or p['Fn::GetAtt'][0]}>" for p in parts))
+    return {w["properties"]["title"]: w["properties"]["metrics"] for w in body["widgets"] if w["type"] == "metric"}
+
+
+def test_the_dashboard_graphs_failed_and_cancelled_jobs_side_by_side_and_the_nodes_boot_failures(bursting: Built) -> None:
+    # The graphs are where someone looks for when it started: a cancelled job missing from the jobs graph, or the
+    # server's boot failures under the nodes' title, sends them to the wrong cause.
+    found = graphs(bursting)
+    rule = lambda name: f"<{bursting.stack.get_logical_id(bursting.monitoring.node.find_child(name).node.default_child)}>"  # noqa: E731
+    assert [m[:4] for m in found["Failed and cancelled jobs"]] == [
+        ["AWS/Events", "Invocations", "RuleName", rule("FailedJobsRule")],
+        ["AWS/Events", "Invocations", "RuleName", rule("RunnableCancellationsRule")]]
+    assert [m[-1]["label"] for m in found["Failed and cancelled jobs"]] == ["Failed", "Cancelled in RUNNABLE"]
+    assert [m[:4] for m in found["Spot interruption warnings (region)"]] == [
+        ["AWS/Events", "Invocations", "RuleName", rule("SpotInterruptionsRule")]]
+    assert [m[:2] for m in found["Node boot failures"]] == [["MMBatch/Observed", "NodeBootFailures"]]
+
+
+def test_both_topics_refuse_publishing_without_tls(bursting: Built) -> None:
+    # Alarm texts name the deployment's resources; each topic's own policy must deny plain HTTP, not only one of them.
+    policies = bursting.resources("AWS::SNS::TopicPolicy").values()
+    for topic in (bursting.monitoring.topic, bursting.monitoring.event_topic):
+        denied = [s.get("Condition") for p in policies if p["Properties"]["Topics"] == [ref(bursting, topic)]
+                  for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+        assert denied == [{"Bool": {"aws:SecureTransport": "false"}}], topic.node.id
+
+
+def test_the_topic_key_goes_with_the_stack_after_a_week(bursting: Built) -> None:
+    # The key encrypts only the two topics, which go with the stack: a retained key would bill $1 a month for every
+    # deployment ever destroyed and protect nothing. The compliance profile's key is the one kept.
+    key = bursting.template["Resources"][bursting.stack.get_logical_id(bursting.monitoring.node.find_child("TopicKey").node.default_child)]
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"], key["Properties"]["PendingWindowInDays"]) == ("Delete", "Delete", 7)
+
+
+@pytest.fixture(scope="module")
+def tuned() -> Monitoring:
+    """Monitoring built (not synthesized) with every threshold apart from its default and from each other."""
+    stack = cdk.Stack(cdk.App(), "Tuned")
+    queue = batch.JobQueue.from_job_queue_arn(stack, "Queue", "arn:aws:batch:eu-west-1:111122223333:job-queue/q")
+    fs = efs.FileSystem.from_file_system_attributes(stack, "Fs", file_system_id="fs-0123456789abcdef0",
+                                                    security_group=ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123"))
+    return Monitoring(
+        stack, "Monitoring", job_queues=[queue], efs_file_system=fs, efs_throughput_mode=efs.ThroughputMode.BURSTING,
+        node_boot_log_group=logs.LogGroup.from_log_group_name(stack, "Boot", "boot"),
+        server_log_group=logs.LogGroup.from_log_group_name(stack, "Server", "server"), memorydb_cluster_names=["c"],
+        failed_jobs_threshold=2, runnable_cancellations_threshold=3, spot_interruptions_per_hour=40, boot_failures_threshold=4,
+        efs_percent_io_limit=71, efs_burst_credit_balance_gib=100, memorydb_cpu_percent=61, memorydb_engine_cpu_percent=62,
+        memorydb_memory_percent=63,
+    )
+
+
+def test_each_threshold_prop_reaches_its_own_alarm_and_no_other(tuned: Monitoring) -> None:
+    # Each is a setting (alarmFailedJobs, alarmSpotInterruptionsPerHour, ...): one ignored, or read by a neighbour whose
+    # default is the same, would pass every test at the defaults and silently keep the alarm where the user moved it from.
+    thresholds = {name: alarm.node.default_child.threshold for name, alarm in tuned.alarms.items()}  # type: ignore[union-attr]
+    assert {name: thresholds[name] for name in (
+        "FailedJobs", "RunnableCancellations", "SpotInterruptions", "NodeBootFailures", "ServerBootFailures", "EfsIoLimit",
+        "EfsBurstCredits", "MemoryDbCPUUtilization", "MemoryDbEngineCPUUtilization", "MemoryDbDatabaseMemoryUsagePercentage",
+    )} == {"FailedJobs": 2, "RunnableCancellations": 3, "SpotInterruptions": 40, "NodeBootFailures": 4,
+           "ServerBootFailures": 1,  # one failed server boot is always worth a mail: there is one server
+           "EfsIoLimit": 71, "EfsBurstCredits": 100 * 2**30, "MemoryDbCPUUtilization": 61,
+           "MemoryDbEngineCPUUtilization": 62, "MemoryDbDatabaseMemoryUsagePercentage": 63}
+
+
 # ------------------------------------------------------------------ RUNNABLE time limits
 
 
@@ -329,6 +398,37 @@ def test_agent_may_write_its_own_log_groups_only(bursting: Built) -> None:
         assert json.dumps(ref(bursting, mine)) in reads and json.dumps(ref(bursting, other)) not in reads
     reads = [s for s in statements(bursting.server.role) if s["Action"] == "s3:GetObject" and "cwa" in json.dumps(s["Resource"])]
     assert reads and all("*" not in json.dumps(s["Resource"]) for s in reads), "the two architectures' packages, by name"
+
+
+def test_the_agent_may_describe_the_streams_of_every_group_it_writes(bursting: Built) -> None:
+    # AWS's own CloudWatchAgentServerPolicy gives the agent logs:DescribeLogStreams with its writes; the narrower grant
+    # here keeps it on every group the role writes, not on the first alone.
+    def described(role: Any) -> list[Any]:
+        [policy] = [p for p in bursting.resources("AWS::IAM::Policy").values() if ref(bursting, role) in p["Properties"]["Roles"]]
+        return [s["Resource"] for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "logs:DescribeLogStreams"]
+
+    arn = lambda group: {"Fn::GetAtt": [bursting.stack.get_logical_id(group.node.default_child), "Arn"]}  # noqa: E731
+    shipping = bursting.shipping
+    assert described(bursting.compute.role) == [arn(shipping.node_boot_log_group), arn(shipping.node_log_group)]
+    assert described(bursting.server.role) == [arn(shipping.server_log_group)]
+
+
+def test_the_server_may_read_the_agent_package_of_either_architecture(bursting: Built) -> None:
+    # The package path has {arch} in it and the server's architecture follows its instance type (Graviton or not),
+    # which can change on an update: the role reads both packages, and no other object.
+    [policy] = [p for p in bursting.resources("AWS::IAM::Policy").values() if ref(bursting, bursting.server.role) in p["Properties"]["Roles"]]
+    [reads] = [s["Resource"] for s in policy["Properties"]["PolicyDocument"]["Statement"]
+               if s["Action"] == "s3:GetObject" and "/cwa/" in json.dumps(s["Resource"])]
+    assert [r["Fn::Join"][1][-1] for r in (reads if isinstance(reads, list) else [reads])] == [":s3:::artifacts/cwa/amd64/amazon-cloudwatch-agent.deb",
+                                                     ":s3:::artifacts/cwa/arm64/amazon-cloudwatch-agent.deb"]
+
+
+def test_the_agent_configurations_are_free_standard_parameters(bursting: Built) -> None:
+    # Standard parameters cost nothing and hold 4 KB, more than a configuration needs; an advanced one is billed monthly
+    # for every deployment, and a parameter once advanced cannot go back to standard without being replaced.
+    for parameter in (bursting.shipping.node_config, bursting.shipping.server_config):
+        props = bursting.template["Resources"][bursting.stack.get_logical_id(parameter.node.default_child)]["Properties"]
+        assert props.get("Tier", "Standard") == "Standard", parameter.node.id
 
 
 # ------------------------------------------------------------------ checks

@@ -42,6 +42,14 @@ def test_the_key_admits_cloudwatch_logs_of_this_account_only(profile: Synth) -> 
         "arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":log-group:*"]]}}}
 
 
+def test_cloudwatch_logs_may_both_encrypt_and_decrypt_with_the_key(profile: Synth) -> None:
+    # The five actions of the key policy in "Encrypt log data in CloudWatch Logs using AWS KMS": without Decrypt*
+    # the groups still take events, but no one can read them back (console, GetLogEvents, Insights, verify).
+    statements = profile.template["Resources"][KEY]["Properties"]["KeyPolicy"]["Statement"]
+    [logs] = [s for s in statements if s.get("Sid") == "CloudWatchLogsOfThisAccount"]
+    assert sorted(logs["Action"]) == sorted(["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"])
+
+
 def test_every_log_group_is_encrypted_with_the_key_and_kept_a_year(profile: Synth) -> None:
     groups = profile.resources("AWS::Logs::LogGroup")
     assert len(groups) >= 1
@@ -111,6 +119,23 @@ def test_the_access_log_bucket_is_private_encrypted_tls_only_and_retained(synth)
     sources = sorted(st["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::GetAtt"][0] for st in writers)
     assert [s.rstrip("0123456789ABCDEF") for s in sources] == ["CheckpointStorageCheckpointBucket", "CheckpointStorageScratchBucket",
                                                               "WorkspaceBucket"], sources
+
+
+def test_the_access_log_bucket_drops_old_log_versions_after_the_profiles_days(synth) -> None:
+    # Versioned and retained, and written by S3 every few minutes: without the rule, every overwritten or deleted log
+    # object's versions would be billed for ever.
+    s = synth("juicefs-compliance")
+    [bucket] = [v for k, v in s.resources("AWS::S3::Bucket").items() if k.startswith("ComplianceAccessLogs")]
+    assert bucket["Properties"]["LifecycleConfiguration"]["Rules"] == [
+        {"Id": "ExpireNoncurrent", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}, "Status": "Enabled"}]
+
+
+def test_the_access_log_bucket_has_acls_off(synth) -> None:
+    # S3 log delivery is allowed by the bucket policy (logging.s3.amazonaws.com), which needs no ACL; with ACLs off
+    # (bucket owner enforced) no object ACL can hand a log to another account.
+    s = synth("juicefs-compliance")
+    [bucket] = [v for k, v in s.resources("AWS::S3::Bucket").items() if k.startswith("ComplianceAccessLogs")]
+    assert bucket["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 
 
 def test_memorydb_secret_and_snapshots_use_the_key(synth) -> None:
