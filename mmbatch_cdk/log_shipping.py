@@ -32,6 +32,7 @@ __all__ = [
     "agent_package_problem",
     "LogShipping",
     "agent_config",
+    "multi_log_stream",
     "node_collect_list",
     "server_collect_list",
     "NODE_BOOT_LOG",
@@ -44,7 +45,9 @@ NODE_BOOT_LOG = "/var/log/mmbatch/boot.log"
 NODE_AGENT_LOGS = "/var/log/memverge/*.log"
 """The MMBatch agent's logs on a node (pagent.log, mmrunc.log: file names unverified, hence the pattern)."""
 SERVER_LOGS = "/var/log/mmab/*.log"
-"""The management server's logs: MMAB's and the boot scripts' (bootstrap.log, juicefs-format.log)."""
+"""The management server's logs: MMAB's and the boot scripts' (:data:`SERVER_BOOT_LOG`, juicefs-format.log)."""
+SERVER_BOOT_LOG = "/var/log/mmab/bootstrap.log"
+"""The server boot script's log (``MMB_LOG`` in ``management_server.sh``), which the server's agent step writes too."""
 CLOUD_INIT_LOGS = ("/var/log/cloud-init.log", "/var/log/cloud-init-output.log")
 """cloud-init's own log and the output (stdout and stderr) of every user-data script."""
 
@@ -56,6 +59,8 @@ _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731
 """CloudWatch Logs' retention periods, in the order of ``logs.RetentionDays`` (which ends with INFINITE)."""
 
 _INSTANCE = "{instance_id}"
+_NOT_IN_A_STREAM_NAME = re.compile(r"[^.\-_#A-Za-z0-9]")
+"""What the agent replaces with ``_`` in a file's path to name its stream (:func:`multi_log_stream`)."""
 
 
 def agent_package_problem(kind: str, source: str) -> Optional[str]:
@@ -75,20 +80,34 @@ def agent_package_problem(kind: str, source: str) -> Optional[str]:
     return None
 
 def agent_config(collect_list: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    """The agent's logs-only configuration: each ``(file_path, log_group_name, log_stream_name)`` shipped as is."""
+    """The agent's logs-only configuration: each ``(file_path, log_group_name, log_stream_name)`` shipped as is.
+
+    A ``file_path`` with a wildcard also gets ``publish_multi_logs``: without it the agent tails, at each scan, only
+    the most recently modified file the pattern matches, all into one stream (``getTargetFiles`` in
+    github.com/aws/amazon-cloudwatch-agent, ``plugins/inputs/logfile/logfile.go``), so a file written once while
+    another was newer was never shipped; with it, each match gets its own stream (:func:`multi_log_stream`)."""
     return {
         "agent": {"run_as_user": "root"},
         "logs": {
             "logs_collected": {
                 "files": {
                     "collect_list": [
-                        {"file_path": path, "log_group_name": group, "log_stream_name": stream}
+                        {"file_path": path, "log_group_name": group, "log_stream_name": stream,
+                         **({"publish_multi_logs": True} if "*" in path else {})}
                         for path, group, stream in collect_list
                     ]
                 }
             }
         },
     }
+
+
+def multi_log_stream(stream: str, path: str) -> str:
+    """The stream the agent writes ``path`` to when a wildcard entry with ``publish_multi_logs`` and ``log_stream_name``
+    ``stream`` matches it: ``<stream>_<path>``, every character of the path other than letters, digits and ``. - _ #``
+    made ``_`` (``generateLogStreamName`` in the agent's ``logfile.go``): ``/var/log/mmab/bootstrap.log`` ->
+    ``<stream>__var_log_mmab_bootstrap.log``."""
+    return f"{stream}_{_NOT_IN_A_STREAM_NAME.sub('_', path)}"
 
 
 def node_collect_list(boot_group: str, node_group: str) -> list[tuple[str, str, str]]:
@@ -217,7 +236,7 @@ class LogShipping(Construct):
 
     def server_script(self) -> str:
         """The management server's boot script: install the agent, start it with :attr:`server_config`."""
-        return self._script("server", self.server_config, "/var/log/mmab/bootstrap.log")
+        return self._script("server", self.server_config, SERVER_BOOT_LOG)
 
     def grant_nodes(self, grantee: iam.IGrantable) -> None:
         """Let a node role write the node log groups (and read an ``s3://`` agent package)."""

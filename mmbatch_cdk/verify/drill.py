@@ -114,7 +114,7 @@ def _drill(aws: Aws, stack: StackOutputs, smoke: SmokeJob, template: str, checkp
             return Verdict("drill", "failed", f"MMAB listed no CheckpointSucceeded for {job_id} within "
                            f"{checkpoint_timeout_s / 60:.0f} min", unread + [
                                "see the server's /var/log/mmab and the node's agent log (NodeLogGroupName output, "
-                               "<instance>/memverge)"])
+                               "<instance>/memverge__var_log_memverge_<file> streams)"])
         clock.sleep(poll_s)
     fis = aws.client("fis")
     experiment = fis.start_experiment(experimentTemplateId=template, tags={"mmbatch:verify": job_id})["experiment"]

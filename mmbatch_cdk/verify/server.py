@@ -20,6 +20,12 @@ __all__ = ["check_server", "find_setting", "server_script", "seconds"]
 
 STATE_DIR = "/var/lib/mmbatch"
 """Where the server's boot script keeps its markers."""
+BOOT_STREAM = "{instance}/mmab__var_log_mmab_bootstrap.log"
+"""The ServerLogGroupName stream of the server's ``/var/log/mmab/bootstrap.log`` (log_shipping.multi_log_stream)."""
+
+
+def _boot_log_hint(instance_id: str) -> str:
+    return f"see /var/log/mmab/bootstrap.log: the ServerLogGroupName output's stream {BOOT_STREAM.format(instance=instance_id)}"
 
 
 def server_script(port: int, path: str = "/api/v1/config") -> str:
@@ -113,7 +119,7 @@ def _judge(stack: StackOutputs, instance_id: str, values: dict[str, str]) -> Ver
                        [f"output Checkpointing: {stack.outputs['Checkpointing']}"])
     if not any(m.startswith("mmab-") and m.endswith(".installed") for m in markers):
         return Verdict("server", "failed", f"MMAB's install never finished on {instance_id} (no {STATE_DIR}/mmab-*.installed)",
-                       ["see the ServerLogGroupName output's <instance>/bootstrap... streams (/var/log/mmab/bootstrap.log)"])
+                       [_boot_log_hint(instance_id)])
     if not (code.startswith("2") or code in ("401", "403")):
         return Verdict("server", "failed", f"MMAB does not answer on {url}: HTTP {code}", ["000 means no connection"])
     expected = stack.outputs.get("CheckpointInterval")
@@ -130,7 +136,7 @@ def _judge(stack: StackOutputs, instance_id: str, values: dict[str, str]) -> Ver
         return Verdict("server", "passed", f"MMAB answers; checkpoint interval {found} as configured", details)
     if not applied:
         return Verdict("server", "failed", "the checkpoint settings were never applied (PUT /api/v1/ckptConfig did not succeed)",
-                       details + ["see /var/log/mmab/bootstrap.log (ServerLogGroupName output) and set them in the dashboard"])
+                       details + [_boot_log_hint(instance_id) + "; set them in the dashboard"])
     details.append(f"interval {'not found in the answer' if found is None else found}; "
                    f"the boot script's PUT /api/v1/ckptConfig succeeded ({STATE_DIR}/ckptConfig.done)"
                    + (f" with {expected}" if expected else ""))

@@ -22,6 +22,7 @@ from mmbatch_cdk.log_shipping import (
     UBUNTU_AGENT_URL,
     LogShipping,
     agent_config,
+    multi_log_stream,
     node_collect_list,
     retention_days,
     server_collect_list,
@@ -85,6 +86,28 @@ def test_server_ships_mmab_and_cloud_init_logs() -> None:
     entries = SERVER_CONFIG["logs"]["logs_collected"]["files"]["collect_list"]
     assert [e["file_path"] for e in entries] == ["/var/log/mmab/*.log", "/var/log/cloud-init.log", "/var/log/cloud-init-output.log"]
     assert {e["log_group_name"] for e in entries} == {"server-group"}
+
+
+@pytest.mark.parametrize("config", [NODE_CONFIG, SERVER_CONFIG], ids=["node", "server"])
+def test_a_wildcard_entry_ships_every_file_it_matches_each_to_its_own_stream(config: dict[str, Any]) -> None:
+    """Without publish_multi_logs the agent tails, at each scan, only the newest file a pattern matches (getTargetFiles
+    in the agent's plugins/inputs/logfile/logfile.go): MMAB's log, bootstrap.log and juicefs-format.log would share one
+    stream, and one written while another was newer would never be shipped."""
+    entries = config["logs"]["logs_collected"]["files"]["collect_list"]
+    assert {e["file_path"]: e.get("publish_multi_logs", False) for e in entries} == {
+        e["file_path"]: "*" in e["file_path"] for e in entries}
+    assert any("*" in e["file_path"] for e in entries)
+
+
+@pytest.mark.parametrize(("path", "stream"), [
+    ("/var/log/mmab/bootstrap.log", "i-0abc/mmab__var_log_mmab_bootstrap.log"),
+    ("/var/log/memverge/pagent.log", "i-0abc/mmab__var_log_memverge_pagent.log"),
+    ("/var/log/a b:c+d#e-f.log", "i-0abc/mmab__var_log_a_b_c_d#e-f.log"),
+])
+def test_each_matched_file_streams_under_its_path_as_the_agent_names_it(path: str, stream: str) -> None:
+    """generateLogStreamName in the agent's logfile.go: <log_stream_name>_<path>, each character other than letters,
+    digits and . - _ # (and then every /) made _."""
+    assert multi_log_stream("i-0abc/mmab", path) == stream
 
 
 def test_server_streams_are_named_per_instance_and_source() -> None:

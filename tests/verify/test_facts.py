@@ -87,3 +87,15 @@ def test_console_script_is_declared_and_runs_as_a_module(capsys: pytest.CaptureF
     assert exit.value.code == 0
     help = capsys.readouterr().out
     assert "--stack STACK" in help and "Exit status 0: all passed; 1: a check failed; 2: could not run." in help
+
+
+def test_the_server_boot_stream_verify_names_is_where_the_agent_ships_the_boot_log() -> None:
+    """verify's advice names the stream the server's bootstrap.log lands in: the wildcard entry's stream, as the agent
+    names each of its files (log_shipping.multi_log_stream), with the boot script's own log file."""
+    import fnmatch
+
+    from mmbatch_cdk.log_shipping import SERVER_BOOT_LOG, multi_log_stream, server_collect_list
+
+    assert f'MMB_LOG={SERVER_BOOT_LOG}\n' in (USER_DATA / "management_server.sh").read_text()
+    [(pattern, _, stream)] = [e for e in server_collect_list("g") if fnmatch.fnmatch(SERVER_BOOT_LOG, e[0])]
+    assert server.BOOT_STREAM.format(instance="{instance_id}") == multi_log_stream(stream, SERVER_BOOT_LOG)

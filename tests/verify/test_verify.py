@@ -478,6 +478,8 @@ def test_settings_neither_read_nor_applied_at_boot_fail_server(world: World, out
     server = out()["server"]
     assert (server["outcome"], server["summary"]) == (
         "failed", "the checkpoint settings were never applied (PUT /api/v1/ckptConfig did not succeed)")
+    assert server["details"][-1] == ("see /var/log/mmab/bootstrap.log: the ServerLogGroupName output's stream "
+                                     f"{world.server_id}/mmab__var_log_mmab_bootstrap.log; set them in the dashboard")
     assert status == 1
 
 
