@@ -56,6 +56,8 @@ BUILDERS: dict[str, Callable[[cdk.Stack], Any]] = {
                                                        agent=AGENT, instance_types=["g5.xlarge", "g5.2xlarge"])),
     "BatchComputeOptimal": lambda s: (_vpc(s), BatchCompute(s, "Compute", vpc=s.node.find_child("Vpc"), storage=_efs(s),
                                                            agent=AGENT, instance_types=["optimal"])),
+    "BatchComputeOneType": lambda s: (_vpc(s), BatchCompute(s, "Compute", vpc=s.node.find_child("Vpc"), storage=_efs(s),
+                                                           agent=AGENT, instance_types=["m7i.large"])),
     "MultiQueue": lambda s: (_vpc(s), MultiQueue(s, "Queues", vpc=s.node.find_child("Vpc"), storage=_efs(s), agent=AGENT)),
     "Workspace": lambda s: Workspace(s, "Workspace"),
     "HeadJobQueue": lambda s: HeadJobQueue(s, "Head", vpc=_vpc(s), workspace=Workspace(s, "Workspace")),
@@ -139,6 +141,14 @@ def test_batch_keywords_reach_the_compute_environment(templates: dict[str, dict[
     (ce,) = _of_type(templates["BatchComputeOptimal"], "AWS::Batch::ComputeEnvironment").values()
     assert ce["Properties"]["ComputeResources"]["InstanceTypes"] == ["optimal"]
     assert "optimal" not in json.dumps(ce["Properties"]["ComputeResources"].get("Ec2Configuration"))
+
+
+def test_a_single_instance_type_is_the_only_type_the_environment_launches(templates: dict[str, dict[str, Any]]) -> None:
+    """With one type, the type list aws-batch writes is not overridden, so its use_optimal_instance_classes must stay
+    off: on, it adds ``optimal`` and AWS Batch may launch c, m or r types of its choosing instead of the one given
+    (whose memory the checkpoint-time warning was computed for)."""
+    (ce,) = _of_type(templates["BatchComputeOneType"], "AWS::Batch::ComputeEnvironment").values()
+    assert ce["Properties"]["ComputeResources"]["InstanceTypes"] == ["m7i.large"]
 
 
 # ----------------------------------------------------------------------------- one rule, one wording
@@ -244,6 +254,18 @@ def test_a_fatal_shutdown_delay_from_zero_to_sixty_or_never_synthesizes(minutes:
     BatchCompute(stack, "Compute", vpc=_vpc(stack), storage=_efs(stack), agent=AGENT,
                  node_settings=NodeSettings(fatal_shutdown_minutes=minutes))
     assertions.Template.from_stack(stack).resource_count_is("AWS::EC2::LaunchTemplate", 1)
+
+
+def test_the_fatal_shutdown_delay_reaches_either_storages_mount_script() -> None:
+    """The mount script runs first and fails first on most broken nodes (no route to the storage, a volume never
+    formatted): fatalShutdownMinutes, ``never`` to keep a node up for debugging, must reach it and not be replaced
+    by the script's own default of one minute."""
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Check")
+    vpc = _vpc(stack)
+    for storage in (CheckpointStorageEfs(stack, "Efs", vpc=vpc), CheckpointStorageJuiceFs(stack, "Jfs", vpc=vpc)):
+        for minutes, rendered in ((None, "never"), (7, "7")):
+            script = storage.node_mount_script(NodeSettings(fatal_shutdown_minutes=minutes).boot_settings)
+            assert f"export FATAL_SHUTDOWN_MINUTES={rendered}\n" in script, (storage.node.id, minutes)
 
 
 def test_the_servers_root_volume_takes_the_size_asked_for() -> None:

@@ -31,6 +31,17 @@ def test_instance_profile(instance_type: str, memory_gib: int, gbps: float) -> N
     assert profile.network_mibps == pytest.approx(gbps * 1e9 / 8 / 2**20)
 
 
+@pytest.mark.parametrize(("instance_type", "memory_gib", "gbps"), [
+    ("m6i.24xlarge", 384, 37.5), ("m6i.32xlarge", 512, 50.0), ("c7i.48xlarge", 384, 50.0),
+])
+def test_sizes_past_16xlarge_have_their_own_baseline(instance_type: str, memory_gib: int, gbps: float) -> None:
+    """A bare family lets AWS Batch launch these sizes, and the warning names each with the time it models; their
+    bandwidth (EC2's network specifications, no burst above 16xlarge) is what that time is divided by."""
+    profile = instance_profile(instance_type)
+    assert profile is not None and profile.memory_gib == memory_gib
+    assert profile.network_mibps == pytest.approx(gbps * 1e9 / 8 / 2**20)
+
+
 @pytest.mark.parametrize("instance_type", ["c7g.large", "m7i.metal-24xl", "p4d.24xlarge", "c7i"])
 def test_unmodelled_types_get_no_estimate(instance_type: str) -> None:
     assert instance_profile(instance_type) is None

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import assertions
 
 from mmbatch_cdk import CheckpointedJobDefinition
+from mmbatch_cdk.job_definition import checkpoint_environment
 
 from .jobs_fixture import Parts, build_parts
 
@@ -129,6 +130,21 @@ def test_a_three_minute_interval_is_accepted() -> None:
     jd = CheckpointedJobDefinition(parts.stack, "Ok", compute=parts.compute, image="busybox", cpu=1, memory_mib=512,
                                    checkpoint_interval="2m1s", checkpoint_mode="none")
     assert jd.checkpoint_environment == {"MMC_CHECKPOINT_INTERVAL": "2m1s", "MMC_CHECKPOINT_MODE": "none"}
+
+
+def test_four_mib_the_least_memory_aws_batch_takes_is_accepted() -> None:
+    """AWS Batch's minimum is 4 MiB and the prop's message promises "at least 4": refusing 4 itself would turn
+    away a value both AWS and the message accept."""
+    parts = _bare()
+    CheckpointedJobDefinition(parts.stack, "Tiny", compute=parts.compute, image="busybox", cpu=1, memory_mib=4)
+    assert parts.stack.node.try_find_child("Tiny") is not None
+
+
+def test_diagnosis_on_is_the_lowercase_true_mmbatch_reads() -> None:
+    """MMC_CHECKPOINT_DIAGNOSIS overrides the server's boolean diagnosisMode: lowercase "true", spelled as the "false"
+    of the other way (the fixture's Tuned job) and as JSON spells it; Python's str(True) would give "True"."""
+    assert checkpoint_environment(diagnosis=True) == {"MMC_CHECKPOINT_DIAGNOSIS": "true"}
+    assert checkpoint_environment(diagnosis=False) == {"MMC_CHECKPOINT_DIAGNOSIS": "false"}
 
 
 _BARE: list[Parts] = []

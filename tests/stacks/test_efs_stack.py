@@ -290,6 +290,29 @@ def test_node_security_group_admits_nothing(efs: Synth) -> None:
     group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ComputeSecurityGroup"))
     assert "SecurityGroupIngress" not in group["Properties"]
 
+
+def test_the_nodes_may_reach_out_to_storage_the_server_and_aws(efs: Synth) -> None:
+    """Nodes open every connection they make: NFS to the mount targets (6379 to MemoryDB), 8080 to the server, and
+    HTTPS to ECS, ECR, S3 and CloudWatch. The storage and the server admit the group; a group that sends nothing
+    boots nodes that mount nothing, install no agent and never join the ECS cluster."""
+    group = next(v for k, v in efs.resources("AWS::EC2::SecurityGroup").items() if k.startswith("ComputeSecurityGroup"))
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}]
+
+
+def test_the_server_reads_the_job_logs_not_the_nodes(efs: Synth) -> None:
+    """serve_agent lets the management server read its nodes' job logs; the grant goes to the server's role. On the
+    node role instead, the server could not read them and the nodes would hold a read they do not need."""
+    group = next(k for k in efs.resources("AWS::Logs::LogGroup") if k.startswith("ComputeJobLogs"))
+
+    def reads(role: str) -> list[dict]:
+        return [st for st in efs.statements(role)
+                if "logs:GetLogEvents" in st["Action"] and group in json.dumps(st["Resource"])]
+
+    assert reads("ManagementServerRole")
+    assert not reads("ComputeInstanceRole")
+
+
 def test_the_single_queue_has_priority_1_and_keeps_job_logs_a_month(efs: Synth) -> None:
     queue = efs.node_one("AWS::Batch::JobQueue")["Properties"]
     assert queue["Priority"] == 1 and len(queue["ComputeEnvironmentOrder"]) == 1

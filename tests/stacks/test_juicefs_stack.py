@@ -179,6 +179,35 @@ def test_server_formats_and_nodes_mount_without_waiting_on_memorydb(jfs: Synth) 
             assert not any(c in json.dumps(resource["Properties"]) for c in clusters)
 
 
+def test_the_cache_size_reaches_the_mount_in_mib(jfs: Synth, jfs_existing: Synth) -> None:
+    """juicefs mount --cache-size takes MiB: the 50 (100) GiB per volume that the root volume is sized for
+    (test_node_root_volume_holds_both_caches) are 51200 (102400) MiB; 1000 per GiB would leave 2.3% of the disk
+    meant for the cache unused, and a wrong factor the other way would fill the root volume."""
+    assert "export CACHE_SIZE_MIB=51200\n" in jfs.node_script("juicefs-mount")
+    assert "export CACHE_SIZE_MIB=102400\n" in jfs_existing.node_script("juicefs-mount")
+
+
+def test_both_scripts_name_metadata_database_1(jfs: Synth) -> None:
+    """The meta URL names db 1: go-redis then sends SELECT 1, whose refusal by a cluster-mode server is what switches
+    JuiceFS to its cluster client and the {1} key prefix (the access string's +select is there for it, checked in
+    tests/real/test_juicefs_redis.py). The format and the mounts must name the same database."""
+    for script in (jfs.server_script("juicefs-format"), jfs.node_script("juicefs-mount")):
+        assert "export META_DB=1\n" in script
+        assert 'rediss://$META_USER@$host:6379/$META_DB' in script
+
+
+def test_nodes_and_server_wait_out_a_new_memorydb_cluster(jfs: Synth) -> None:
+    """MemoryDB takes about 15 minutes to create a cluster, and nothing in the stack waits for it: the server polls
+    for it 45 times a minute apart before formatting, and each node waits 40 minutes for the endpoint and again for
+    the format (docs/architecture.md: "the MemoryDB and format waits (~40 min)"). Waits of a few minutes would fail
+    the first server and every node of a new stack."""
+    fmt, mount = jfs.server_script("juicefs-format"), jfs.node_script("juicefs-mount")
+    assert "export CLUSTER_WAIT_ATTEMPTS=45\n" in fmt
+    assert 'mmb_retry "$CLUSTER_WAIT_ATTEMPTS" 60 mmb_memorydb_endpoint' in fmt
+    assert "export FORMAT_WAIT_ATTEMPTS=40\n" in mount
+    assert 'mmb_retry "$FORMAT_WAIT_ATTEMPTS" 60 juicefs status' in mount
+
+
 def test_juicefs_outputs_name_buckets_endpoints_secret_and_mount_points(jfs: Synth) -> None:
     for key in ("CheckpointBucketName", "ScratchBucketName", "CheckpointMetadataEndpoint", "ScratchMetadataEndpoint",
                 "MetadataPasswordSecretArn", "CheckpointMountPoint", "ScratchMountPoint", "JobQueueArn", "ManagementServerUrl"):

@@ -301,6 +301,14 @@ def test_head_jobs_run_on_fargate_on_demand_with_the_generated_nextflow_config(s
         assert output in s.template["Outputs"], output
 
 
+def test_the_head_queue_runs_at_most_sixteen_vcpus_of_head_jobs(synth) -> None:
+    """headQueueMaxvCpus (16) bounds what the Fargate head jobs cost together, one vCPU each; without it aws-batch's
+    own ceiling of 256 vCPUs applies."""
+    s = synth("efs")
+    [environment] = [v for k, v in s.resources("AWS::Batch::ComputeEnvironment").items() if k.startswith("HeadQueue")]
+    assert environment["Properties"]["ComputeResources"]["MaxvCpus"] == 16
+
+
 def test_the_cromwell_head_job_runs_on_fargate_with_the_head_role_and_the_first_queues_config(synth) -> None:
     s = synth("efs-multiqueue")
     [(logical_id, definition)] = [(k, v) for k, v in s.resources("AWS::Batch::JobDefinition").items()

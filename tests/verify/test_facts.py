@@ -12,6 +12,7 @@ import pytest
 
 from mmbatch_cdk.smoke_test import SMOKE_TEST_SCRIPT
 from mmbatch_cdk.verify import checks, server, smoke
+from mmbatch_cdk.verify.cli import parser
 from mmbatch_cdk.verify.drill import checkpoint_seen
 from mmbatch_cdk.verify.server import find_setting, seconds
 from mmbatch_cdk.verify.stack import OUTPUTS_READ, QUEUE_OUTPUTS_READ
@@ -99,3 +100,13 @@ def test_the_server_boot_stream_verify_names_is_where_the_agent_ships_the_boot_l
     assert f'MMB_LOG={SERVER_BOOT_LOG}\n' in (USER_DATA / "management_server.sh").read_text()
     [(pattern, _, stream)] = [e for e in server_collect_list("g") if fnmatch.fnmatch(SERVER_BOOT_LOG, e[0])]
     assert server.BOOT_STREAM.format(instance="{instance_id}") == multi_log_stream(stream, SERVER_BOOT_LOG)
+
+
+def test_the_flag_defaults_are_the_ones_docs_verify_md_gives() -> None:
+    """The flags table is what users plan a run by: its bounds and poll interval are the command's own."""
+    table = (REPO / "docs" / "verify.md").read_text()
+    args = parser().parse_args(["verify", "--stack", "mmbatch"])
+    for flag in ("smoke-lines", "smoke-timeout", "checkpoint-timeout", "drill-timeout", "poll"):
+        documented = re.search(rf"^\| `--{flag} [A-Z]+` \| (\d+) \|", table, re.MULTILINE)
+        assert documented, flag
+        assert getattr(args, flag.replace("-", "_")) == int(documented.group(1)), flag

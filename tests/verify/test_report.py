@@ -100,3 +100,64 @@ def test_the_question_gives_the_time_the_jobs_run_for() -> None:
     assert "for about 50 min plus a node's boot" in _estimate([queue], drill)
     smoke = parser().parse_args(["verify", "--stack", "s", "--smoke-lines", "10"])
     assert "for about 5 min plus a node's boot" in _estimate([queue], smoke)
+
+
+def test_the_last_line_says_whether_every_check_passed_or_some_could_not_run() -> None:
+    """The line a user reads first when scrolling back: 'all checks passed' only when nothing failed or was left unrun."""
+    passed, unable = Verdict("stack", "passed", "mmbatch is CREATE_COMPLETE"), Verdict("smoke", "could-not-run", "declined")
+    assert render_text([passed]).splitlines()[-1] == "verify: all checks passed"
+    assert render_text([passed, unable]).splitlines()[-1] == "verify: could not run every check"
+
+
+def test_the_json_report_lists_the_steps_in_the_report_order_whatever_order_they_were_judged_in() -> None:
+    """A script reading ``steps`` by position sees the same order as the text report and docs/verify.md."""
+    verdicts = [Verdict("stack", "passed", ""), Verdict("smoke", "passed", ""), Verdict("compute", "passed", ""),
+                Verdict("storage", "passed", ""), Verdict("server", "passed", ""), Verdict("drill", "skipped", "")]
+    assert [s["step"] for s in json.loads(render_json(verdicts))["steps"]] == ["stack", "server", "storage", "compute", "smoke", "drill"]
+
+
+def test_a_stack_after_a_resource_import_passes_the_stack_step() -> None:
+    """IMPORT_COMPLETE is a stable state with every resource in place, like CREATE_COMPLETE and UPDATE_COMPLETE."""
+    queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
+    assert check_stack(StackOutputs("mmbatch", "IMPORT_COMPLETE", {}, [queue])).outcome == "passed"
+
+
+def test_a_server_url_without_a_port_is_asked_on_the_https_port() -> None:
+    """``ManagementServerUrl`` carries :8080 today; a URL without one means HTTPS's own port, where MMAB would listen."""
+    assert StackOutputs("mmbatch", "CREATE_COMPLETE", {"ManagementServerUrl": "https://mmab.mmbatch.internal"}, []).server_port == 443
+    assert StackOutputs("mmbatch", "CREATE_COMPLETE", {"ManagementServerUrl": "https://mmab.mmbatch.internal:8080"}, []).server_port == 8080
+
+
+def test_smoke_lines_must_be_a_whole_number(capsys: pytest.CaptureFixture[str]) -> None:
+    """The count replaces the smoke job's last argument, which its script reads with int(): 2.5 would fail the job itself."""
+    with pytest.raises(SystemExit) as exit:
+        main(["verify", "--stack", "mmbatch", "--smoke-lines", "2.5"])
+    assert exit.value.code == 2
+    assert "argument --smoke-lines: '2.5' is not accepted; expected a number above 0" in capsys.readouterr().err
+
+
+def test_queue_is_repeatable_and_each_flag_names_one_whole_queue() -> None:
+    """``--queue Jq2 --queue Jq1`` runs on both queues (docs/verify.md: repeatable), each name taken whole."""
+    jq1, jq2 = (QueueOutputs(n, f"arn:aws:batch:us-east-1:123456789012:job-queue/{n}", None, None) for n in ("Jq1", "Jq2"))
+    stack = StackOutputs("mmbatch", "CREATE_COMPLETE", {}, [jq1, jq2])
+    args = parser().parse_args(["verify", "--stack", "mmbatch", "--queue", "Jq2", "--queue", "Jq1"])
+    assert args.queue == ["Jq2", "Jq1"]
+    assert _queues(stack, args.queue) == [jq2, jq1]
+    assert _queues(stack, parser().parse_args(["verify", "--stack", "mmbatch", "--queue", "Jq1"]).queue) == [jq1]
+
+
+def test_the_drill_notes_a_retry_on_the_same_container_instance_and_only_then() -> None:
+    """A retry on the very node that was interrupted would mean the interruption did not take the node away."""
+    first = [LogLine(1_000, "2026-12-04T17:10:00Z count=9/120 elapsed=270s")]
+    second = [LogLine(9_000, "2026-12-04T17:20:00Z count=9/120 elapsed=270s")]
+    spot = "Host EC2 (instance i-0aaaaaaaaaaaaaaa1) terminated."
+
+    def verdict(second_instance: str) -> Verdict:
+        job = {"status": "RUNNING", "attempts": [{"statusReason": spot, "container": {"containerInstanceArn": "ci/1"}}],
+               "container": {"containerInstanceArn": second_instance}}
+        found = judge(job, first, second, notice_ms=5_000)
+        assert found is not None and found.outcome == "passed"
+        return found
+
+    assert "note: both attempts ran on the same container instance" in verdict("ci/1").details
+    assert not any(d.startswith("note:") for d in verdict("ci/2").details)

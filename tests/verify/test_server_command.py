@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from mmbatch_cdk.verify.aws import Aws, run_on_server
@@ -43,3 +45,18 @@ def test_a_command_ssm_delays_is_waited_for_not_taken_as_its_outcome() -> None:
         result = run_on_server(Aws(factory=lambda name: ssm, clock=clock), "i-0123456789abcdef0", "true", timeout_s=60, poll_s=3)
         stub.assert_no_pending_responses()
     assert (result.status, result.stdout) == ("Success", "http=200\n")
+
+
+def test_an_error_other_than_a_not_yet_existing_invocation_is_raised_not_waited_out() -> None:
+    """Only InvocationDoesNotExist is the moment after SendCommand; AccessDenied on GetCommandInvocation is a missing
+    permission, to be reported at once (could not run) rather than polled for two minutes and called no answer."""
+    ssm = shared_client("ssm")
+    clock = FakeClock()
+    with Stubber(ssm) as stub:
+        stub.add_response("send_command", {"Command": {"CommandId": "c0ffee00-0000-4000-8000-000000000004"}},
+                          {"InstanceIds": ["i-0123456789abcdef0"], "DocumentName": "AWS-RunShellScript", "Parameters": ANY,
+                           "Comment": ANY, "TimeoutSeconds": ANY})
+        stub.add_client_error("get_command_invocation", "AccessDeniedException", "not authorized to perform: ssm:GetCommandInvocation")
+        with pytest.raises(ClientError, match="ssm:GetCommandInvocation"):
+            run_on_server(Aws(factory=lambda name: ssm, clock=clock), "i-0123456789abcdef0", "true", timeout_s=60, poll_s=3)
+        stub.assert_no_pending_responses()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from moto import mock_aws
 
 from mmbatch_cdk.verify.cli import main
 
@@ -40,3 +41,15 @@ def test_no_region_could_not_run(capsys: pytest.CaptureFixture[str], monkeypatch
 def test_unknown_profile_could_not_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--stack", "mmbatch", "--profile", "nope", "--json"]) == 2
     assert "nope" in json.loads(capsys.readouterr().out)["steps"][0]["summary"]
+
+
+@pytest.mark.usefixtures("no_aws")
+def test_region_flag_gives_the_region_the_credential_chain_lacks(capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--region`` overrides the chain (docs/verify.md): with it, verify goes on to read the stack (moto's, here)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        assert main(["verify", "--stack", "mmbatch", "--region", "eu-west-1", "--json"]) == 2
+    (step,) = json.loads(capsys.readouterr().out)["steps"]
+    assert step["summary"] == "stack mmbatch: Stack with id mmbatch does not exist"

@@ -8,10 +8,11 @@ import json
 from typing import Any, Optional
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import ANY
 
 from mmbatch_cdk.verify.checks import NodeLogs, judge_nodes
-from mmbatch_cdk.verify.cli import main
+from mmbatch_cdk.verify.cli import _ask, main
 from mmbatch_cdk.verify.drill import _stop_if_running
 
 from .world import JOB_ID, NODE_1, NODE_2, TEMPLATE_ID, World, _container_instance, attempt, experiment, shared_client
@@ -527,3 +528,130 @@ def test_a_boot_script_run_again_on_a_node_passes_on_its_already_done_lines() ->
     compute, storage = judge_nodes(NodeLogs({NODE_1: rerun}))
     assert (compute.outcome, storage.outcome) == ("passed", "passed")
     assert storage.details == [rerun[0]]
+
+
+def test_ctrl_c_in_the_drill_stops_the_experiment_even_when_terminating_the_job_fails(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each cleanup is tried whatever the one before did: a running experiment left behind could interrupt a node later."""
+    running_and_logged(world)
+    world.mmab_jobs(["CheckpointSucceeded"])
+    fis = world.stub("fis")
+    fis.add_response("start_experiment", experiment("initiating"))
+    # Sleeps: the server check's poll, the smoke poll, the MMAB read's poll; the first wait for the notice is Ctrl-C.
+    world.clock.interrupt_after = 3
+    world.stub("batch").add_client_error("terminate_job", "ServerException", "Batch is unavailable")
+    fis.add_response("stop_experiment", experiment("stopping"), {"id": "EXP5Zk8s1Xh2b3c4"})
+    assert run(world, "--drill", "--yes") == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"mmbatch-cdk verify: interrupted; terminate smoke job {JOB_ID} FAILED (")
+    assert "Batch is unavailable): do it by hand" in err
+    assert err.endswith("; stop experiment EXP5Zk8s1Xh2b3c4")
+
+
+def test_a_connection_error_mid_run_could_not_run_and_terminates_the_job(world: World, out: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only the API's errors: botocore's own (no route to the endpoint, a timeout) are AWS errors too, exit 2."""
+    healthy_until_smoke(world)
+    world.terminated()
+
+    def unreachable(**request: Any) -> Any:
+        raise EndpointConnectionError(endpoint_url="https://batch.us-east-1.amazonaws.com/v1/describejobs")
+
+    monkeypatch.setattr(world.client("batch"), "describe_jobs", unreachable)
+    assert run(world, "--yes") == 2
+    smoke = out()["smoke"]
+    assert smoke["outcome"] == "could-not-run"
+    assert smoke["summary"] == ('Could not connect to the endpoint URL: "https://batch.us-east-1.amazonaws.com/v1/describejobs"'
+                                f"; terminate smoke job {JOB_ID}")
+
+
+def test_a_drill_asked_of_a_stack_deployed_without_it_could_not_run_and_starts_nothing(world: World, out: Any) -> None:
+    """--drill on a stack without SpotDrillTemplateId: the proof asked for cannot be given, so no exit 0 (nor a smoke job)."""
+    world.deploy(moto_batch=True)
+    world.server_answers(body=CONFIG)
+    assert run(world, "--drill", "--yes") == 2  # no submit_job is stubbed
+    steps = out()
+    assert steps["drill"] == {"step": "drill", "outcome": "could-not-run", "details": [],
+                              "summary": "queue(s) default have no SpotDrillTemplateId output: deploy with -c drill=true"}
+    assert (steps["smoke"]["outcome"], steps["smoke"]["summary"]) == ("skipped", "not started: no drill to run")
+
+
+def test_the_json_report_has_each_step_once_in_order(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """compute is judged twice (queues, then the nodes' boot logs): only the last judgement is reported."""
+    healthy_until_smoke(world)
+    world.job("SUCCEEDED", stream=STREAM_1, instance=NODE_1, attempts=[attempt(NODE_1, STREAM_1, "Essential container in task exited")])
+    smoke_log(world, STREAM_1, range(1, 7), finished=True)
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    assert run(world, "--yes") == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    assert [s["step"] for s in steps] == ["stack", "server", "storage", "compute", "smoke", "drill"]
+    assert steps[3]["summary"] == f"queues VALID and ENABLED; node(s) {NODE_1} passed the boot gate"
+
+
+def test_an_aws_error_reading_the_queues_is_the_compute_steps(world: World, out: Any) -> None:
+    """The verdict names the step whose AWS call failed, so the missing permission is looked for in the right place."""
+    world.deploy()
+    world.server_answers(body=CONFIG)
+    world.stub("batch").add_client_error("describe_job_queues", "AccessDeniedException",
+                                         "not authorized to perform: batch:DescribeJobQueues")
+    assert run(world, "--yes") == 2
+    steps = out()
+    assert steps["compute"]["outcome"] == "could-not-run"
+    assert steps["compute"]["summary"].endswith("not authorized to perform: batch:DescribeJobQueues")
+
+
+@pytest.mark.parametrize(("typed", "answer"), [("y\n", True), ("yes\n", True), ("YES\n", True), ("\n", False), ("no\n", False)])
+def test_a_terminal_answer_of_y_or_yes_in_any_case_starts_and_anything_else_declines(
+        monkeypatch: pytest.MonkeyPatch, typed: str, answer: bool) -> None:
+    """The question says [y/N]: a user typing the whole word (or in capitals) means yes too."""
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal(typed))
+    assert _ask("Go ahead?") is answer
+
+
+def test_the_progress_lines_name_each_status_the_smoke_job_reaches(world: World, out: Any) -> None:
+    """While verify waits (minutes, with a node's boot), stderr shows where the job is, each change once."""
+    healthy_until_smoke(world)
+    world.job("RUNNABLE")
+    world.job("RUNNABLE")
+    world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    world.job("SUCCEEDED", stream=STREAM_1, instance=NODE_1, attempts=[attempt(NODE_1, STREAM_1, "Essential container in task exited")])
+    smoke_log(world, STREAM_1, range(1, 7), finished=True)
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    assert run(world, "--yes") == 0
+    assert [line for line in world.progress if line.startswith(f"smoke: {JOB_ID}")] == [
+        f"smoke: {JOB_ID} on default: {status}" for status in ("RUNNABLE", "RUNNING", "SUCCEEDED")]
+
+
+def test_a_stack_deployed_without_mmab_fails_server_saying_so(world: World, out: Any) -> None:
+    """The stack's Checkpointing output (mmbatch_cdk/stacks.py) says OFF: the cause, not a never-finished install."""
+    world.deploy(checkpointing="OFF: no mmabSource, so nodes run jobs without the MMBatch agent", moto_batch=True)
+    world.server_answers(http="000", markers="")
+    assert run(world, "--yes") == 1
+    server = out()["server"]
+    assert server["summary"] == "MMAB is not installed: the stack has no mmabSource, so nothing is checkpointed"
+
+
+def test_mmab_answering_403_is_answering_and_passes_server_on_the_boot_scripts_marker(world: World, out: Any) -> None:
+    """Forbidden, like 401, is MMAB's API refusing an anonymous read: the server is up (as the boot script also takes it)."""
+    world.deploy(moto_batch=True)
+    world.server_answers(http="403")
+    assert run(world, ask=lambda question: False) == 2
+    server = out()["server"]
+    assert (server["outcome"], server["summary"]) == ("passed", "MMAB answers; checkpoint settings applied at boot")
+
+
+@pytest.mark.parametrize(("mounted", "said"), [
+    ("yes", "server: /mmc-checkpoint mounted"),
+    ("no", "server: /mmc-checkpoint not mounted (the stack mounts checkpoint storage on nodes)")])
+def test_storage_evidence_says_whether_the_server_mounts_checkpoint_storage(world: World, out: Any, mounted: str,
+                                                                             said: str) -> None:
+    world.deploy(moto_batch=True)
+    world.server_answers(body=CONFIG, mounted=mounted)
+    assert run(world, ask=lambda question: False) == 2
+    assert out()["storage"]["details"] == [said]
