@@ -97,9 +97,10 @@ def verify(aws: Aws, args: argparse.Namespace, ask: Ask, verdicts: list[Verdict]
     queues = _queues(stack, args.queue)
     aws.step = "server"
     server, mounted = check_server(aws, stack, timeout_s=120)
+    verdicts.append(server)  # before the queues are read, so an AWS error there keeps it
     aws.step = "compute"
     compute, clusters = check_queues(aws, stack)
-    verdicts += [server, compute]
+    verdicts.append(compute)
     on_server = ("server: /mmc-checkpoint " + ("mounted" if mounted else "not mounted (the stack mounts checkpoint storage on nodes)")
                  if mounted is not None else "server: mount not read")
     skip_drill = Verdict("drill", "skipped", "not asked for (--drill)")

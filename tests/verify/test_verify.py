@@ -599,6 +599,7 @@ def test_an_aws_error_reading_the_queues_is_the_compute_steps(world: World, out:
     steps = out()
     assert steps["compute"]["outcome"] == "could-not-run"
     assert steps["compute"]["summary"].endswith("not authorized to perform: batch:DescribeJobQueues")
+    assert steps["server"]["outcome"] == "passed", "the server's verdict, known before the error, stays in the report"
 
 
 @pytest.mark.parametrize(("typed", "answer"), [("y\n", True), ("yes\n", True), ("YES\n", True), ("\n", False), ("no\n", False)])
