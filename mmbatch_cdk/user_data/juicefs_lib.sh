@@ -15,9 +15,13 @@ mmb_fetch() {
 # subnets without internet. JUICEFS_SHA256 is "amd64=<sha256>,arm64=<sha256>" (or one bare digest); for an
 # architecture it does not name, the checksums.txt published beside the tarball is used.
 mmb_install_juicefs() {
-  local arch url dir tarball expected="" entry actual sums="${JUICEFS_SHA256:-}"
-  if command -v juicefs >/dev/null 2>&1 && juicefs --version 2>/dev/null | grep -qF "version $JUICEFS_VERSION"; then
-    return 0
+  local arch url dir tarball expected="" entry actual sums="${JUICEFS_SHA256:-}" installed=""
+  # The pinned release exactly ("juicefs version 1.3.1+<date>.<commit>"): a substring match took 1.3.10 for 1.3.1.
+  if command -v juicefs >/dev/null 2>&1; then
+    installed=$(juicefs --version 2>/dev/null || true)
+    if [[ "$installed" == *"version $JUICEFS_VERSION+"* || "$installed" == *"version $JUICEFS_VERSION" ]]; then
+      return 0
+    fi
   fi
   case "$(uname -m)" in
     x86_64) arch=amd64 ;;

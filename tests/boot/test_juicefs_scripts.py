@@ -209,3 +209,17 @@ def test_a_second_mount_run_after_a_reboot_changes_nothing(tmp_path: Path) -> No
     assert again.returncode == 0, again.stderr
     assert snapshot(first.root) == before
     assert not any(c.startswith(("curl", "aws s3", "shutdown")) for c in again.calls)
+
+
+@pytest.mark.parametrize(("reported", "kept"), [
+    ("juicefs version 1.3.1+2025-06-01.abc1234", True),
+    ("juicefs version 1.3.1", True),
+    ("juicefs version 1.3.10+2025-06-01.abc1234", False),
+    ("juicefs version 11.3.1+2025-06-01.abc1234", False),
+])
+def test_only_the_pinned_release_counts_as_installed(tmp_path: Path, reported: str, kept: bool) -> None:
+    """Another JuiceFS on the node (an AMI's, 1.3.10 for a 1.3.1 pin) must not pass for the checksum-verified client."""
+    release, _ = juicefs_release(tmp_path)
+    run = run_script(render("juicefs_mount.sh", JUICEFS_MOUNT), tmp_path / "run", _env(release, STANDIN_JUICEFS_VERSION=reported))
+    assert run.returncode == 0, run.stderr
+    assert any(c.startswith("curl") for c in run.calls) is not kept
