@@ -1,4 +1,4 @@
-"""Debian packages some tests run for real (redis-server, cloud-init, groovy with a JRE, Typesafe Config), and how a
+"""Debian packages some tests run for real (redis-server, cloud-init, groovy with a JRE, Typesafe Config, systemd), and
 test asks for one.
 
 ``@pytest.mark.needs_deb("redis-server")``: without the package the test is skipped with a reason naming it; with
@@ -42,6 +42,7 @@ PROBES = {
     "groovy": lambda: shutil.which("groovy") is not None,
     "default-jre-headless": lambda: java_home() is not None,
     "libtypesafe-config-java": lambda: Path(TYPESAFE_CONFIG_JAR).is_file(),
+    "systemd": lambda: shutil.which("systemd-analyze") is not None,
     # Not a package: the kernel's FUSE device, which juicefs mount opens itself when run as root (no fusermount).
     "fuse": lambda: os.access("/dev/fuse", os.R_OK | os.W_OK),
 }
