@@ -152,6 +152,9 @@ def test_the_agent_part_installs_a_per_boot_check_before_ecs(tmp_path: Path, set
     assert {"Before=ecs.service", "WantedBy=multi-user.target", "After=docker.service remote-fs.target",
             "ExecStart=/usr/local/sbin/mmbatch-node-bootstrap boot-check"} <= set(unit)
     assert "TimeoutStartSec=840" in unit, "the unit's own bound is longer than the check's deadline"
+    # Before=ecs.service orders ECS after the check only if the check is a oneshot (systemd waits for it to exit,
+    # not merely to start); RemainAfterExit keeps it active for the rest of the boot once it has passed.
+    assert {"Type=oneshot", "RemainAfterExit=yes"} <= set(unit)
     assert run.calls.index("systemctl enable mmbatch-boot-check.service") < run.calls.index(
         "systemctl start --no-block mmbatch-boot-check.service")
     assert (run.root / "usr/local/sbin/mmbatch-node-bootstrap").stat().st_mode & 0o777 == 0o700

@@ -156,6 +156,8 @@ def test_mount_units_flush_on_stop_and_outlast_their_own_mount_wait(tmp_path: Pa
     assert int(timeout.split("=")[1]) > 120, "systemd must not kill a mount that is still within its wait"
     # umount --flush uploads what is still pending: systemd's default 90 s stop timeout would cut it off
     assert "TimeoutStopSec=300" in lines
+    # A mount client that exits with an error (killed by the OOM killer, say) is started again by systemd.
+    assert "Restart=on-failure" in lines
 
 
 

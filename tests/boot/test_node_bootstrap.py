@@ -49,6 +49,8 @@ def test_agent_install_unit_runs_after_docker_outside_cloud_init_with_a_bounded_
     # Not ordered against ecs.service (an installer restarting ECS would wait on its own unit) nor cloud-init.
     assert not [line for line in unit if re.search(r"ecs\.service|cloud-", line)]
     assert "Type=oneshot" in unit and "WantedBy=multi-user.target" in unit
+    # Active after the installer returns, so systemd does not stop the unit and end what the installer left running.
+    assert "RemainAfterExit=yes" in unit
     assert "ExecStart=/usr/local/sbin/mmbatch-node-bootstrap install-agent" in unit
     # Longer than its own waits: 900 s for the server, 600 s for the installer, a curl try and margin.
     assert "TimeoutStartSec=1680" in unit
