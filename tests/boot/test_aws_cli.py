@@ -307,8 +307,12 @@ def _container(tmp_path: Path, task: str) -> tuple[Path, dict[str, str]]:
     cli = tmp_path / "aws-cli" / "aws"
     cli.parent.mkdir(parents=True)
     (tmp_path / "task.sh").write_text(task)
+    # Like the real CLI, it reports the download on stdout ("download: s3://... to ..."): per the CLI's `s3 cp`
+    # reference, --no-progress hides only the progress and --only-show-errors all other output, so fetch_and_run must
+    # keep that line out of the job's output itself.
     cli.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >>{tmp_path}/cli.log\n'
-                   f'[ "$1 $2" = "s3 cp" ] && [ "$4" = s3://scripts-bucket/scripts/0123abcd ] && cp {tmp_path}/task.sh "$5"\n')
+                   f'[ "$1 $2" = "s3 cp" ] && [ "$4" = s3://scripts-bucket/scripts/0123abcd ] && cp {tmp_path}/task.sh "$5" &&\n'
+                   f'  echo "download: $4 to $5"\n')
     cli.chmod(0o755)
     script = tmp_path / "fetch_and_run.sh"
     script.write_text(render("fetch_and_run.sh", {"AWS_CLI_BIN": str(cli)}))
@@ -322,7 +326,8 @@ def test_fetch_and_run_runs_the_task_script_cromwell_stored_and_returns_its_stat
     script, environment = _container(tmp_path, "#!/bin/bash\necho \"task ran with $# args\"\nexit 3\n")
     result = subprocess.run(["/bin/bash", "-c", str(script)], env=environment, capture_output=True, text=True)
     assert result.returncode == 3, result.stderr
-    assert result.stdout == "task ran with 0 args\n"
+    assert result.stdout == "task ran with 0 args\n", "the job's output is the task's alone"
+    assert "download: s3://scripts-bucket/scripts/0123abcd to " in result.stderr
     assert (tmp_path / "cli.log").read_text().startswith("s3 cp --no-progress s3://scripts-bucket/scripts/0123abcd ")
 
 
