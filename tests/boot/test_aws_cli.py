@@ -89,6 +89,18 @@ def test_a_checksum_mismatch_installs_nothing(tmp_path: Path, served) -> None:
     assert not any(c.startswith("install ") for c in run.calls)
 
 
+@pytest.mark.parametrize("checksum_ok", [True, False], ids=["installed", "checksum mismatch"])
+def test_the_download_leaves_nothing_in_the_temporary_directory(tmp_path: Path, served, checksum_ok: bool) -> None:
+    """The ~60 MB zip and its unpacked tree go with the script's exit, installed or refused."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"] if checksum_ok else "0" * 64)
+    run = run_script(script, tmp_path / "a", env(served, TMPDIR=str(scratch)))
+    assert (run.returncode == 0) is checksum_ok, run.stderr
+    assert any(c.startswith("curl ") and f" {scratch}/" in c for c in run.calls), "the zip was fetched into TMPDIR"
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_second_run_keeps_the_installed_cli(tmp_path: Path, served) -> None:
     script = aws_cli_install_script(pgp_key_source=None, sha256_x86_64=served["x86_64"])
     first = run_script(script, tmp_path / "a", env(served))

@@ -56,6 +56,17 @@ def test_efs_mount_replaces_a_stale_entry_and_keeps_others(tmp_path: Path) -> No
     assert run.file("/etc/fstab") == f"{other}\n{FSTAB_LINE}\n"
 
 
+def test_efs_mount_adds_its_entry_when_only_a_commented_out_copy_is_there(tmp_path: Path) -> None:
+    """Only a whole, uncommented line counts as present: a commented-out copy still gets the live entry after it."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/fstab").write_text(f"# {FSTAB_LINE}\n")
+    run = run_script(render("efs_mount.sh", EFS), tmp_path, root=root)
+    assert run.returncode == 0, run.stderr
+    assert run.file("/etc/fstab") == f"# {FSTAB_LINE}\n{FSTAB_LINE}\n"
+    assert not (root / "etc/fstab.mmbatch").exists(), "the rewrite leaves no working copy"
+
+
 def test_efs_mount_retries_until_the_mount_target_resolves(tmp_path: Path) -> None:
     # A new mount target's DNS name can take a minute or two: the mount fails a few times, then works.
     run = run_script(render("efs_mount.sh", EFS), tmp_path, {"STANDIN_MOUNT_FAILS": "3"})

@@ -59,7 +59,10 @@ def test_agent_install_unit_runs_after_docker_outside_cloud_init_with_a_bounded_
 def test_the_unit_installs_the_agent_and_opens_the_gate(tmp_path: Path) -> None:
     boot = run_script(render("node_bootstrap.sh", NODE), tmp_path / "boot", root=storage_root(tmp_path))
     assert run_gate(tmp_path / "before", boot.root).returncode == 1, "gated while the install is pending"
-    unit = run_installed_agent_unit(tmp_path / "unit", boot.root, {"STANDIN_CURL_BODY": INSTALLER, "STANDIN_CURL_FAILS": "3"})
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    unit = run_installed_agent_unit(tmp_path / "unit", boot.root,
+                                    {"STANDIN_CURL_BODY": INSTALLER, "STANDIN_CURL_FAILS": "3", "TMPDIR": str(scratch)})
     assert unit.returncode == 0, unit.stderr
     assert sum(c.startswith("curl") for c in unit.calls) == 4
     assert [c for c in unit.calls if c.startswith("sleep")] == ["sleep 2", "sleep 4", "sleep 8"]
@@ -67,6 +70,7 @@ def test_the_unit_installs_the_agent_and_opens_the_gate(tmp_path: Path) -> None:
     assert unit.file("installer.log") == "pagent installer ran\n"
     assert [c.split(" /")[0] for c in unit.calls if c.startswith("timeout ")] == ["timeout 600 bash"], "the installer's run is bounded"
     assert unit.file("/var/lib/mmbatch/agent-ready") == "installed for MMAB 1.4.0-release\n"
+    assert f" -o {scratch}/" in unit.calls[0] and list(scratch.iterdir()) == [], "the fetched installer is removed"
     gate = run_gate(tmp_path / "after", boot.root)
     assert gate.returncode == 0, gate.stdout
 
