@@ -11,8 +11,10 @@ from .aws import Aws, CouldNotRun
 
 __all__ = ["OUTPUTS_READ", "QUEUE_OUTPUTS_READ", "QueueOutputs", "StackOutputs", "read_stack"]
 
-COMPLETE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
-"""Stable states in which every resource exists (UPDATE_ROLLBACK_COMPLETE: the last update was rolled back)."""
+COMPLETE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
+            "IMPORT_ROLLBACK_COMPLETE")
+"""Stable states in which every resource exists: CloudFormation's "last known stable state" list (its RollbackStack
+API reference). The two rollback states keep the stack as it was before the update or import that was rolled back."""
 
 OUTPUTS_READ = ("ManagementServerUrl", "ManagementServerInstanceId", "JobLogGroupName", "NodeBootLogGroupName",
                 "Checkpointing", "CheckpointInterval")

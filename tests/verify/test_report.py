@@ -116,10 +116,17 @@ def test_the_json_report_lists_the_steps_in_the_report_order_whatever_order_they
     assert [s["step"] for s in json.loads(render_json(verdicts))["steps"]] == ["stack", "server", "storage", "compute", "smoke", "drill"]
 
 
-def test_a_stack_after_a_resource_import_passes_the_stack_step() -> None:
-    """IMPORT_COMPLETE is a stable state with every resource in place, like CREATE_COMPLETE and UPDATE_COMPLETE."""
+@pytest.mark.parametrize("status", ["IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"])
+def test_a_stack_after_a_resource_import_passes_the_stack_step(status: str) -> None:
+    """A stable state with every resource in place, whether the import went through or was rolled back."""
     queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
-    assert check_stack(StackOutputs("mmbatch", "IMPORT_COMPLETE", {}, [queue])).outcome == "passed"
+    assert check_stack(StackOutputs("mmbatch", status, {}, [queue])).outcome == "passed"
+
+
+@pytest.mark.parametrize("status", ["IMPORT_ROLLBACK_IN_PROGRESS", "IMPORT_ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED"])
+def test_a_stack_mid_rollback_or_stuck_in_one_stops_the_run(status: str) -> None:
+    queue = QueueOutputs("", "arn:aws:batch:us-east-1:123456789012:job-queue/q", None, None)
+    assert check_stack(StackOutputs("mmbatch", status, {}, [queue])).outcome == "failed"
 
 
 def test_a_server_url_without_a_port_is_asked_on_the_https_port() -> None:
