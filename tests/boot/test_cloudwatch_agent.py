@@ -230,6 +230,14 @@ def test_bad_sources_and_checksums_are_rejected_by_name(prop: str, value: str) -
         LogShipping(cdk.Stack(cdk.App(), "S"), "Logs", **{prop: value})  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("prop", ["node_agent_sha256", "server_agent_sha256"])
+def test_an_empty_checksum_is_refused_not_taken_for_no_checksum(prop: str) -> None:
+    """An empty digest (say, an unset variable) is a checksum asked for but missing: taken as None, the package would
+    be installed unverified without a word."""
+    with pytest.raises(ValueError, match=f"LogShipping: {prop} must be 64 lowercase hex digits"):
+        LogShipping(cdk.Stack(cdk.App(), "S"), "Logs", **{prop: ""})  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(("key", "prop", "value"), [
     ("cloudWatchAgentServerSource", "server_agent_source", "https://example.org/agent.rpm"),
     ("cloudWatchAgentServerSource", "server_agent_source", "https://b.s3.amazonaws.com/agent.deb?X-Amz-Signature=a"),

@@ -152,6 +152,26 @@ def test_a_delete_that_leaves_attached_volumes_fails_naming_them(ec2: Any, cloud
         handler.on_event(_event("Delete", f"ebs-cleanup-{VALUE}"), _Context(handler.MARGIN_MS - 1))
 
 
+def test_a_delete_that_leaves_no_volume_succeeds(ec2: Any, cloudformation: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usual stack deletion: every tagged volume deleted, nothing left attached, so the deletion must go on, not fail
+    with "0 volume(s) still attached" (which would leave the stack DELETE_FAILED after a complete cleanup)."""
+    clients = {"ec2": ec2[0], "cloudformation": cloudformation[0]}
+    monkeypatch.setattr(handler.boto3, "client", lambda service, **k: clients[service])
+    _stack_status(cloudformation[1], "DELETE_IN_PROGRESS")
+    _describe(ec2[1], [_volume("vol-1", "available")])
+    ec2[1].add_response("delete_volume", {}, {"VolumeId": "vol-1"})
+    assert handler.on_event(_event("Delete", f"ebs-cleanup-{VALUE}"), _Context(900_000)) == {
+        "PhysicalResourceId": f"ebs-cleanup-{VALUE}"}
+
+
+def test_an_update_keeps_the_physical_id_it_was_given_even_when_the_tag_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new physical id on Update is a replacement to CloudFormation, which then sends the old resource a Delete:
+    the id CloudFormation gave is answered back whatever the properties now say."""
+    monkeypatch.setattr(handler.boto3, "client", lambda *a, **k: pytest.fail("no AWS call on Update"))
+    event = _event("Update", "ebs-cleanup-earlier-value")
+    assert handler.on_event(event, _Context(900_000)) == {"PhysicalResourceId": "ebs-cleanup-earlier-value"}
+
+
 # ----------------------------------------------------------------------------- the stack
 
 
@@ -196,6 +216,16 @@ def test_the_handler_asset_is_the_handler_file_alone(cleanup_synth: Synth) -> No
     asset_hash = cleanup_synth.stack.resolve(function["Properties"]["Code"]["S3Key"]).removesuffix(".zip")
     assert sorted(p.name for p in (cleanup_synth.directory / f"asset.{asset_hash}").iterdir()) == ["volume_cleanup.py"]
     assert function["Properties"]["Timeout"] * 1000 > handler.MARGIN_MS
+
+
+def test_the_handler_times_out_before_the_provider_framework_that_waits_for_it(cleanup_synth: Synth) -> None:
+    """The provider framework's function (aws-cdk-lib: 15 min) invokes the handler synchronously: a handler allowed as
+    long would be cut off with it, and CloudFormation would hear nothing until the custom resource's service timeout,
+    instead of the handler's error naming the volumes still attached."""
+    functions = cleanup_synth.resources("AWS::Lambda::Function").values()
+    (cleanup,) = [f for f in functions if f["Properties"].get("Handler") == "volume_cleanup.on_event"]
+    (framework,) = [f for f in functions if f["Properties"].get("Handler") == "framework.onEvent"]
+    assert cleanup["Properties"]["Timeout"] < framework["Properties"]["Timeout"]
 
 
 def test_cdk_nag_finds_nothing_under_any_pack(cleanup_synth: Synth) -> None:

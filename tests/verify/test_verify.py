@@ -14,6 +14,8 @@ from botocore.stub import ANY
 from mmbatch_cdk.verify.checks import NodeLogs, judge_nodes
 from mmbatch_cdk.verify.cli import _ask, main
 from mmbatch_cdk.verify.drill import _stop_if_running
+from mmbatch_cdk.verify.smoke import SmokeJob, job_log, run_smoke
+from mmbatch_cdk.verify.stack import read_stack
 
 from .world import JOB_ID, NODE_1, NODE_2, TEMPLATE_ID, World, _container_instance, attempt, experiment, shared_client
 
@@ -424,6 +426,42 @@ def test_a_failed_smoke_job_quotes_the_last_ten_lines_of_its_log(world: World, o
     assert [d.split()[1] for d in details[1:]] == [f"count={n}/120" for n in range(5, 15)]
 
 
+def test_a_failed_smoke_job_is_not_terminated_again_when_a_later_step_cannot_run(world: World, out: Any) -> None:
+    """A job that ended FAILED costs nothing more: an AWS error after it undoes only what still runs, and the report
+    does not claim a terminate (nor make one) for it."""
+    healthy_until_smoke(world)
+    world.job("FAILED", stream=STREAM_1, instance=NODE_1, reason="Essential container in task exited")
+    smoke_log(world, STREAM_1, range(1, 3))
+    world.stub("ecs").add_client_error("describe_container_instances", "AccessDeniedException",
+                                       "not authorized to perform: ecs:DescribeContainerInstances")
+    assert run(world, "--yes") == 2
+    compute = out()["compute"]
+    assert compute["outcome"] == "could-not-run"
+    assert compute["summary"].endswith("not authorized to perform: ecs:DescribeContainerInstances")
+
+
+def test_a_log_stream_not_created_yet_is_no_lines_not_an_error(world: World) -> None:
+    """Batch names an attempt's stream before its first line reaches CloudWatch Logs, which creates the stream only
+    then: reading it meanwhile is "nothing logged yet", not an AWS error that ends the run could-not-run."""
+    world.deploy()
+    stack = read_stack(world.aws, "mmbatch")
+    assert job_log(world.aws, stack, STREAM_1) == []
+
+
+def test_a_drill_smoke_job_that_already_succeeded_has_run(world: World) -> None:
+    """With --drill the smoke step asks only that the job ran (its started line, or its end); whether it was
+    interrupted is the drill's to judge, so a full-length job found SUCCEEDED passes even before its finished line
+    is readable, and its drill is not skipped as "did not run"."""
+    world.deploy(drill=True)
+    stack = read_stack(world.aws, "mmbatch")
+    smoke = SmokeJob(stack.queues[0], JOB_ID, {"status": "RUNNABLE"})
+    world.job("SUCCEEDED", stream=STREAM_1, instance=NODE_1)
+    smoke_log(world, STREAM_1, range(1, 3))  # no finished line (yet)
+    run_smoke(world.aws, stack, [smoke], until_running=True, timeout_s=60, poll_s=15)
+    assert smoke.verdict is not None and (smoke.verdict.outcome, smoke.verdict.summary) == (
+        "passed", f"queue default: {JOB_ID} SUCCEEDED")
+
+
 def test_a_running_job_whose_log_lacks_the_started_line_is_not_a_running_smoke_test(world: World, out: Any) -> None:
     """--drill needs the smoke test itself running (its started line), not any output of the job's container."""
     healthy_until_smoke(world, drill=True)
@@ -451,6 +489,41 @@ def test_drill_experiment_stopped_before_it_acted_could_not_run(world: World, ou
     assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 stopped: Experiment stopped by user."
 
 
+def test_drill_experiment_cancelled_before_it_acted_could_not_run(world: World, out: Any) -> None:
+    """"cancelled" is one of FIS's ended states too (ExperimentStatus): no interruption is coming, so no wait for one
+    until the drill's bound, and no "failed" verdict for a drill that never interrupted anything."""
+    running_and_logged(world)
+    world.mmab_jobs(["CheckpointSucceeded"])
+    fis = world.stub("fis")
+    fis.add_response("start_experiment", experiment("initiating"))
+    fis.add_response("get_experiment", experiment("cancelled", reason="Experiment cancelled."))
+    world.terminated()
+    assert run(world, "--drill", "--yes") == 2
+    assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 cancelled: Experiment cancelled."
+
+
+def test_a_drill_without_a_judgement_leaves_alone_an_experiment_seen_to_complete(world: World, out: Any) -> None:
+    """An experiment seen completed has done its interruption: nothing to stop at the bound, nor on Ctrl-C, and no
+    FIS call (the Stubber has none left, so a read would end in a "may still be running" line)."""
+    healthy_until_smoke(world, drill=True)
+    world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    smoke_log(world, STREAM_1, range(1, 13))
+    world.nodes(NODE_1)
+    world.boot_log(NODE_1, [MOUNTED, GATE_OPEN])
+    world.mmab_jobs(["CheckpointSucceeded"])
+    notice = datetime.datetime.fromtimestamp(world.clock.t + 400, tz=datetime.timezone.utc)
+    fis = world.stub("fis")
+    fis.add_response("start_experiment", experiment("initiating"))
+    fis.add_response("get_experiment", experiment("completed", started=notice))
+    for _ in range(4):  # 1 min at 15 s polls: four reads, the job never seen interrupted
+        world.job("RUNNING", stream=STREAM_1, instance=NODE_1)
+    world.terminated()
+    assert run(world, "--drill", "--yes", "--drill-timeout", "1") == 1
+    drill = out()["drill"]
+    assert drill["summary"] == "no judgement within 1 min of the experiment: job RUNNING, 0 attempt(s) ended"
+    assert drill["details"] == []
+
+
 @pytest.mark.parametrize("state", ["pending", "initiating"])
 def test_an_experiment_not_yet_running_when_the_drill_gives_up_is_stopped_too(world: World, state: str) -> None:
     """It can still act: left alone, it would interrupt a node after verify has reported."""
@@ -458,6 +531,19 @@ def test_an_experiment_not_yet_running_when_the_drill_gives_up_is_stopped_too(wo
     fis.add_response("get_experiment", experiment(state), {"id": "EXP5Zk8s1Xh2b3c4"})
     fis.add_response("stop_experiment", experiment("stopping"), {"id": "EXP5Zk8s1Xh2b3c4"})
     assert _stop_if_running(world.client("fis"), "EXP5Zk8s1Xh2b3c4") == f"stopped FIS experiment EXP5Zk8s1Xh2b3c4 ({state})"
+
+
+def test_a_connection_error_stopping_the_experiment_is_said_not_raised(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's own errors (no route to FIS) as well as the API's: the drill's verdict stands, with a line asking
+    for the experiment to be stopped by hand, rather than the whole run ending could-not-run."""
+    def unreachable(**request: Any) -> Any:
+        raise EndpointConnectionError(endpoint_url="https://fis.us-east-1.amazonaws.com/experiments/EXP5Zk8s1Xh2b3c4")
+
+    fis = world.client("fis")
+    monkeypatch.setattr(fis, "get_experiment", unreachable)
+    assert _stop_if_running(fis, "EXP5Zk8s1Xh2b3c4") == (
+        'FIS experiment EXP5Zk8s1Xh2b3c4 may still be running, not stopped: Could not connect to the endpoint URL: '
+        '"https://fis.us-east-1.amazonaws.com/experiments/EXP5Zk8s1Xh2b3c4": stop it by hand')
 
 
 def test_mmab_requiring_a_login_passes_server_on_the_boot_scripts_marker(world: World, out: Any) -> None:
