@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 GP3_MAX_GIB = 16384
-"""Largest gp3 volume, in GiB (EBS volume types: gp3 volumes are 1 GiB to 16 TiB)."""
+"""Largest gp3 volume, in GiB (EBS volume types: gp3 volumes are 1 GiB to 16 TiB; the EC2 API reference's
+``LaunchTemplateEbsBlockDeviceRequest.VolumeSize``: "gp2 and gp3: 1 - 16,384 GiB")."""
 
 
 def instance_type_problems(types: Sequence[str]) -> list[str]:
