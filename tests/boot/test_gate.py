@@ -152,8 +152,8 @@ def test_the_agent_part_installs_a_per_boot_check_before_ecs(tmp_path: Path, set
     assert {"Before=ecs.service", "WantedBy=multi-user.target", "After=docker.service remote-fs.target",
             "ExecStart=/usr/local/sbin/mmbatch-node-bootstrap boot-check"} <= set(unit)
     assert "TimeoutStartSec=840" in unit, "the unit's own bound is longer than the check's deadline"
-    # Before=ecs.service orders ECS after the check only if the check is a oneshot (systemd waits for it to exit,
-    # not merely to start); RemainAfterExit keeps it active for the rest of the boot once it has passed.
+    # A oneshot holds ECS (Before=ecs.service) until the check exits; as Type=simple, ECS would start as soon as the
+    # check had started. RemainAfterExit keeps it active for the rest of the boot once it has passed.
     assert {"Type=oneshot", "RemainAfterExit=yes"} <= set(unit)
     assert run.calls.index("systemctl enable mmbatch-boot-check.service") < run.calls.index(
         "systemctl start --no-block mmbatch-boot-check.service")
@@ -177,7 +177,7 @@ def test_a_later_boot_without_the_mount_fails_once_and_shuts_down_within_the_dea
     assert again.calls[-1] == f"shutdown -h +1 {line}"
     assert sum(FATAL in log_line for log_line in again.file(BOOT_LOG).splitlines()) == 1, "one FATAL line"
     assert again.file("/dev/console") == line + "\n"
-    # Checked every 10 s up to the deadline itself (a mount there still passes), and given up exactly at it.
+    # Checked every 10 s up to the deadline itself, and given up exactly at it.
     assert again.waited == 600, again.waited
     assert again.calls.count("mount /mmc-checkpoint") >= 50, "the fstab mount is tried again between checks"
     # each try bounded: a hard NFS mount to an unreachable target would otherwise hold the loop past its deadline
@@ -191,6 +191,14 @@ def test_a_mount_that_comes_back_within_the_deadline_passes(tmp_path: Path) -> N
     again = _run_boot_check(tmp_path / "slow", root, {"STANDIN_MOUNTED_AFTER": "30"})
     assert again.returncode == 0, again.stderr
     assert 30 <= again.waited <= 40 and not any(c.startswith("shutdown") for c in again.calls)
+
+
+def test_a_mount_that_appears_at_the_deadline_itself_passes(tmp_path: Path) -> None:
+    """The bound is inclusive: the last check falls on the deadline (here 60 s, six 10 s steps, to keep it short)."""
+    root = _first_boot(tmp_path, {**NODE_ABSENT, "BOOT_CHECK_SECONDS": 60})
+    again = _run_boot_check(tmp_path / "slow", root, {"STANDIN_MOUNTED_AFTER": "60"})
+    assert again.returncode == 0, again.stderr
+    assert again.waited == 60 and "/mmc-checkpoint is mounted" in again.file(BOOT_LOG)
 
 
 def test_a_node_whose_first_boot_failed_is_shut_down_at_once_on_a_reboot(tmp_path: Path) -> None:

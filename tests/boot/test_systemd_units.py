@@ -20,7 +20,8 @@ from .values import INSTALLER, JUICEFS_MOUNT, NODE, SECRET, juicefs_release, sto
 
 pytestmark = pytest.mark.needs_deb("systemd")
 
-INSTALLED_ON_THE_NODE = {"/usr/local/bin/juicefs", "/usr/local/sbin/mmbatch-node-bootstrap", "/usr/local/sbin/mmbatch-gate"}
+INSTALLED_ON_THE_NODE = {"/usr/local/bin/juicefs", "/usr/local/sbin/mmbatch-node-bootstrap",
+                         "/usr/local/sbin/mmbatch-gate"}
 """Commands the units run that the boot scripts themselves install, under the node's root: absent on this machine."""
 NOT_HERE = re.compile(r"Command (\S+) is not executable: No such file or directory$")
 ECS_STAND_IN = "[Unit]\nDescription=stand-in for the ECS agent's unit\n\n[Service]\nExecStart=/bin/true\n"
@@ -28,11 +29,16 @@ ECS_STAND_IN = "[Unit]\nDescription=stand-in for the ECS agent's unit\n\n[Servic
 
 
 def _complaints(unit: Path) -> list[str]:
-    """What systemd says of ``unit`` (and drop-ins in ``<unit>.d/`` beside it), less the node's own commands."""
+    """What systemd says of ``unit`` (and drop-ins in ``<unit>.d/`` beside it), less the node's own commands.
+
+    verify also loads the units this one names (docker.service, network-online.target, ...) from this machine, and
+    warns about those too: only lines naming ``unit`` (by path, name or drop-in directory) count.
+    """
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True,
                             timeout=60)
-    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-    return [line for line in lines if not ((found := NOT_HERE.search(line)) and found.group(1) in INSTALLED_ON_THE_NODE)]
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if unit.name in line]
+    return [line for line in lines
+            if not ((found := NOT_HERE.search(line)) and found.group(1) in INSTALLED_ON_THE_NODE)]
 
 
 def _node_units(tmp: Path) -> Path:
@@ -72,15 +78,18 @@ def test_systemd_names_a_misspelt_key_and_a_value_it_cannot_parse(tmp_path: Path
     unit = units / "juicefs-checkpoint.service"
     text = unit.read_text()
     assert "Restart=on-failure" in text and "TimeoutStopSec=300" in text
-    unit.write_text(text.replace("Restart=on-failure", "Restrat=on-failure").replace("TimeoutStopSec=300", "TimeoutStopSec=300 s3c"))
+    unit.write_text(text.replace("Restart=on-failure", "Restrat=on-failure")
+                    .replace("TimeoutStopSec=300", "TimeoutStopSec=300 s3c"))
     complaints = _complaints(unit)
+    # Only what each line names: systemd's wording of these warnings differs between versions.
     assert len(complaints) == 2, complaints
-    assert any("Unknown key 'Restrat' in section [Service]" in line for line in complaints), complaints
-    assert any("Failed to parse time value, ignoring: 300 s3c" in line for line in complaints), complaints
+    assert any("Restrat" in line for line in complaints), complaints
+    assert any("300 s3c" in line for line in complaints), complaints
 
 
 def test_only_the_commands_the_scripts_install_are_excused(tmp_path: Path) -> None:
     unit = tmp_path / "example.service"
-    unit.write_text("[Service]\nType=oneshot\nExecStart=/usr/local/sbin/mmbatch-gate\nExecStartPost=/opt/absent/tool\n")
+    unit.write_text("[Service]\nType=oneshot\nExecStart=/usr/local/sbin/mmbatch-gate\n"
+                    "ExecStartPost=/opt/absent/tool\n")
     complaints = _complaints(unit)
     assert len(complaints) == 1 and "Command /opt/absent/tool is not executable" in complaints[0], complaints

@@ -106,8 +106,8 @@ def test_tags_at_aws_s_length_limits_are_accepted() -> None:
 
 
 def test_a_tag_key_starting_with_aws_in_any_case_is_refused() -> None:
-    """AWS reserves the prefix in every case ("aws:, AWS:, or any upper or lowercase combination", EC2's tag
-    restrictions): a key such as AWS:owner would fail the deploy, so it is refused before synthesis."""
+    """AWS reserves the prefix in every case ("aws:, AWS:, or any upper or lowercase combination", AWS's tagging
+    guide, as cost.py cites): a key such as AWS:owner would fail the deploy, so it is refused before synthesis."""
     for key in ("AWS:owner", "Aws:owner"):
         assert (tag_problem(key, "x") or "").startswith(f"tag key {key!r} is not accepted")
 

@@ -441,8 +441,9 @@ def test_a_failed_smoke_job_is_not_terminated_again_when_a_later_step_cannot_run
 
 
 def test_a_log_stream_not_created_yet_is_no_lines_not_an_error(world: World) -> None:
-    """Batch names an attempt's stream before its first line reaches CloudWatch Logs, which creates the stream only
-    then: reading it meanwhile is "nothing logged yet", not an AWS error that ends the run could-not-run."""
+    """Batch names an attempt's stream before the container's log driver has created it (at container start; never,
+    if the container did not start): reading it meanwhile is "nothing logged yet", not an AWS error that ends the run
+    could-not-run."""
     world.deploy()
     stack = read_stack(world.aws, "mmbatch")
     assert job_log(world.aws, stack, STREAM_1) == []
