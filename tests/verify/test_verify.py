@@ -478,29 +478,20 @@ def test_a_running_job_whose_log_lacks_the_started_line_is_not_a_running_smoke_t
     assert steps["drill"]["summary"] == "queue default: its smoke job did not run"
 
 
-def test_drill_experiment_stopped_before_it_acted_could_not_run(world: World, out: Any) -> None:
-    """Someone stopped the experiment (console, or a stop condition): no interruption is coming, so no wait for one."""
+@pytest.mark.parametrize(("status", "reason"), [("stopped", "Experiment stopped by user."),
+                                               ("cancelled", "Experiment cancelled.")])
+def test_drill_experiment_ended_before_it_acted_could_not_run(world: World, out: Any, status: str, reason: str) -> None:
+    """Someone stopped the experiment (console, or a stop condition), or FIS cancelled it (both ended states of its
+    ExperimentStatus): no interruption is coming, so no wait for one, and no "failed" verdict for a drill that never
+    interrupted anything."""
     running_and_logged(world)
     world.mmab_jobs(["CheckpointSucceeded"])
     fis = world.stub("fis")
     fis.add_response("start_experiment", experiment("initiating"))
-    fis.add_response("get_experiment", experiment("stopped", reason="Experiment stopped by user."))
+    fis.add_response("get_experiment", experiment(status, reason=reason))
     world.terminated()
     assert run(world, "--drill", "--yes") == 2
-    assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 stopped: Experiment stopped by user."
-
-
-def test_drill_experiment_cancelled_before_it_acted_could_not_run(world: World, out: Any) -> None:
-    """"cancelled" is one of FIS's ended states too (ExperimentStatus): no interruption is coming, so no wait for one
-    until the drill's bound, and no "failed" verdict for a drill that never interrupted anything."""
-    running_and_logged(world)
-    world.mmab_jobs(["CheckpointSucceeded"])
-    fis = world.stub("fis")
-    fis.add_response("start_experiment", experiment("initiating"))
-    fis.add_response("get_experiment", experiment("cancelled", reason="Experiment cancelled."))
-    world.terminated()
-    assert run(world, "--drill", "--yes") == 2
-    assert out()["drill"]["summary"] == "FIS experiment EXP5Zk8s1Xh2b3c4 cancelled: Experiment cancelled."
+    assert out()["drill"]["summary"] == f"FIS experiment EXP5Zk8s1Xh2b3c4 {status}: {reason}"
 
 
 def test_a_drill_without_a_judgement_leaves_alone_an_experiment_seen_to_complete(world: World, out: Any) -> None:
